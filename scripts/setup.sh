@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs everything Hotspot needs to build, run and test on Debian/Ubuntu.
+# Usage: scripts/setup.sh [--e2e]   (--e2e also installs code-server + chromium for the real-VS-Code tests)
+# Idempotent: each step is skipped when its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_e2e=0
+[ "${1:-}" = "--e2e" ] && want_e2e=1
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+
+# --- system packages -------------------------------------------------------
+pkgs=(clang llvm libbpf-dev libbpf1 bpftool bpftrace pkexec polkitd dbus procps python3 make)
+[ "$want_e2e" = 1 ] && pkgs+=(chromium ripgrep libkrb5-dev g++)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    log "apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Hotspot needs these system packages. Run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# --- npm dependencies ------------------------------------------------------
+if [ ! -d node_modules/koffi ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund >/dev/null
+fi
+
+# --- code-server for the real-VS-Code tests (kept out of the project's deps) -
+if [ "$want_e2e" = 1 ] && [ ! -x .e2e-tools/node_modules/.bin/code-server ]; then
+  log "installing code-server 4.100.3 into .e2e-tools (about 2 minutes)"
+  mkdir -p .e2e-tools/tmp
+  export TMPDIR="$PWD/.e2e-tools/tmp"
+  # @vscode/ripgrep downloads rg from GitHub in postinstall; seed its cache from Debian's ripgrep.
+  mkdir -p "$TMPDIR/vscode-ripgrep-cache-1.15.11"
+  tar czf "$TMPDIR/vscode-ripgrep-cache-1.15.11/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz" -C /usr/bin rg
+  (cd .e2e-tools && { [ -f package.json ] || npm init -y >/dev/null; } &&
+    npm_config_unsafe_perm=true npm_config_yes=true npm i --no-audit --no-fund code-server@4.100.3 >install.log 2>&1) ||
+    { tail -30 .e2e-tools/install.log >&2; exit 1; }
+fi
+
+# --- build -----------------------------------------------------------------
+log "building BPF objects and bundles"
+bash scripts/build-bpf.sh
+node scripts/build.mjs
