@@ -8,7 +8,6 @@ const entries = [
   { ...node, entryPoints: ['src/helper/main.ts'], outfile: 'dist/helper.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
-  { ...node, entryPoints: ['scripts/record.ts'], outfile: 'dist/record.js' },
   { bundle: true, platform: 'browser', target: 'es2022', format: 'esm', sourcemap: true, logLevel: 'warning',
     entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview.js' },
 ].filter((e) => existsSync(e.entryPoints[0]));

@@ -43,7 +43,7 @@ if [ "$want_e2e" = 1 ] && [ ! -x .e2e-tools/node_modules/.bin/code-server ]; the
   # @vscode/ripgrep downloads rg from GitHub in postinstall; seed its cache from Debian's ripgrep.
   mkdir -p "$TMPDIR/vscode-ripgrep-cache-1.15.11"
   tar czf "$TMPDIR/vscode-ripgrep-cache-1.15.11/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz" -C /usr/bin rg
-  (cd .e2e-tools && { [ -f package.json ] || npm init -y >/dev/null; } &&
+  (cd .e2e-tools && { [ -f package.json ] || echo '{"name":"hotspot-e2e-tools","private":true}' > package.json; } &&
     npm_config_unsafe_perm=true npm_config_yes=true npm i --no-audit --no-fund code-server@4.100.3 >install.log 2>&1) ||
     { tail -30 .e2e-tools/install.log >&2; exit 1; }
 fi

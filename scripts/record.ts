@@ -1,0 +1,94 @@
+// Recorder: runs a reference workload under the real helper and saves the raw protocol stream as a JSONL
+// fixture (hello + windows) for the classifier's unit tests, with a sidecar saying what each role should be.
+//
+//   sudo npm run record -- <cpu|contention|thrash|leak> [--windows 6] [--interval-ms 1000] [--out test/fixtures]
+//
+// Windows are trimmed to the workload's processes plus the busiest few others, so fixtures stay small but
+// still contain real neighbours.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { LineSplitter, type Message, parseLine } from '../src/shared/protocol';
+import { startWorkload, type WorkloadName } from '../test/workloads';
+
+/** What each workload's roles must be diagnosed as, with the config the 2-core test machine needs. */
+export const EXPECTATIONS: Record<string, { roles: Record<string, string>; config: object }> = {
+  cpu: { roles: { cpu: 'CPU-bound' }, config: {} },
+  contention: {
+    roles: { victim: 'Starved', aggressor: 'Noisy neighbor' },
+    config: { starved: { min_preempted: 2, max_cpu_percent: 10 }, noisy_neighbor: { min_preempts_others: 2, min_cpu_percent: 30 } },
+  },
+  thrash: { roles: { thrash: 'Mem-thrashing' }, config: {} },
+  leak: { roles: { leak: 'OOM risk' }, config: { oom: { rss_mb: 100, rss_ratio: 0.1, faults_per_sec: 200 } } },
+};
+
+const KEEP_OTHERS = 5;
+const root = path.resolve(__dirname, '..');
+
+function trim(msg: Message, keep: Set<number>): Message {
+  if (msg.type !== 'window') return msg;
+  const others = msg.procs
+    .filter((p) => !keep.has(p.tgid))
+    .sort((a, b) => b.cpuNs - a.cpuNs)
+    .slice(0, KEEP_OTHERS);
+  const procs = [...msg.procs.filter((p) => keep.has(p.tgid)), ...others];
+  const kept = new Set(procs.map((p) => p.tgid));
+  return { ...msg, procs, pairs: msg.pairs.filter((p) => kept.has(p.victim) || kept.has(p.aggressor)) };
+}
+
+async function record(name: WorkloadName, windows: number, intervalMs: number, outDir: string): Promise<string> {
+  const expect = EXPECTATIONS[name];
+  if (!expect) throw new Error(`no expectations for workload "${name}"`);
+  const workload = startWorkload(name);
+  const keep = new Set(Object.values(workload.pids));
+  const helper = spawn(process.execPath, [path.join(root, 'dist', 'helper.js'), '--interval-ms', String(intervalMs)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let seen = 0;
+      const splitter = new LineSplitter(
+        (line) => {
+          const msg = parseLine(line);
+          if (msg.type === 'error' && msg.fatal) reject(new Error(`helper: ${msg.message}`));
+          lines.push(JSON.stringify(trim(msg, keep)));
+          if (msg.type === 'window' && ++seen >= windows) resolve();
+        },
+        reject,
+      );
+      helper.stdout.setEncoding('utf8').on('data', (c: string) => splitter.push(c));
+      helper.on('exit', (code) => reject(new Error(`helper exited with ${code} before ${windows} windows`)));
+    });
+  } finally {
+    helper.stdin.end();
+    workload.stop();
+  }
+  mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${name}.jsonl`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const roles = Object.entries(workload.pids).map(([role, tgid]) => ({ role, tgid, label: expect.roles[role] }));
+  writeFileSync(path.join(outDir, `${name}.expect.json`), `${JSON.stringify({ workload: name, config: expect.config, roles }, null, 2)}\n`);
+  return file;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  const flag = (f: string, d: number) => {
+    const i = rest.indexOf(f);
+    return i === -1 ? d : Number(rest[i + 1]);
+  };
+  const out = rest.includes('--out') ? rest[rest.indexOf('--out') + 1] : path.join(root, 'test', 'fixtures');
+  if (!name || !(name in EXPECTATIONS)) {
+    process.stderr.write(`usage: record <${Object.keys(EXPECTATIONS).join('|')}> [--windows N] [--interval-ms N] [--out dir]\n`);
+    process.exit(2);
+  }
+  const file = await record(name as WorkloadName, flag('--windows', 6), flag('--interval-ms', 1000), out);
+  process.stdout.write(`recorded ${file}\n`);
+}
+
+if (require.main === module)
+  main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`record: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
