@@ -3,13 +3,34 @@ import { existsSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
-const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external: ['vscode', 'koffi'], logLevel: 'warning' };
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['vscode', 'koffi'],
+  logLevel: 'warning',
+};
 const entries = [
   { ...node, entryPoints: ['src/helper/main.ts'], outfile: 'dist/helper.js' },
-  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...node,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+  },
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
-  { bundle: true, platform: 'browser', target: 'es2022', format: 'esm', sourcemap: true, logLevel: 'warning',
-    entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview.js' },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    sourcemap: true,
+    logLevel: 'warning',
+    entryPoints: ['src/webview/main.ts'],
+    outfile: 'dist/webview.js',
+  },
 ].filter((e) => existsSync(e.entryPoints[0]));
 
 if (watch) {

@@ -16,10 +16,16 @@ export const EXPECTATIONS: Record<string, { roles: Record<string, string>; confi
   cpu: { roles: { cpu: 'CPU-bound' }, config: {} },
   contention: {
     roles: { victim: 'Starved', aggressor: 'Noisy neighbor' },
-    config: { starved: { min_preempted: 2, max_cpu_percent: 10 }, noisy_neighbor: { min_preempts_others: 2, min_cpu_percent: 30 } },
+    config: {
+      starved: { min_preempted: 2, max_cpu_percent: 10 },
+      noisy_neighbor: { min_preempts_others: 2, min_cpu_percent: 30 },
+    },
   },
   thrash: { roles: { thrash: 'Mem-thrashing' }, config: {} },
-  leak: { roles: { leak: 'OOM risk' }, config: { oom: { rss_mb: 100, rss_ratio: 0.1, faults_per_sec: 200 } } },
+  leak: {
+    roles: { leak: 'OOM risk' },
+    config: { oom: { rss_mb: 100, rss_ratio: 0.1, faults_per_sec: 200 } },
+  },
 };
 
 const KEEP_OTHERS = 5;
@@ -36,27 +42,33 @@ function trim(msg: Message, keep: Set<number>): Message {
   return { ...msg, procs, pairs: msg.pairs.filter((p) => kept.has(p.victim) || kept.has(p.aggressor)) };
 }
 
-async function record(name: WorkloadName, windows: number, intervalMs: number, outDir: string): Promise<string> {
+async function record(
+  name: WorkloadName,
+  windows: number,
+  intervalMs: number,
+  outDir: string,
+): Promise<string> {
   const expect = EXPECTATIONS[name];
   if (!expect) throw new Error(`no expectations for workload "${name}"`);
   const workload = startWorkload(name);
   const keep = new Set(Object.values(workload.pids));
-  const helper = spawn(process.execPath, [path.join(root, 'dist', 'helper.js'), '--interval-ms', String(intervalMs)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const helper = spawn(
+    process.execPath,
+    [path.join(root, 'dist', 'helper.js'), '--interval-ms', String(intervalMs)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines: string[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       let seen = 0;
-      const splitter = new LineSplitter(
-        (line) => {
-          const msg = parseLine(line);
-          if (msg.type === 'error' && msg.fatal) reject(new Error(`helper: ${msg.message}`));
-          lines.push(JSON.stringify(trim(msg, keep)));
-          if (msg.type === 'window' && ++seen >= windows) resolve();
-        },
-        reject,
-      );
+      const splitter = new LineSplitter((line) => {
+        const msg = parseLine(line);
+        if (msg.type === 'error' && msg.fatal) reject(new Error(`helper: ${msg.message}`));
+        lines.push(JSON.stringify(trim(msg, keep)));
+        if (msg.type === 'window' && ++seen >= windows) resolve();
+      }, reject);
       helper.stdout.setEncoding('utf8').on('data', (c: string) => splitter.push(c));
       helper.on('exit', (code) => reject(new Error(`helper exited with ${code} before ${windows} windows`)));
     });
@@ -67,8 +79,15 @@ async function record(name: WorkloadName, windows: number, intervalMs: number, o
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `${name}.jsonl`);
   writeFileSync(file, `${lines.join('\n')}\n`);
-  const roles = Object.entries(workload.pids).map(([role, tgid]) => ({ role, tgid, label: expect.roles[role] }));
-  writeFileSync(path.join(outDir, `${name}.expect.json`), `${JSON.stringify({ workload: name, config: expect.config, roles }, null, 2)}\n`);
+  const roles = Object.entries(workload.pids).map(([role, tgid]) => ({
+    role,
+    tgid,
+    label: expect.roles[role],
+  }));
+  writeFileSync(
+    path.join(outDir, `${name}.expect.json`),
+    `${JSON.stringify({ workload: name, config: expect.config, roles }, null, 2)}\n`,
+  );
   return file;
 }
 
@@ -80,7 +99,9 @@ async function main(argv: string[]): Promise<void> {
   };
   const out = rest.includes('--out') ? rest[rest.indexOf('--out') + 1] : path.join(root, 'test', 'fixtures');
   if (!name || !(name in EXPECTATIONS)) {
-    process.stderr.write(`usage: record <${Object.keys(EXPECTATIONS).join('|')}> [--windows N] [--interval-ms N] [--out dir]\n`);
+    process.stderr.write(
+      `usage: record <${Object.keys(EXPECTATIONS).join('|')}> [--windows N] [--interval-ms N] [--out dir]\n`,
+    );
     process.exit(2);
   }
   const file = await record(name as WorkloadName, flag('--windows', 6), flag('--interval-ms', 1000), out);

@@ -52,7 +52,8 @@ export function parseDuration(text: string): number {
 }
 
 function positiveInt(flag: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag}: expected a positive integer, got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new UsageError(`${flag}: expected a positive integer, got "${text}"`);
   return Number(text);
 }
 
@@ -103,7 +104,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         o.cgroupFilter = value();
         break;
       case '--exclude':
-        o.exclude.push(...value().split(',').map((s) => s.trim()).filter(Boolean));
+        o.exclude.push(
+          ...value()
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        );
         break;
       case '--config':
         o.configPath = value();
@@ -118,7 +124,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         o.windows = positiveInt(flag, value());
         break;
       case '--pid':
-        o.pids.push(...value().split(',').map((p) => positiveInt(flag, p.trim())));
+        o.pids.push(
+          ...value()
+            .split(',')
+            .map((p) => positiveInt(flag, p.trim())),
+        );
         break;
       case '--record':
         o.record = value();

@@ -70,11 +70,22 @@ class Session {
     this.recorder?.write(encode(msg));
     if (msg.type === 'hello') {
       this.hello = msg;
-      this.classifier = new Classifier(this.cfg, { ncpu: msg.ncpu, memTotalBytes: msg.memTotalBytes, pageSize: msg.pageSize, helperPid: msg.pid });
-      if (!this.o.json) process.stderr.write(`hotspot: kernel ${msg.kernel}, faults via ${msg.attach.faults}, window ${msg.intervalMs} ms\n`);
-    } else if (msg.type === 'window' && this.classifier && this.hello) this.onWindow(msg, this.hello, this.classifier);
-    else if (msg.type === 'drops') process.stderr.write(`hotspot: map full, updates dropped: ${JSON.stringify(msg.maps)}\n`);
-    else if (msg.type === 'error') process.stderr.write(`hotspot: ${msg.message}${msg.hint ? `\n  ${msg.hint}` : ''}\n`);
+      this.classifier = new Classifier(this.cfg, {
+        ncpu: msg.ncpu,
+        memTotalBytes: msg.memTotalBytes,
+        pageSize: msg.pageSize,
+        helperPid: msg.pid,
+      });
+      if (!this.o.json)
+        process.stderr.write(
+          `hotspot: kernel ${msg.kernel}, faults via ${msg.attach.faults}, window ${msg.intervalMs} ms\n`,
+        );
+    } else if (msg.type === 'window' && this.classifier && this.hello)
+      this.onWindow(msg, this.hello, this.classifier);
+    else if (msg.type === 'drops')
+      process.stderr.write(`hotspot: map full, updates dropped: ${JSON.stringify(msg.maps)}\n`);
+    else if (msg.type === 'error')
+      process.stderr.write(`hotspot: ${msg.message}${msg.hint ? `\n  ${msg.hint}` : ''}\n`);
   }
 
   private onWindow(w: Window, hello: Hello, classifier: Classifier): void {
@@ -83,7 +94,11 @@ class Session {
     if (this.o.json) process.stdout.write(`${jsonLine(report, shown, hello)}\n`);
     else {
       const tty = process.stdout.isTTY === true;
-      const text = renderReport(report, shown, { colour: tty, topK: this.o.topK, faultAttach: hello.attach.faults });
+      const text = renderReport(report, shown, {
+        colour: tty,
+        topK: this.o.topK,
+        faultAttach: hello.attach.faults,
+      });
       process.stdout.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
     }
     if (this.o.windows !== undefined && ++this.windows >= this.o.windows) this.done();
@@ -147,7 +162,9 @@ export function main(argv: string[]): void {
   const recorder = o.record ? createWriteStream(o.record) : undefined;
   let stop: () => Promise<void> = async () => {};
   const finish = () => {
-    void stop().then(() => recorder?.end(() => process.exit(process.exitCode ?? 0)) ?? process.exit(process.exitCode ?? 0));
+    void stop().then(
+      () => recorder?.end(() => process.exit(process.exitCode ?? 0)) ?? process.exit(process.exitCode ?? 0),
+    );
   };
   const session = new Session(o, cfg, recorder, finish);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, finish);

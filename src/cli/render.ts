@@ -66,9 +66,16 @@ export function renderReport(report: Report, diagnoses: Diagnosis[], o: RenderOp
       `hotspot — window ${report.seq} (${secs.toFixed(1)}s) · machine ${report.machineBusyPercent.toFixed(0)}% busy · faults via ${o.faultAttach} · helper ${report.self.cpuPercentOfCore.toFixed(2)}% of a core, ${report.self.rssMb.toFixed(0)} MB`,
     ),
   );
-  out.push(`cores: ${report.cores.map((k) => `${k.cpu}:${k.busyPercent.toFixed(0)}%${k.saturated ? '!' : ''}`).join(' ')}`);
+  out.push(
+    `cores: ${report.cores.map((k) => `${k.cpu}:${k.busyPercent.toFixed(0)}%${k.saturated ? '!' : ''}`).join(' ')}`,
+  );
   for (const k of report.perCoreSaturation)
-    out.push(c(COLOUR['CPU-bound'], `per-core saturation: CPU ${k.cpu} at ${k.busyPercent.toFixed(0)}% while the machine is not`));
+    out.push(
+      c(
+        COLOUR['CPU-bound'],
+        `per-core saturation: CPU ${k.cpu} at ${k.busyPercent.toFixed(0)}% while the machine is not`,
+      ),
+    );
 
   const groups = new Map<Label, Diagnosis[]>();
   for (const d of diagnoses) groups.set(d.label, [...(groups.get(d.label) ?? []), d]);
@@ -86,6 +93,7 @@ export function renderReport(report: Report, diagnoses: Diagnosis[], o: RenderOp
         out.push(c(DIM, `${' '.repeat(25)}preempts ${whom.join(', ')}`));
     }
   }
-  if (!labels.some((l) => l !== 'OK')) out.push('', c(COLOUR.OK, `All ${diagnoses.length} active processes OK.`));
+  if (!labels.some((l) => l !== 'OK'))
+    out.push('', c(COLOUR.OK, `All ${diagnoses.length} active processes OK.`));
   return out.join('\n');
 }

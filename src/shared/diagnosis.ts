@@ -3,7 +3,14 @@
 export type Label = 'OOM risk' | 'CPU-bound' | 'Mem-thrashing' | 'Starved' | 'Noisy neighbor' | 'OK';
 
 /** Precedence (first match wins), as in the reference tool. */
-export const LABELS: readonly Label[] = ['OOM risk', 'CPU-bound', 'Mem-thrashing', 'Starved', 'Noisy neighbor', 'OK'];
+export const LABELS: readonly Label[] = [
+  'OOM risk',
+  'CPU-bound',
+  'Mem-thrashing',
+  'Starved',
+  'Noisy neighbor',
+  'OK',
+];
 
 /** Alert severity for the status bar and grouping: OOM > Mem-thrashing > Starved > Noisy neighbor > CPU-bound > OK. */
 export const SEVERITY: Readonly<Record<Label, number>> = {

@@ -7,7 +7,14 @@ export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
 /** How the page-fault collector is attached; chosen at run time by the helper. */
 export type FaultAttach = 'tp_btf' | 'raw_tp' | 'tracepoint' | 'fentry' | 'kprobe' | 'procfs';
-export const FAULT_ATTACH_POINTS: readonly FaultAttach[] = ['tp_btf', 'raw_tp', 'tracepoint', 'fentry', 'kprobe', 'procfs'];
+export const FAULT_ATTACH_POINTS: readonly FaultAttach[] = [
+  'tp_btf',
+  'raw_tp',
+  'tracepoint',
+  'fentry',
+  'kprobe',
+  'procfs',
+];
 
 export interface Hello {
   type: 'hello';
@@ -126,12 +133,14 @@ function obj(v: unknown, path: string): Obj {
 }
 function num(o: Obj, k: string, path: string, min = -Infinity): number {
   const v = o[k];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) fail(`${path}.${k}`, `expected a number ≥ ${min}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+    fail(`${path}.${k}`, `expected a number ≥ ${min}`);
   return v;
 }
 function str(o: Obj, k: string, path: string, max = 4096): string {
   const v = o[k];
-  if (typeof v !== 'string' || v.length > max) fail(`${path}.${k}`, `expected a string of at most ${max} chars`);
+  if (typeof v !== 'string' || v.length > max)
+    fail(`${path}.${k}`, `expected a string of at most ${max} chars`);
   return v;
 }
 function arr(o: Obj, k: string, path: string): unknown[] {
@@ -168,13 +177,15 @@ function proc(v: unknown, path: string): ProcSample {
 /** Validates an already-decoded JSON value as a protocol message. Throws ProtocolError naming the bad field. */
 export function validateMessage(value: unknown): Message {
   const o = obj(value, 'message');
-  if (o.v !== PROTOCOL_VERSION) fail('message.v', `unsupported protocol version ${String(o.v)} (want ${PROTOCOL_VERSION})`);
+  if (o.v !== PROTOCOL_VERSION)
+    fail('message.v', `unsupported protocol version ${String(o.v)} (want ${PROTOCOL_VERSION})`);
   switch (o.type) {
     case 'hello': {
       const attach = obj(o.attach, 'hello.attach');
       const faults = attach.faults as FaultAttach;
       if (!FAULT_ATTACH_POINTS.includes(faults)) fail('hello.attach.faults', 'unknown attach point');
-      if (attach.sched !== 'tp_btf' && attach.sched !== 'procfs') fail('hello.attach.sched', 'unknown attach point');
+      if (attach.sched !== 'tp_btf' && attach.sched !== 'procfs')
+        fail('hello.attach.sched', 'unknown attach point');
       const caps = arr(o, 'capabilities', 'hello');
       if (!caps.every((c) => typeof c === 'string')) fail('hello.capabilities', 'expected strings');
       return {
@@ -200,16 +211,25 @@ export function validateMessage(value: unknown): Message {
         ts: num(o, 'ts', 'window', 0),
         durationNs: num(o, 'durationNs', 'window', 1),
         cpuBusyNs: arr(o, 'cpuBusyNs', 'window').map((b, i) => {
-          if (b !== null && (typeof b !== 'number' || !(b >= 0))) fail(`window.cpuBusyNs[${i}]`, 'expected a number ≥ 0 or null');
+          if (b !== null && (typeof b !== 'number' || !(b >= 0)))
+            fail(`window.cpuBusyNs[${i}]`, 'expected a number ≥ 0 or null');
           return b as number | null;
         }),
         procs: arr(o, 'procs', 'window').map((p, i) => proc(p, `window.procs[${i}]`)),
         pairs: arr(o, 'pairs', 'window').map((p, i) => {
           const q = obj(p, `window.pairs[${i}]`);
           const path = `window.pairs[${i}]`;
-          return { victim: num(q, 'victim', path, 0), aggressor: num(q, 'aggressor', path, 0), count: num(q, 'count', path, 0) };
+          return {
+            victim: num(q, 'victim', path, 0),
+            aggressor: num(q, 'aggressor', path, 0),
+            count: num(q, 'count', path, 0),
+          };
         }),
-        self: { cpuNs: num(self, 'cpuNs', 'window.self', 0), rssBytes: num(self, 'rssBytes', 'window.self', 0), drainNs: num(self, 'drainNs', 'window.self', 0) },
+        self: {
+          cpuNs: num(self, 'cpuNs', 'window.self', 0),
+          rssBytes: num(self, 'rssBytes', 'window.self', 0),
+          drainNs: num(self, 'drainNs', 'window.self', 0),
+        },
       };
     }
     case 'drops': {
@@ -222,7 +242,14 @@ export function validateMessage(value: unknown): Message {
       const fatal = o.fatal;
       if (typeof fatal !== 'boolean') fail('error.fatal', 'expected a boolean');
       const hint = o.hint === undefined ? undefined : str(o, 'hint', 'error');
-      return { type: 'error', v: PROTOCOL_VERSION, code: str(o, 'code', 'error', 32) as ErrorCode, message: str(o, 'message', 'error'), hint, fatal };
+      return {
+        type: 'error',
+        v: PROTOCOL_VERSION,
+        code: str(o, 'code', 'error', 32) as ErrorCode,
+        message: str(o, 'message', 'error'),
+        hint,
+        fatal,
+      };
     }
     default:
       fail('message.type', `unknown message type ${JSON.stringify(o.type)}`);
@@ -231,7 +258,8 @@ export function validateMessage(value: unknown): Message {
 
 /** Parses one line of helper output. Throws ProtocolError with a short reason on anything invalid. */
 export function parseLine(line: string): Message {
-  if (line.length > MAX_LINE_BYTES) throw new ProtocolError(`line of ${line.length} bytes exceeds the ${MAX_LINE_BYTES} byte limit`);
+  if (line.length > MAX_LINE_BYTES)
+    throw new ProtocolError(`line of ${line.length} bytes exceeds the ${MAX_LINE_BYTES} byte limit`);
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -270,7 +298,8 @@ export class LineSplitter {
       }
       const line = this.buf + piece;
       this.buf = '';
-      if (line.length > this.maxBytes) this.onError(new ProtocolError(`line exceeds the ${this.maxBytes} byte limit`));
+      if (line.length > this.maxBytes)
+        this.onError(new ProtocolError(`line exceeds the ${this.maxBytes} byte limit`));
       else if (line.trim() !== '') this.onLine(line);
     }
     if (this.skipping) return;

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import type { Diagnosis } from '../../src/shared/diagnosis';
 import { EXPECTATIONS } from '../../scripts/record';
+import type { Diagnosis } from '../../src/shared/diagnosis';
 import { startWorkload, type WorkloadName } from '../workloads';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -27,7 +27,18 @@ async function runCli(pids: number[], windows: number, config: object): Promise<
   const dir = mkdtempSync(path.join(tmpdir(), 'hotspot-cfg-'));
   const cfgFile = path.join(dir, 'thresholds.yaml');
   writeFileSync(cfgFile, stringify(config));
-  const args = [cli, '--json', '--interval', '1s', '--windows', String(windows), '--pid', pids.join(','), '--config', cfgFile];
+  const args = [
+    cli,
+    '--json',
+    '--interval',
+    '1s',
+    '--windows',
+    String(windows),
+    '--pid',
+    pids.join(','),
+    '--config',
+    cfgFile,
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -64,14 +75,20 @@ async function diagnose(name: WorkloadName, windows: number) {
 
 function assertRole(out: JsonWindow[], pids: Record<string, number>, role: string, label: string) {
   const seen = labelsOf(out, pids[role]);
-  assert.ok(seen.includes(label), `${role} (pid ${pids[role]}) should be ${label} within ${out.length} windows, saw ${seen.join(', ')}`);
+  assert.ok(
+    seen.includes(label),
+    `${role} (pid ${pids[role]}) should be ${label} within ${out.length} windows, saw ${seen.join(', ')}`,
+  );
   return out.flatMap((w) => w.processes.filter((p) => p.tgid === pids[role] && p.label === label));
 }
 
 test('yes > /dev/null is CPU-bound', async () => {
   const { out, pids } = await diagnose('cpu', 3);
   const hits = assertRole(out, pids, 'cpu', 'CPU-bound');
-  assert.ok(hits.every((d) => d.metrics.coreCpuPercent > 85), 'core% of a single-threaded hog is ~100');
+  assert.ok(
+    hits.every((d) => d.metrics.coreCpuPercent > 85),
+    'core% of a single-threaded hog is ~100',
+  );
   assert.ok(hits[0].evidence.length > 0, 'the diagnosis carries its evidence');
 });
 
