@@ -11,3 +11,15 @@ export function readPpid(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** The cgroup v2 path of a process ("/user.slice/…"), '' when unknown or gone. */
+export function readCgroup(pid: number): string {
+  try {
+    const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'));
+    return line ? line.slice(3) : '';
+  } catch {
+    return '';
+  }
+}

@@ -5,6 +5,7 @@
 // utime+stime deltas (clock-tick resolution); per-CPU busy time from /proc/stat.
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
+import { readCgroup } from './procfs';
 import { type Hello, PROTOCOL_VERSION, type ProcSample, type Window } from './protocol';
 
 const CLK_TCK = 100; // USER_HZ: fixed at 100 on every Linux ABI that exposes it to /proc
@@ -39,17 +40,6 @@ export function parseStat(text: string): StatFields | undefined {
     rssPages: n(24),
     lastCpu: n(39),
   };
-}
-
-function readCgroup(pid: number): string {
-  try {
-    const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('0::'));
-    return line ? line.slice(3) : '';
-  } catch {
-    return '';
-  }
 }
 
 function cpuBusyTicks(): number[] {

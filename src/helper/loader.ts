@@ -1,0 +1,89 @@
+// Opens, loads and attaches one BPF object, enabling only the programs asked for.
+// libbpf loads an object all-or-nothing, so choosing among alternative attach points means one attempt per
+// candidate: enable it alone, load, attach; on failure close everything and let the caller try the next.
+import { existsSync } from 'node:fs';
+import { errno, lib, type Ptr, strerror } from './libbpf';
+
+export interface LoadedObject {
+  obj: Ptr;
+  links: Ptr[];
+  map(name: string): number;
+  /** Detaches every link and frees the object (the kernel also does this if we die: links are fd-bound). */
+  close(): void;
+}
+
+export class LoadError extends Error {
+  override name = 'LoadError';
+  constructor(
+    message: string,
+    readonly errno: number,
+    /** libbpf's log for the attempt, including the verifier log when a program was rejected. */
+    readonly log: string[],
+    readonly stage: 'open' | 'load' | 'attach',
+  ) {
+    super(message);
+  }
+  get verifierRejected(): boolean {
+    return (
+      this.stage === 'load' &&
+      this.log.some((l) => /BEGIN PROG LOAD LOG|processed \d+ insns|invalid|R\d+ /.test(l))
+    );
+  }
+}
+
+/** Collects libbpf log lines while an attempt runs (set by main through setPrintSink). */
+export const libbpfLog: { lines: string[] | undefined } = { lines: undefined };
+
+function programs(obj: Ptr): Ptr[] {
+  const out: Ptr[] = [];
+  for (let p = lib.nextProgram(obj, null); p; p = lib.nextProgram(obj, p)) out.push(p);
+  return out;
+}
+
+export function loadObject(file: string, enable: readonly string[]): LoadedObject {
+  const log: string[] = [];
+  libbpfLog.lines = log;
+  try {
+    if (!existsSync(file)) throw new LoadError(`${file} is missing`, 2, log, 'open');
+    const obj = lib.openFile(file, null);
+    if (!obj) {
+      const e = errno();
+      throw new LoadError(`cannot open ${file}: ${strerror(e)}`, e, log, 'open');
+    }
+    const progs = programs(obj);
+    const byName = new Map(progs.map((p) => [lib.programName(p) as string, p]));
+    for (const [name, p] of byName) lib.setAutoload(p, enable.includes(name));
+    const links: Ptr[] = [];
+    const close = () => {
+      for (const l of links.splice(0)) lib.destroyLink(l);
+      lib.close(obj);
+    };
+    const rc = lib.load(obj) as number;
+    if (rc < 0) {
+      close();
+      throw new LoadError(`loading ${enable.join(', ')} failed: ${strerror(rc)}`, -rc, log, 'load');
+    }
+    for (const name of enable) {
+      const p = byName.get(name);
+      const link = p ? lib.attach(p) : null;
+      if (!link) {
+        const e = p ? errno() : 2;
+        close();
+        throw new LoadError(`attaching ${name} failed: ${strerror(e)}`, e, log, 'attach');
+      }
+      links.push(link);
+    }
+    return {
+      obj,
+      links,
+      map(name: string): number {
+        const m = lib.findMap(obj, name);
+        if (!m) throw new Error(`map ${name} not found in ${file}`);
+        return lib.mapFd(m) as number;
+      },
+      close,
+    };
+  } finally {
+    libbpfLog.lines = undefined;
+  }
+}

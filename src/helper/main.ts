@@ -1,0 +1,197 @@
+// The privileged helper: `node helper.js [--interval-ms N] [--rss-samples N] [--fault-attach a,b,…]`.
+// Runs as root (directly or through pkexec), loads the BPF collectors, prints one JSON line per message on
+// stdout (see src/shared/protocol.ts) and logs on stderr. It dies with its parent: on stdin EOF, SIGTERM,
+// SIGINT, SIGHUP and parent death; on kill -9 the kernel detaches everything because every link is fd-bound.
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import {
+  type ErrorCode,
+  encode,
+  FAULT_ATTACH_POINTS,
+  type Message,
+  PROTOCOL_VERSION,
+} from '../shared/protocol';
+
+const startPpid = process.ppid;
+const VERSION = '0.1.0';
+const USAGE =
+  'usage: helper.js [--interval-ms 100..600000] [--rss-samples 1..20] [--fault-attach tp_btf,raw_tp,tracepoint,fentry,kprobe]';
+
+type KernelAttach = 'tp_btf' | 'raw_tp' | 'tracepoint' | 'fentry' | 'kprobe';
+interface Args {
+  intervalMs: number;
+  rssSamples: number;
+  faultOrder?: KernelAttach[];
+}
+
+const log = (m: string) => process.stderr.write(`hotspot-helper: ${m}\n`);
+const send = (m: Message) => process.stdout.write(encode(m));
+
+function fatal(code: ErrorCode, message: string, hint?: string, exitCode = 1): never {
+  send({ type: 'error', v: PROTOCOL_VERSION, code, message, hint, fatal: true });
+  log(`${code}: ${message}`);
+  process.exit(exitCode);
+}
+
+/** Only integers in range and known attach points: the helper runs as root and trusts nothing it is given. */
+export function parseHelperArgs(argv: readonly string[]): Args {
+  const a: Args = { intervalMs: 5000, rssSamples: 4 };
+  const int = (flag: string, v: string | undefined, min: number, max: number) => {
+    if (v === undefined || !/^\d{1,7}$/.test(v) || Number(v) < min || Number(v) > max)
+      throw new Error(`${flag} needs an integer in ${min}..${max}`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const v = argv[i + 1];
+    if (flag === '--interval-ms') a.intervalMs = int(flag, v, 100, 600_000);
+    else if (flag === '--rss-samples') a.rssSamples = int(flag, v, 1, 20);
+    else if (flag === '--fault-attach') {
+      const list = (v ?? '').split(',');
+      const kernel = FAULT_ATTACH_POINTS.filter((p) => p !== 'procfs') as string[];
+      if (!list.length || list.some((p) => !kernel.includes(p)) || new Set(list).size !== list.length)
+        throw new Error(`--fault-attach needs a list of distinct ${kernel.join('|')}`);
+      a.faultOrder = list as KernelAttach[];
+    } else throw new Error(`unknown argument ${JSON.stringify(flag).slice(0, 64)}`);
+    i++;
+  }
+  return a;
+}
+
+function privileged(): boolean {
+  if (process.getuid?.() === 0) return true;
+  // Without root, CAP_BPF (39) + CAP_PERFMON (38), or CAP_SYS_ADMIN (21), are enough to load tracing programs.
+  const m = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'latin1'));
+  const caps = m ? BigInt(`0x${m[1]}`) : 0n;
+  const has = (bit: number) => (caps >> BigInt(bit)) & 1n;
+  return has(21) === 1n || (has(38) === 1n && has(39) === 1n);
+}
+
+/** PR_SET_PDEATHSIG, then re-check the parent: it may have died before the prctl took effect. */
+function dieWithParent(prctl: (...a: number[]) => number): void {
+  const PR_SET_PDEATHSIG = 1;
+  prctl(PR_SET_PDEATHSIG, 15 /* SIGTERM */, 0, 0, 0);
+  if (process.ppid !== startPpid) process.exit(0);
+}
+
+async function main(): Promise<void> {
+  let args: Args;
+  try {
+    args = parseHelperArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${USAGE}\n`);
+    fatal('BAD_ARGS', (e as Error).message, USAGE, 2);
+  }
+  process.stdout.on('error', () => process.exit(0)); // the reader went away
+  if (!existsSync('/sys/kernel/btf/vmlinux'))
+    fatal(
+      'NO_BTF',
+      'This kernel has no BTF (/sys/kernel/btf/vmlinux is missing), so CO-RE programs cannot load.',
+      'Use a kernel built with CONFIG_DEBUG_INFO_BTF=y (stock Debian, Ubuntu and Fedora kernels are).',
+    );
+  if (!privileged())
+    fatal(
+      'NOT_PRIVILEGED',
+      'The helper needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs.',
+      "Start it through 'Hotspot: Start' (pkexec) or with sudo.",
+    );
+
+  let bpf: typeof import('./session');
+  try {
+    bpf = await import('./session');
+  } catch (e) {
+    fatal(
+      'NO_LIBBPF',
+      `libbpf could not be loaded: ${(e as Error).message}`,
+      'Install it: sudo apt-get install libbpf1',
+    );
+  }
+  const { lib } = await import('./libbpf');
+  dieWithParent(lib.prctl as (...a: number[]) => number);
+  bpf.setPrintSink((level, line) => {
+    const lines = bpf.libbpfLog.lines;
+    if (lines) lines.push(line.trimEnd());
+    if (level <= 1) process.stderr.write(line); // warnings and info; the verifier log arrives at debug level too
+  });
+
+  let session: InstanceType<typeof bpf.Session>;
+  try {
+    session = new bpf.Session(args.faultOrder);
+  } catch (e) {
+    if (!(e instanceof bpf.LoadError)) throw e;
+    process.stderr.write(`${e.log.join('\n')}\n`);
+    if (e.verifierRejected)
+      fatal(
+        'VERIFIER',
+        `The kernel's verifier rejected a Hotspot program: ${e.message}`,
+        'The verifier log is in the Hotspot log. Please report it with your kernel version.',
+      );
+    fatal(
+      'ATTACH',
+      `Could not load or attach the BPF collectors: ${e.message}`,
+      'See the Hotspot log for libbpf details.',
+    );
+  }
+  for (const f of session.faults.failed)
+    log(`fault attach point ${f.attach} unavailable: ${f.error.message}`);
+  log(`faults via ${session.faults.attach}`);
+
+  let stopping = false;
+  const shutdown = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${why})`);
+    session.close();
+    process.exit(0);
+  };
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
+  process.stdin.on('end', () => shutdown('stdin closed'));
+  process.stdin.on('error', () => shutdown('stdin error'));
+  process.stdin.resume();
+
+  send({
+    type: 'hello',
+    v: PROTOCOL_VERSION,
+    version: VERSION,
+    kernel: release(),
+    pid: process.pid,
+    ncpu: session.sched.ncpu,
+    pageSize: session.pageSize,
+    memTotalBytes: Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'latin1'))?.[1] ?? 0) * 1024,
+    intervalMs: args.intervalMs,
+    attach: { sched: 'tp_btf', faults: session.faults.attach },
+    capabilities: session.capabilities(),
+  });
+
+  // Windows are scheduled against the monotonic clock so timer drift does not accumulate.
+  const tick = args.intervalMs / args.rssSamples;
+  let windowStart = process.hrtime.bigint();
+  let n = 0;
+  const step = () => {
+    if (stopping) return;
+    n++;
+    try {
+      if (n % args.rssSamples === 0) {
+        const now = process.hrtime.bigint();
+        const { window, drops } = session.window(Number(now - windowStart));
+        windowStart = now;
+        send(window);
+        if (drops) send(drops);
+      } else session.sampleRss();
+    } catch (e) {
+      send({
+        type: 'error',
+        v: PROTOCOL_VERSION,
+        code: 'MAP_READ',
+        message: (e as Error).message,
+        fatal: false,
+      });
+    }
+    if (process.ppid !== startPpid) shutdown('parent died');
+    const next = Number(windowStart / 1_000_000n) + ((n % args.rssSamples) + 1) * tick;
+    setTimeout(step, Math.max(0, next - Number(process.hrtime.bigint() / 1_000_000n)));
+  };
+  setTimeout(step, tick);
+}
+
+main().catch((e) => fatal('INTERNAL', (e as Error).stack ?? String(e)));
