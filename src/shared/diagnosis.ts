@@ -48,7 +48,7 @@ export interface Metrics {
 
 /** One comparison that made a rule fire, so the UI can say *why*. */
 export interface Evidence {
-  metric: keyof Metrics;
+  metric: Exclude<keyof Metrics, 'rssLimit'>;
   value: number | boolean;
   op: '>' | '>=' | '<' | '<=' | '==';
   threshold: number | boolean;

@@ -14,19 +14,16 @@ const here = __dirname;
 const busyLoop = 'while :; do :; done';
 
 function start(cmd: string, args: string[], cwd?: string): ChildProcess {
-  // Own process group, so stop() also kills anything the workload forks.
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+  // Not detached: a new session would also mean a new autogroup, and CFS then splits the CPU between the
+  // two loops 50/50 whatever their nice values. Every workload execs into a single process, so killing the
+  // child is enough.
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
   child.unref();
   return child;
 }
 
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
+function kill(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
 /** Starts a workload; `cwd` lets e2e tests place it inside a workspace folder. */
@@ -56,5 +53,5 @@ export function startWorkload(name: WorkloadName, opts: { cwd?: string; allocMb?
       add('alloc', start('python3', [path.join(here, 'alloc.py'), String(opts.allocMb ?? 256)], opts.cwd));
       break;
   }
-  return { pids, stop: () => children.forEach(killGroup) };
+  return { pids, stop: () => children.forEach(kill) };
 }

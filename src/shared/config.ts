@@ -1,0 +1,269 @@
+// Thresholds and switches of the classifier, loaded from YAML (CLI --config, extension hotspot.configPath) or a
+// settings object. One schema drives defaults, validation, error messages and the generated commented file.
+// Keys and defaults follow the reference tool; keys it does not have are improvements, off by default.
+import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+
+export interface Config {
+  oom: { rss_mb: number; rss_ratio: number; faults_per_sec: number; use_cgroup_limit: boolean };
+  cpu_bound: {
+    cpu_percent: number;
+    core_cpu_percent: number;
+    max_faults_per_sec: number;
+    max_preempted: number;
+  };
+  mem_thrashing: {
+    moderate_faults_per_sec: number;
+    moderate_cost_per_fault: number;
+    severe_faults_per_sec: number;
+    severe_cost_per_fault: number;
+    high_faults_per_sec: number;
+    max_cpu_percent: number;
+  };
+  starved: { min_preempted: number; max_cpu_percent: number; runq_wait_percent: number };
+  noisy_neighbor: { min_preempts_others: number; min_cpu_percent: number };
+  rss_trend: {
+    window_ticks: number;
+    min_delta_mb: number;
+    sub_window_samples: boolean;
+    absent_grace_windows: number;
+  };
+  per_core: { saturation_percent: number };
+  exclude: string[];
+}
+
+type Leaf = { doc: string } & (
+  | { kind: 'number'; def: number; min: number; max: number; integer?: boolean }
+  | { kind: 'boolean'; def: boolean }
+);
+
+const num = (def: number, min: number, max: number, doc: string, integer = false): Leaf => ({
+  kind: 'number',
+  def,
+  min,
+  max,
+  doc,
+  integer,
+});
+const flag = (def: boolean, doc: string): Leaf => ({ kind: 'boolean', def, doc });
+const PCT = 100_000; // Core% can exceed 100 for multi-threaded processes; percents are bounded loosely
+
+/** The schema: section → key → leaf. Order here is the order of the generated file. */
+const SCHEMA: Record<Exclude<keyof Config, 'exclude'>, Record<string, Leaf>> = {
+  oom: {
+    rss_mb: num(500, 0, 1e9, 'RSS (MiB) at or above which a growing process is an OOM risk'),
+    rss_ratio: num(0.1, 0, 1, 'or: RSS as a fraction of memory (0..1) at or above which it is an OOM risk'),
+    faults_per_sec: num(200, 0, 1e12, 'and at least this many page faults per second (it is allocating)'),
+    use_cgroup_limit: flag(
+      false,
+      "measure rss_ratio against the process's cgroup memory.max when it has one (containers), not only host RAM",
+    ),
+  },
+  cpu_bound: {
+    cpu_percent: num(50, 0, 100, 'share of the whole machine above which a process is CPU-bound …'),
+    core_cpu_percent: num(90, 0, PCT, '… or share of one core at or above which it is (100 = one full core)'),
+    max_faults_per_sec: num(10, 0, 1e12, 'only if it faults less than this per second (no memory pressure)'),
+    max_preempted: num(50, 0, 1e12, 'and is preempted at most this many times per window'),
+  },
+  mem_thrashing: {
+    moderate_faults_per_sec: num(500, 0, 1e12, 'moderate tier: more faults per second than this …'),
+    moderate_cost_per_fault: num(0.1, 0, 1e6, '… each costing more than this many ms of CPU'),
+    severe_faults_per_sec: num(1000, 0, 1e12, 'severe tier: more faults per second than this …'),
+    severe_cost_per_fault: num(0.5, 0, 1e6, '… each costing more than this many ms of CPU'),
+    high_faults_per_sec: num(
+      10000,
+      0,
+      1e12,
+      'volume tier: more faults per second than this, whatever they cost',
+    ),
+    max_cpu_percent: num(20, 0, 100, 'every tier: only below this share of the machine'),
+  },
+  starved: {
+    min_preempted: num(100, 0, 1e12, 'preempted more than this many times per window …'),
+    max_cpu_percent: num(10, 0, 100, '… while getting less than this share of the machine'),
+    runq_wait_percent: num(
+      0,
+      0,
+      100,
+      'also Starved when waiting for a CPU at least this % of the window after preemptions (0 = off)',
+    ),
+  },
+  noisy_neighbor: {
+    min_preempts_others: num(100, 0, 1e12, 'preempts others more than this many times per window …'),
+    min_cpu_percent: num(30, 0, 100, '… while using more than this share of the machine'),
+  },
+  rss_trend: {
+    window_ticks: num(3, 2, 1000, 'windows of RSS history a trend is judged over (at least 2)', true),
+    min_delta_mb: num(10, 0, 1e9, 'growth (MiB) over that history needed to call it growing'),
+    sub_window_samples: flag(
+      false,
+      'also use the RSS samples taken within each window, so a leak shows one window sooner',
+    ),
+    absent_grace_windows: num(
+      0,
+      0,
+      1000,
+      "keep a process's history through this many windows in which it was idle (0 = forget at once)",
+      true,
+    ),
+  },
+  per_core: {
+    saturation_percent: num(
+      90,
+      1,
+      100,
+      'a core this busy is saturated (flagged when the machine as a whole is not)',
+    ),
+  },
+};
+
+function defaults(): Config {
+  const out: Record<string, unknown> = { exclude: [] };
+  for (const [section, keys] of Object.entries(SCHEMA))
+    out[section] = Object.fromEntries(Object.entries(keys).map(([k, leaf]) => [k, leaf.def]));
+  return out as unknown as Config;
+}
+
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(defaults());
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly key: string,
+    readonly detail: string,
+    readonly file?: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    const where = [file ?? '<config>', line, column].filter((x) => x !== undefined).join(':');
+    super(`${where}: ${key ? `${key}: ` : ''}${detail}`);
+  }
+}
+
+/** Levenshtein distance, for "did you mean" on unknown keys. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length];
+}
+
+function unknownKey(key: string, known: string[]): string {
+  const best = known.map((k) => [k, distance(key, k)] as const).sort((a, b) => a[1] - b[1])[0];
+  const hint = best && best[1] <= 3 ? ` (did you mean "${best[0]}"?)` : ` (known: ${known.join(', ')})`;
+  return `unknown key${hint}`;
+}
+
+type Locate = (path: string[], onKey: boolean) => { line?: number; column?: number };
+
+function describe(v: unknown): string {
+  return typeof v === 'string'
+    ? JSON.stringify(v)
+    : Array.isArray(v)
+      ? 'a list'
+      : v === null
+        ? 'nothing'
+        : String(v);
+}
+
+/** Validates a plain object against the schema, starting from the defaults; `locate` adds positions. */
+function build(obj: unknown, file: string | undefined, locate: Locate): Config {
+  const err = (path: string[], detail: string, onKey = false): never => {
+    const at = locate(path, onKey);
+    throw new ConfigError(path.join('.'), detail, file, at.line, at.column);
+  };
+  const cfg = defaults();
+  if (obj === null || obj === undefined) return cfg; // an empty file keeps every default
+  if (typeof obj !== 'object' || Array.isArray(obj))
+    err([], 'expected a mapping of sections (oom:, cpu_bound:, …)');
+  const sections = [...Object.keys(SCHEMA), 'exclude'];
+  for (const [section, value] of Object.entries(obj as Record<string, unknown>)) {
+    if (section === 'exclude') {
+      if (!Array.isArray(value) || value.some((x) => typeof x !== 'string' && typeof x !== 'number'))
+        err([section], `expected a list of process names or pids, got ${describe(value)}`);
+      cfg.exclude = (value as unknown[]).map(String);
+      continue;
+    }
+    const keys = SCHEMA[section as keyof typeof SCHEMA];
+    if (!keys) err([section], unknownKey(section, sections), true);
+    if (value === null) continue;
+    if (typeof value !== 'object' || Array.isArray(value))
+      err([section], `expected a mapping, got ${describe(value)}`);
+    const target = (cfg as unknown as Record<string, Record<string, unknown>>)[section];
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+      const leaf = keys[key];
+      const path = [section, key];
+      if (!leaf) err(path, unknownKey(key, Object.keys(keys)), true);
+      if (leaf.kind === 'boolean') {
+        if (typeof v !== 'boolean') err(path, `expected true or false, got ${describe(v)}`);
+      } else {
+        const range = `a${leaf.integer ? 'n integer' : ' number'} between ${leaf.min} and ${leaf.max}`;
+        if (typeof v !== 'number' || !Number.isFinite(v)) err(path, `expected ${range}, got ${describe(v)}`);
+        const n = v as number;
+        if (n < leaf.min || n > leaf.max || (leaf.integer && !Number.isInteger(n)))
+          err(path, `expected ${range}, got ${n}`);
+      }
+      target[key] = v;
+    }
+  }
+  return cfg;
+}
+
+/**
+ * Parses a YAML config. A partial file overrides only what it names. Throws ConfigError naming file, line,
+ * column and key; callers keep their previous config in force when it throws.
+ */
+export function parseConfig(text: string, file?: string): Config {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = lc.linePos(first.pos[0]);
+    throw new ConfigError('', `YAML syntax: ${first.message.split('\n')[0]}`, file, pos.line, pos.col);
+  }
+  const locate: Locate = (path, onKey) => {
+    // Point at the key when there is one (unknown keys), else at the value.
+    let node: YamlNode | null | undefined = doc.contents as YamlNode | null;
+    let at: number | undefined = node?.range?.[0];
+    for (const segment of path) {
+      if (!isMap(node)) break;
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
+      if (!pair) break;
+      at = (pair.key as YamlNode).range?.[0];
+      node = pair.value as YamlNode | null;
+      if (!onKey && node?.range) at = node.range[0];
+    }
+    if (at === undefined) return {};
+    const p = lc.linePos(at);
+    return { line: p.line, column: p.col };
+  };
+  return build(doc.toJS(), file, locate);
+}
+
+/** Same schema for objects from VS Code settings (no positions). */
+export function validateConfig(obj: unknown, source?: string): Config {
+  return build(obj, source, () => ({}));
+}
+
+/** The commented default config printed by --generate-config / "Hotspot: Generate Config". */
+export function generateConfigYaml(): string {
+  const out = [
+    '# Hotspot thresholds. Any key left out keeps its default; percentages are 0..100.',
+    '# Rates are per second; counts (preempted, preempts_others) are per sampling window.',
+    '',
+  ];
+  for (const [section, keys] of Object.entries(SCHEMA)) {
+    out.push(`${section}:`);
+    for (const [key, leaf] of Object.entries(keys))
+      out.push(`  # ${leaf.doc}`, `  ${key}: ${String(leaf.def)}`);
+    out.push('');
+  }
+  out.push('# Processes to hide, by name or pid.', 'exclude: []', '');
+  return out.join('\n');
+}

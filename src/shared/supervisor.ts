@@ -1,0 +1,325 @@
+// Spawns and supervises the helper for the extension and the CLI (vscode-free).
+// Already root → run the helper next to us directly. Otherwise → pkexec, but only of the root-owned install
+// (never a file the user can write). Every failure becomes a Failure with what happened and what to do.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import { type Drops, type Hello, LineSplitter, parseLine, type Window } from './protocol';
+
+export interface Logger {
+  info(m: string): void;
+  warn(m: string): void;
+  error(m: string): void;
+  debug(m: string): void;
+}
+
+export interface Failure {
+  code: string;
+  message: string;
+  hint: string;
+  fatal: boolean;
+}
+
+export type SupervisorState = 'stopped' | 'starting' | 'running' | 'restarting' | 'failed';
+
+export interface SupervisorOptions {
+  helperArgs: string[];
+  devHelperPath: string;
+  installDir?: string;
+  log: Logger;
+  maxRestarts?: number;
+  watchdogFactor?: number;
+  /** For tests: pretend not to be root (forces the pkexec path). */
+  forcePkexec?: boolean;
+}
+
+export const DEFAULT_INSTALL_DIR = '/usr/local/lib/hotspot';
+export const LAUNCHER = 'hotspot-helper';
+
+/** Why a path is unsafe to run as root, or undefined: it and every parent must be root-owned, not group/other-writable. */
+export function unsafeForRoot(file: string): string | undefined {
+  let p = path.resolve(file);
+  for (;;) {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      return `${p} does not exist`;
+    }
+    if (st.uid !== 0) return `${p} is not owned by root`;
+    if (st.mode & 0o022) return `${p} is writable by group or others`;
+    const parent = path.dirname(p);
+    if (parent === p) return undefined;
+    p = parent;
+  }
+}
+
+/** Arguments passed through pkexec must look like what we generate ourselves: flags and small tokens. */
+function checkArgs(args: string[]): void {
+  for (const a of args)
+    if (!/^(--[a-z-]+|[0-9]{1,7}|[a-z_,]{1,64})$/.test(a))
+      throw new Error(`refusing helper argument ${JSON.stringify(a)}`);
+}
+
+const fail = (code: string, message: string, hint: string, fatal: boolean): Failure => ({
+  code,
+  message,
+  hint,
+  fatal,
+});
+
+export class HelperSupervisor extends EventEmitter {
+  private child?: ChildProcess;
+  private _state: SupervisorState = 'stopped';
+  private restarts = 0;
+  private restartTimer?: NodeJS.Timeout;
+  private watchdog?: NodeJS.Timeout;
+  private healthyTimer?: NodeJS.Timeout;
+  private stderrTail: string[] = [];
+  private helperError?: Failure;
+  private protocolErrors = 0;
+  private intervalMs = 5000;
+  private exitWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: SupervisorOptions) {
+    super();
+    const i = opts.helperArgs.indexOf('--interval-ms');
+    if (i >= 0) this.intervalMs = Number(opts.helperArgs[i + 1]) || 5000;
+  }
+
+  get state(): SupervisorState {
+    return this._state;
+  }
+
+  private setState(s: SupervisorState): void {
+    if (s === this._state) return;
+    this._state = s;
+    this.emit('state', s);
+  }
+
+  private failure(f: Failure): void {
+    (f.fatal ? this.opts.log.error : this.opts.log.warn)(`${f.code}: ${f.message} — ${f.hint}`);
+    this.emit('failure', f);
+  }
+
+  /** The command line to run, or a Failure saying why there is none. */
+  private launch(): { cmd: string; args: string[]; elevated: boolean } | Failure {
+    checkArgs(this.opts.helperArgs);
+    if (process.getuid?.() === 0 && !this.opts.forcePkexec)
+      return {
+        cmd: process.execPath,
+        args: [this.opts.devHelperPath, ...this.opts.helperArgs],
+        elevated: false,
+      };
+    const launcher = path.join(this.opts.installDir ?? DEFAULT_INSTALL_DIR, LAUNCHER);
+    const why = unsafeForRoot(launcher);
+    if (why)
+      return fail(
+        'NOT_INSTALLED',
+        `The privileged helper is not installed safely (${why}).`,
+        "Run 'Hotspot: Install Helper' (it asks for your password once).",
+        true,
+      );
+    return { cmd: 'pkexec', args: [launcher, ...this.opts.helperArgs], elevated: true };
+  }
+
+  start(): void {
+    if (this.child || this._state === 'starting' || this._state === 'running') return;
+    this.restarts = 0;
+    this.spawnHelper();
+  }
+
+  private spawnHelper(): void {
+    this.setState('starting');
+    this.helperError = undefined;
+    this.stderrTail = [];
+    let l: ReturnType<HelperSupervisor['launch']>;
+    try {
+      l = this.launch();
+    } catch (e) {
+      l = fail('BAD_ARGS', (e as Error).message, 'This is a bug in Hotspot; please report it.', true);
+    }
+    if (!('cmd' in l)) {
+      this.failure(l);
+      this.setState('failed');
+      return;
+    }
+    this.opts.log.info(`starting helper: ${l.cmd} ${l.args.join(' ')}`);
+    const child = spawn(l.cmd, l.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      spawnError = e;
+    });
+    const splitter = new LineSplitter(
+      (line) => this.onLine(line),
+      (e) => this.onProtocolError(e.message),
+    );
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => splitter.push(c));
+    const errSplitter = new LineSplitter(
+      (line) => {
+        this.opts.log.debug(`helper: ${line}`);
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > 20) this.stderrTail.shift();
+      },
+      () => {},
+      64 * 1024,
+    );
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => errSplitter.push(`${c}`));
+    child.stdin?.on('error', () => {}); // EPIPE when the helper is gone
+    this.armWatchdog(this.intervalMs * 4); // first window: load + attach + one interval
+    child.on('close', (code, signal) => this.onExit(child, code, signal, spawnError, l.elevated));
+  }
+
+  private onLine(line: string): void {
+    let msg: ReturnType<typeof parseLine>;
+    try {
+      msg = parseLine(line);
+    } catch (e) {
+      this.onProtocolError((e as Error).message);
+      return;
+    }
+    switch (msg.type) {
+      case 'hello':
+        this.opts.log.info(
+          `helper ${msg.version} on ${msg.kernel}: sched via ${msg.attach.sched}, faults via ${msg.attach.faults}`,
+        );
+        this.emit('hello', msg satisfies Hello);
+        break;
+      case 'window':
+        if (this._state !== 'running') {
+          this.setState('running');
+          clearTimeout(this.healthyTimer);
+          this.healthyTimer = setTimeout(() => {
+            this.restarts = 0; // a healthy minute forgives earlier crashes
+          }, 60_000);
+        }
+        this.armWatchdog(this.intervalMs * (this.opts.watchdogFactor ?? 3));
+        this.emit('window', msg satisfies Window);
+        break;
+      case 'drops':
+        this.emit('drops', msg satisfies Drops);
+        break;
+      case 'error':
+        if (msg.fatal)
+          this.helperError = fail(msg.code, msg.message, msg.hint ?? 'See the Hotspot log.', true);
+        else this.failure(fail(msg.code, msg.message, msg.hint ?? 'See the Hotspot log.', false));
+        break;
+    }
+  }
+
+  private onProtocolError(detail: string): void {
+    this.protocolErrors++;
+    this.opts.log.warn(`ignored a malformed helper line: ${detail}`);
+    if (this.protocolErrors === 1 || this.protocolErrors % 100 === 0)
+      this.failure(
+        fail(
+          'PROTOCOL',
+          `The helper sent a malformed line (${this.protocolErrors} so far); it was skipped.`,
+          'See the Hotspot log.',
+          false,
+        ),
+      );
+  }
+
+  private armWatchdog(ms: number): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => {
+      if (!this.child) return;
+      this.helperError = fail(
+        'STALLED',
+        `The helper sent nothing for ${Math.round(ms / 1000)} s and was restarted.`,
+        'See the Hotspot log; this can happen on a heavily loaded machine.',
+        false,
+      );
+      this.kill(this.child);
+    }, ms);
+  }
+
+  private kill(child: ChildProcess): void {
+    child.stdin?.end(); // the helper exits on stdin EOF: the only way to stop it when pkexec made it root
+    child.kill('SIGTERM');
+    setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, 2000).unref();
+  }
+
+  private onExit(
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    spawnError: NodeJS.ErrnoException | undefined,
+    elevated: boolean,
+  ): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    clearTimeout(this.watchdog);
+    clearTimeout(this.healthyTimer);
+    const waiters = this.exitWaiters.splice(0);
+    if (waiters.length) {
+      for (const w of waiters) w();
+      this.setState('stopped');
+      return;
+    }
+    const tail = this.stderrTail.slice(-5).join('\n');
+    let f: Failure;
+    if (spawnError?.code === 'ENOENT')
+      f = fail(
+        'PKEXEC_UNAVAILABLE',
+        'pkexec is not installed, so Hotspot cannot ask for elevation.',
+        'Install it (sudo apt-get install pkexec) or run VS Code as root.',
+        true,
+      );
+    else if (this.helperError) f = this.helperError;
+    else if (elevated && code === 126)
+      f = fail(
+        'PKEXEC_CANCELLED',
+        'Authentication was cancelled or denied, so the BPF programs were not loaded.',
+        "Run 'Hotspot: Start' again and authenticate.",
+        true,
+      );
+    else if (elevated && code === 127)
+      f = fail(
+        'PKEXEC_UNAVAILABLE',
+        `pkexec could not reach polkit or an authentication agent${tail ? ` (${tail.split('\n').pop()})` : ''}.`,
+        'Start polkitd and the system D-Bus, or run VS Code as root.',
+        true,
+      );
+    else
+      f = fail(
+        'CRASHED',
+        `The helper exited unexpectedly (${signal ?? `code ${code}`})${tail ? `: ${tail.split('\n').pop()}` : ''}.`,
+        'Hotspot restarts it; see the Hotspot log for details.',
+        false,
+      );
+
+    const retryable = !f.fatal || ['CRASHED', 'STALLED', 'MAP_READ', 'INTERNAL'].includes(f.code);
+    const max = this.opts.maxRestarts ?? 5;
+    if (retryable && this.restarts < max) {
+      f = { ...f, fatal: false };
+      this.failure(f);
+      const delay = Math.min(30_000, 1000 * 2 ** this.restarts++);
+      this.setState('restarting');
+      this.restartTimer = setTimeout(() => this.spawnHelper(), delay);
+    } else {
+      this.failure({ ...f, fatal: true });
+      this.setState('failed');
+    }
+  }
+
+  /** Closes the helper's stdin and signals it; resolves once it has exited (BPF programs detached). */
+  stop(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.watchdog);
+    const child = this.child;
+    if (!child) {
+      this.setState('stopped');
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.exitWaiters.push(resolve);
+      this.kill(child);
+    });
+  }
+}
