@@ -99,7 +99,9 @@ export class HelperSupervisor extends EventEmitter {
   }
 
   private failure(f: Failure): void {
-    (f.fatal ? this.opts.log.error : this.opts.log.warn)(`${f.code}: ${f.message} — ${f.hint}`);
+    const line = `${f.code}: ${f.message} — ${f.hint}`;
+    if (f.fatal) this.opts.log.error(line);
+    else this.opts.log.warn(line);
     this.emit('failure', f);
   }
 
@@ -168,7 +170,8 @@ export class HelperSupervisor extends EventEmitter {
     );
     child.stderr?.setEncoding('utf8').on('data', (c: string) => errSplitter.push(`${c}`));
     child.stdin?.on('error', () => {}); // EPIPE when the helper is gone
-    this.armWatchdog(this.intervalMs * 4); // first window: load + attach + one interval
+    // Until hello, pkexec may be waiting for the user to type a password: allow minutes, not intervals.
+    this.armWatchdog(l.elevated ? 5 * 60_000 : Math.max(20_000, this.intervalMs * 4));
     child.on('close', (code, signal) => this.onExit(child, code, signal, spawnError, l.elevated));
   }
 
@@ -185,6 +188,8 @@ export class HelperSupervisor extends EventEmitter {
         this.opts.log.info(
           `helper ${msg.version} on ${msg.kernel}: sched via ${msg.attach.sched}, faults via ${msg.attach.faults}`,
         );
+        // First window: BPF load + attach + one interval.
+        this.armWatchdog(Math.max(20_000, this.intervalMs * 4));
         this.emit('hello', msg satisfies Hello);
         break;
       case 'window':
