@@ -203,14 +203,14 @@ export async function installHelper(opts: InstallOptions): Promise<InstallResult
     const r = elevated ? await run('pkexec', ['/bin/sh', ...script]) : await run('/bin/sh', script);
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new InstallError('pkexec is not installed.', 'Install it: sudo apt-get install pkexec polkitd.');
-    if (elevated && r.code === 126)
+    if (elevated && (r.code === 126 || (r.code === 127 && /not authori[sz]ed/i.test(r.stderr))))
       throw new InstallError(
         'Authentication was cancelled or denied.',
         "Run 'Hotspot: Install Helper' again.",
       );
     if (elevated && r.code === 127)
       throw new InstallError(
-        `pkexec could not reach polkit (${r.stderr.split('\n').pop() || 'no authority'}).`,
+        `pkexec could not reach polkit (${r.stderr.split('\n')[0] || 'no authority'}).`,
         'Start polkitd and the system D-Bus, or install as root: sudo node dist/cli.js --install-helper.',
       );
     if (r.code !== 0)

@@ -277,17 +277,20 @@ export class HelperSupervisor extends EventEmitter {
         true,
       );
     else if (this.helperError) f = this.helperError;
-    else if (elevated && code === 126)
+    else if (elevated && (code === 126 || (code === 127 && /not authori[sz]ed/i.test(tail))))
+      // 126: the user dismissed the dialog; 127 + "Not authorized": polkit said no (no agent, or not an admin).
       f = fail(
         'PKEXEC_CANCELLED',
-        'Authentication was cancelled or denied, so the BPF programs were not loaded.',
-        "Run 'Hotspot: Start' again and authenticate.",
+        code === 126
+          ? 'Authentication was cancelled, so the BPF programs were not loaded.'
+          : 'polkit denied running the helper (authentication failed, or no authentication agent is running).',
+        "Run 'Hotspot: Start' again and authenticate as an administrator, or run VS Code as root.",
         true,
       );
     else if (elevated && code === 127)
       f = fail(
         'PKEXEC_UNAVAILABLE',
-        `pkexec could not reach polkit or an authentication agent${tail ? ` (${tail.split('\n').pop()})` : ''}.`,
+        `pkexec could not reach polkit${tail ? ` (${tail.split('\n')[0]})` : ''}.`,
         'Start polkitd and the system D-Bus, or run VS Code as root.',
         true,
       );

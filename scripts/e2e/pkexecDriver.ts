@@ -1,0 +1,56 @@
+// Runs as an unprivileged user in test/kernel/pkexec.test.ts: drives HelperSupervisor through real pkexec
+// (or installHelper through pkexec) and reports every event as one JSON line on stdout.
+// Usage: node driver.js supervise <installDir> <windows> | install <extensionPath> <installDir>
+import { installHelper } from '../../src/extension/install';
+import { HelperSupervisor, type Logger } from '../../src/shared/supervisor';
+
+const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const log: Logger = {
+  info: (m) => out({ ev: 'log', level: 'info', m }),
+  warn: (m) => out({ ev: 'log', level: 'warn', m }),
+  error: (m) => out({ ev: 'log', level: 'error', m }),
+  debug: (m) => out({ ev: 'log', level: 'debug', m }),
+};
+const [mode, dir, arg] = process.argv.slice(2);
+
+if (mode === 'install') {
+  installHelper({ extensionPath: dir, installDir: arg, log }).then(
+    (r) => out({ ev: 'installed', ...r }),
+    (e: Error & { hint?: string }) => {
+      out({ ev: 'installError', message: e.message, hint: e.hint });
+      process.exitCode = 1;
+    },
+  );
+} else {
+  const wantWindows = Number(arg) || 2;
+  const sup = new HelperSupervisor({
+    helperArgs: ['--interval-ms', '500'],
+    devHelperPath: '/nonexistent/helper.js', // never used: we are not root
+    installDir: dir,
+    log,
+    maxRestarts: 0,
+  });
+  let windows = 0;
+  const giveUp = setTimeout(() => {
+    out({ ev: 'timeout' });
+    void sup.stop().then(() => process.exit(2));
+  }, 60_000);
+  const finish = async () => {
+    const t = Date.now();
+    await sup.stop();
+    out({ ev: 'stopped', ms: Date.now() - t, state: sup.state });
+    clearTimeout(giveUp);
+  };
+  sup
+    .on('state', (s) => {
+      out({ ev: 'state', s });
+      if (s === 'failed') void finish();
+    })
+    .on('hello', (h) => out({ ev: 'hello', pid: h.pid, attach: h.attach }))
+    .on('window', (w) => {
+      out({ ev: 'window', seq: w.seq, procs: w.procs.length });
+      if (++windows === wantWindows) void finish();
+    })
+    .on('failure', (f) => out({ ev: 'failure', ...f }));
+  sup.start();
+}
