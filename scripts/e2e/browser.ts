@@ -1,0 +1,135 @@
+// Drives the code-server workbench with playwright-core and the system Chromium (no browser download).
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { type Browser, chromium, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { ARTIFACTS } from './codeServer';
+
+export const CHROMIUM = process.env.HOTSPOT_CHROMIUM ?? '/usr/bin/chromium';
+
+export interface Workbench {
+  browser: Browser;
+  page: Page;
+  /** Workbench + extension-host console lines forwarded through codeAutomationLog. */
+  logs: string[];
+  /** Resolves with the code the extension-host test runner reports (codeAutomationExit). */
+  exitCode: Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function openWorkbench(url: string, opts: { echo?: boolean } = {}): Promise<Workbench> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  const logs: string[] = [];
+  let resolveExit: (code: number) => void = () => {};
+  const exitCode = new Promise<number>((r) => {
+    resolveExit = r;
+  });
+  // Both hooks must exist before the workbench loads: it looks them up once at startup.
+  await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
+    const line = (Array.isArray(args) ? args : [args])
+      .map((a) => (typeof a === 'string' ? a : JSON.stringify(a)))
+      .join(' ');
+    logs.push(`[${type}] ${line}`);
+    if (opts.echo) console.log(`  [exthost] ${line}`);
+  });
+  await page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
+  await page.goto(url);
+  return {
+    browser,
+    page,
+    logs,
+    exitCode,
+    close: () => browser.close(),
+  };
+}
+
+/** Rejects after ms without keeping the process alive (an un-cleared timer would hold node:test open). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`${what}: no result within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Waits for the workbench and, when given, for something the extension contributes (a view, a status item). */
+export async function waitForWorkbench(page: Page, contributed?: Locator, timeout = 90_000): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout });
+  if (contributed) await contributed.first().waitFor({ timeout });
+}
+
+/** The activity-bar entry of a view container, by its title. */
+export const activityItem = (page: Page, title: string): Locator =>
+  page.locator(`.activitybar .action-item a[aria-label^="${title}"]`).first();
+
+/**
+ * Runs a command by its palette title. Retries because the palette can open before the extension's commands are
+ * registered (the list is then missing the entry).
+ */
+export async function runCommand(page: Page, title: string, tries = 8): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  for (let i = 1; ; i++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    try {
+      await row.waitFor({ timeout: 3000 });
+      // Exact label match: "Hotspot: Start" must not pick "Hotspot: Start Something Else".
+      const label = (await row.locator('.label-name').first().textContent())?.trim();
+      if (label && label !== title) {
+        const exact = page.locator('.quick-input-list .monaco-list-row', {
+          has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(title)}$`) }),
+        });
+        await exact.first().click();
+      } else await page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+      return;
+    } catch (e) {
+      if (i >= tries)
+        throw new Error(`command "${title}" not found in the palette after ${tries} tries: ${e}`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1000);
+    }
+  }
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Opens an activity-bar container by its title (e.g. "Hotspot"). */
+export async function openContainer(page: Page, title: string): Promise<void> {
+  const item = activityItem(page, title);
+  await item.waitFor({ timeout: 30_000 });
+  const checked = await item.locator('xpath=..').getAttribute('aria-selected');
+  if (checked !== 'true') await item.click();
+}
+
+/** Expands a view by its header title; contributed views can start collapsed. */
+export async function expandView(page: Page, title: string | RegExp): Promise<void> {
+  const hdr = page.locator('.pane-header', { hasText: title }).first();
+  await hdr.waitFor({ timeout: 30_000 });
+  if ((await hdr.getAttribute('aria-expanded')) !== 'true') await hdr.click();
+}
+
+/** The content of the active webview: two iframes deep in the workbench. */
+export function webview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
