@@ -1,0 +1,99 @@
+// A real Node debug session (js-debug, launch.json "Busy loop") next to other workspace processes:
+// "Hotspot: Filter to Debugged Process" must narrow the Diagnoses tree to the debuggee alone.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, test } from 'node:test';
+import { openWorkbench, runCommand, screenshot, type Workbench } from '../../scripts/e2e/browser';
+import { type CodeServer, ROOT, startCodeServer } from '../../scripts/e2e/codeServer';
+import { killAll, missing, showDiagnoses, startYes, TEST_CONFIG, WORKSPACE, waitForTree } from './lib';
+
+const skip = missing();
+let cs: CodeServer | undefined;
+let wb: Workbench | undefined;
+const workloads: ChildProcess[] = [];
+
+/** Pids of node processes running the workspace's busy.js (the debuggee). */
+function debuggeePids(): number[] {
+  const script = path.join(WORKSPACE, 'busy.js');
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(script);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+after(async () => {
+  killAll(workloads);
+  await wb?.close();
+  await cs?.stop();
+  for (const pid of debuggeePids()) process.kill(pid, 'SIGKILL');
+});
+
+test('Filter to Debugged Process narrows the tree to the debuggee', { skip, timeout: 150_000 }, async () => {
+  cs = await startCodeServer({
+    settings: { 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000, 'hotspot.scope': 'workspace' },
+  });
+  wb = await openWorkbench(cs.url(WORKSPACE, { devPath: ROOT }));
+  const page = wb.page;
+  await showDiagnoses(page);
+  const yes = startYes(); // a second workspace process the filter must hide
+  workloads.push(yes);
+  await runCommand(page, 'Hotspot: Start');
+
+  await runCommand(page, 'Debug: Start Debugging');
+  let pid = 0;
+  for (const deadline = Date.now() + 30_000; !pid && Date.now() < deadline; await page.waitForTimeout(500))
+    pid = debuggeePids()[0] ?? 0;
+  assert.ok(pid > 0, 'the debug session started busy.js');
+
+  await waitForTree(
+    page,
+    (rows) => rows.some((r) => r.text.includes(`(${yes.pid})`)),
+    'yes in the unfiltered tree',
+  );
+  await runCommand(page, 'Hotspot: Filter to Debugged Process');
+  const rows = await waitForTree(
+    page,
+    (rs) => {
+      const procs = rs.filter((r) => r.level > 1);
+      return procs.length > 0 && procs.every((r) => r.text.includes(`(${pid})`));
+    },
+    `only the debuggee (${pid}) in the filtered tree`,
+    30_000,
+  );
+  assert.ok(
+    !rows.some((r) => r.text.includes(`(${yes.pid})`)),
+    'the other workspace process is filtered out',
+  );
+  // The view says what it is filtered to (its description in the header, or its message), not just fewer rows.
+  const pane = page
+    .locator('.pane', { has: page.locator('.pane-header', { hasText: /Diagnoses/i }) })
+    .first();
+  const context = [
+    await pane.locator('.pane-header').textContent(),
+    ...(await pane.locator('.pane-body .message').allTextContents()),
+  ].join(' ');
+  assert.match(
+    context,
+    new RegExp(`${pid}|busy|debug|filter`, 'i'),
+    `the view shows the filtered context: "${context}"`,
+  );
+  await screenshot(page, 'debug-filtered');
+
+  await runCommand(page, 'Hotspot: Clear Filter');
+  await waitForTree(
+    page,
+    (rs) => rs.some((r) => r.text.includes(`(${yes.pid})`)),
+    'yes back after Clear Filter',
+    30_000,
+  );
+  await runCommand(page, 'Debug: Stop');
+  await runCommand(page, 'Hotspot: Stop');
+});

@@ -1,0 +1,122 @@
+// Shared pieces of the Hotspot e2e tests: workloads, BPF/helper bookkeeping, and reading the Diagnoses tree.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { activityItem, expandView } from '../../scripts/e2e/browser';
+import { CODE_SERVER_BIN, ROOT } from '../../scripts/e2e/codeServer';
+
+export const WORKSPACE = path.join(ROOT, 'test/e2e/workspace');
+export const TEST_CONFIG = path.join(WORKSPACE, 'hotspot.yaml');
+
+/** Why the Hotspot e2e tests cannot run here, or false. */
+export function missing(): string | false {
+  if (!existsSync(CODE_SERVER_BIN)) return 'code-server not installed (bash scripts/setup.sh --e2e)';
+  if (!existsSync(path.join(ROOT, 'dist/extension.js'))) return 'dist/extension.js not built (npm run build)';
+  if (!existsSync(path.join(ROOT, 'dist/helper.js'))) return 'dist/helper.js not built (npm run build)';
+  if (process.getuid?.() !== 0) return 'needs root (the extension runs the helper directly as root)';
+  return false;
+}
+
+/** Starts a workload with its cwd in the sample workspace, so the 'workspace' scope includes it. */
+export function startWorkload(cmd: string, args: string[]): ChildProcess {
+  const child = spawn(cmd, args, { cwd: WORKSPACE, stdio: 'ignore' });
+  child.on('error', () => {});
+  return child;
+}
+
+export const startYes = () => startWorkload('sh', ['-c', 'exec yes > /dev/null']);
+export const startLeak = () => startWorkload('python3', [path.join(WORKSPACE, 'leak.py')]);
+
+export function killAll(children: ChildProcess[]): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+export const bpfProgIds = (): Set<number> =>
+  new Set(
+    (
+      JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number }[]
+    ).map((p) => p.id),
+  );
+
+/** Helper processes (node …/helper.js) in a process group, i.e. started by that code-server's extension host. */
+export function helperPids(pgid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid) continue;
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmd.includes('helper.js')) out.push(Number(d));
+    } catch {}
+  }
+  return out;
+}
+
+export interface TreeRow {
+  level: number;
+  text: string;
+  /** The label of the nearest level-1 row above (the diagnosis group). */
+  group: string;
+}
+
+/** Opens the Hotspot container and expands its Diagnoses view. */
+export async function showDiagnoses(page: Page): Promise<void> {
+  const item = activityItem(page, 'Hotspot');
+  await item.waitFor({ timeout: 60_000 });
+  if ((await page.locator('.pane-header', { hasText: /Diagnoses/i }).count()) === 0) await item.click();
+  await expandView(page, /Diagnoses/i);
+}
+
+/** The rows of the Diagnoses tree, top to bottom, each with its group. */
+export async function treeRows(page: Page): Promise<TreeRow[]> {
+  const pane = page
+    .locator('.pane', { has: page.locator('.pane-header', { hasText: /Diagnoses/i }) })
+    .first();
+  const raw = await pane.locator('.monaco-list-row').evaluateAll((rows) =>
+    rows.map((r) => ({
+      level: Number(r.getAttribute('aria-level') ?? '1'),
+      text: (r.getAttribute('aria-label') || r.textContent || '').trim(),
+      expanded: r.getAttribute('aria-expanded'),
+    })),
+  );
+  let group = '';
+  return raw.map((r) => {
+    if (r.level === 1) group = r.text;
+    return { level: r.level, text: r.text, group };
+  });
+}
+
+/** Expands every collapsed group row of the Diagnoses tree. */
+export async function expandGroups(page: Page): Promise<void> {
+  const pane = page
+    .locator('.pane', { has: page.locator('.pane-header', { hasText: /Diagnoses/i }) })
+    .first();
+  const collapsed = pane.locator('.monaco-list-row[aria-level="1"][aria-expanded="false"]');
+  for (let i = await collapsed.count(); i > 0; i--) {
+    await collapsed.first().click();
+    await page.waitForTimeout(100);
+  }
+}
+
+/** Polls the tree until pred holds (expanding groups as they appear); returns the rows, or throws with them. */
+export async function waitForTree(
+  page: Page,
+  pred: (rows: TreeRow[]) => boolean,
+  what: string,
+  timeout = 60_000,
+): Promise<TreeRow[]> {
+  const deadline = Date.now() + timeout;
+  let rows: TreeRow[] = [];
+  while (Date.now() < deadline) {
+    await expandGroups(page);
+    rows = await treeRows(page);
+    if (pred(rows)) return rows;
+    await page.waitForTimeout(1000);
+  }
+  throw new Error(
+    `${what}: not seen within ${timeout / 1000} s; tree was:\n${rows.map((r) => `${'  '.repeat(r.level)}${r.text}`).join('\n')}`,
+  );
+}
