@@ -83,17 +83,16 @@ export async function runCommand(page: Page, title: string, tries = 8): Promise<
     await page.keyboard.press('F1');
     await input.waitFor({ timeout: 10_000 });
     await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    // Exact label, clicked: Enter would run the *focused* row, which fuzzy matching may rank first
+    // ("Debug: Select and Start Debugging" above "Debug: Start Debugging").
+    const row = page
+      .locator('.quick-input-list .monaco-list-row', {
+        has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRe(title)}\\s*$`) }),
+      })
+      .first();
     try {
       await row.waitFor({ timeout: 3000 });
-      // Exact label match: "Hotspot: Start" must not pick "Hotspot: Start Something Else".
-      const label = (await row.locator('.label-name').first().textContent())?.trim();
-      if (label && label !== title) {
-        const exact = page.locator('.quick-input-list .monaco-list-row', {
-          has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(title)}$`) }),
-        });
-        await exact.first().click();
-      } else await page.keyboard.press('Enter');
+      await row.click();
       await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
       return;
     } catch (e) {
@@ -117,9 +116,10 @@ export async function openContainer(page: Page, title: string): Promise<void> {
 
 /** Expands a view by its header title; contributed views can start collapsed. */
 export async function expandView(page: Page, title: string | RegExp): Promise<void> {
+  // A container with a single view hides that view's header (the container title stands in); it is expanded.
   const hdr = page.locator('.pane-header', { hasText: title }).first();
-  await hdr.waitFor({ timeout: 30_000 });
-  if ((await hdr.getAttribute('aria-expanded')) !== 'true') await hdr.click();
+  await hdr.waitFor({ state: 'attached', timeout: 30_000 });
+  if ((await hdr.getAttribute('aria-expanded')) !== 'true' && (await hdr.isVisible())) await hdr.click();
 }
 
 /** The content of the active webview: two iframes deep in the workbench. */

@@ -21,6 +21,7 @@ export const BASE_SETTINGS: Record<string, unknown> = {
   'extensions.autoUpdate': false,
   'update.mode': 'none',
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'git.openRepositoryInParentFolders': 'never', // the sample workspace sits inside this repo
   'hotspot.intervalMs': 1000,
 };
 

@@ -2,12 +2,21 @@
 // "Hotspot: Filter to Debugged Process" must narrow the Diagnoses tree to the debuggee alone.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { openWorkbench, runCommand, screenshot, type Workbench } from '../../scripts/e2e/browser';
-import { type CodeServer, ROOT, startCodeServer } from '../../scripts/e2e/codeServer';
-import { killAll, missing, showDiagnoses, startYes, TEST_CONFIG, WORKSPACE, waitForTree } from './lib';
+import { type CodeServer, startCodeServer } from '../../scripts/e2e/codeServer';
+import {
+  EXTENSION_DIR,
+  killAll,
+  missing,
+  showDiagnoses,
+  startYes,
+  TEST_CONFIG,
+  WORKSPACE,
+  waitForTree,
+} from './lib';
 
 const skip = missing();
 let cs: CodeServer | undefined;
@@ -21,7 +30,10 @@ function debuggeePids(): number[] {
     .filter((d) => /^\d+$/.test(d))
     .filter((d) => {
       try {
-        return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(script);
+        // js-debug may pass the program relative to the workspace; resolve against the process's cwd.
+        const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+        const cwd = readlinkSync(`/proc/${d}/cwd`);
+        return args.some((a) => path.resolve(cwd, a) === script);
       } catch {
         return false;
       }
@@ -40,7 +52,7 @@ test('Filter to Debugged Process narrows the tree to the debuggee', { skip, time
   cs = await startCodeServer({
     settings: { 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000, 'hotspot.scope': 'workspace' },
   });
-  wb = await openWorkbench(cs.url(WORKSPACE, { devPath: ROOT }));
+  wb = await openWorkbench(cs.url(WORKSPACE, { devPath: EXTENSION_DIR }));
   const page = wb.page;
   await showDiagnoses(page);
   const yes = startYes(); // a second workspace process the filter must hide
@@ -51,8 +63,10 @@ test('Filter to Debugged Process narrows the tree to the debuggee', { skip, time
   let pid = 0;
   for (const deadline = Date.now() + 30_000; !pid && Date.now() < deadline; await page.waitForTimeout(500))
     pid = debuggeePids()[0] ?? 0;
+  if (!pid) await screenshot(page, 'debug-no-session');
   assert.ok(pid > 0, 'the debug session started busy.js');
 
+  await showDiagnoses(page); // starting a session switches the side bar to Run and Debug
   await waitForTree(
     page,
     (rows) => rows.some((r) => r.text.includes(`(${yes.pid})`)),
@@ -72,12 +86,14 @@ test('Filter to Debugged Process narrows the tree to the debuggee', { skip, time
     !rows.some((r) => r.text.includes(`(${yes.pid})`)),
     'the other workspace process is filtered out',
   );
-  // The view says what it is filtered to (its description in the header, or its message), not just fewer rows.
+  // The view says what it is filtered to (its description or its message), not just fewer rows.
   const pane = page
     .locator('.pane', { has: page.locator('.pane-header', { hasText: /Diagnoses/i }) })
     .first();
   const context = [
     await pane.locator('.pane-header').textContent(),
+    // With a single view, its description shows in the side bar's title instead of the (hidden) pane header.
+    await page.locator('#workbench\\.parts\\.sidebar .composite.title').first().textContent(),
     ...(await pane.locator('.pane-body .message').allTextContents()),
   ].join(' ');
   assert.match(

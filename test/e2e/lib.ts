@@ -8,12 +8,14 @@ import { CODE_SERVER_BIN, ROOT } from '../../scripts/e2e/codeServer';
 
 export const WORKSPACE = path.join(ROOT, 'test/e2e/workspace');
 export const TEST_CONFIG = path.join(WORKSPACE, 'hotspot.yaml');
+/** The extension loaded in development mode: the repo, unless HOTSPOT_E2E_EXTENSION points at another build. */
+export const EXTENSION_DIR = path.resolve(process.env.HOTSPOT_E2E_EXTENSION ?? ROOT);
 
 /** Why the Hotspot e2e tests cannot run here, or false. */
 export function missing(): string | false {
   if (!existsSync(CODE_SERVER_BIN)) return 'code-server not installed (bash scripts/setup.sh --e2e)';
-  if (!existsSync(path.join(ROOT, 'dist/extension.js'))) return 'dist/extension.js not built (npm run build)';
-  if (!existsSync(path.join(ROOT, 'dist/helper.js'))) return 'dist/helper.js not built (npm run build)';
+  for (const f of ['dist/extension.js', 'dist/helper.js'])
+    if (!existsSync(path.join(EXTENSION_DIR, f))) return `${f} not built (npm run build)`;
   if (process.getuid?.() !== 0) return 'needs root (the extension runs the helper directly as root)';
   return false;
 }

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import { openWorkbench, runCommand, screenshot, type Workbench, webview } from '../../scripts/e2e/browser';
-import { type CodeServer, ROOT, startCodeServer } from '../../scripts/e2e/codeServer';
+import { type CodeServer, startCodeServer } from '../../scripts/e2e/codeServer';
 import {
   bpfProgIds,
+  EXTENSION_DIR,
   helperPids,
   killAll,
   missing,
@@ -39,7 +40,7 @@ test('Start → tree, status bar and dashboard diagnose yes (CPU-bound) and a le
   cs = await startCodeServer({
     settings: { 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000, 'hotspot.scope': 'workspace' },
   });
-  wb = await openWorkbench(cs.url(WORKSPACE, { devPath: ROOT }));
+  wb = await openWorkbench(cs.url(WORKSPACE, { devPath: EXTENSION_DIR }));
   const page = wb.page;
   await showDiagnoses(page);
   await runCommand(page, 'Hotspot: Start');
