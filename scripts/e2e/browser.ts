@@ -1,8 +1,12 @@
 // Drives the code-server workbench with playwright-core and the system Chromium (no browser download).
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { format } from 'node:util';
 import { type Browser, chromium, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { ARTIFACTS } from './codeServer';
+
+/** Known harmless workbench messages offline: the gallery lookup and the closed-source signing lib. */
+const NOISE = /open-vsx\.org|vsda|ChatSessionStore|Creating a socket/;
 
 export const CHROMIUM = process.env.HOTSPOT_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -36,11 +40,10 @@ export async function openWorkbench(url: string, opts: { echo?: boolean } = {}):
   });
   // Both hooks must exist before the workbench loads: it looks them up once at startup.
   await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
-    const line = (Array.isArray(args) ? args : [args])
-      .map((a) => (typeof a === 'string' ? a : JSON.stringify(a)))
-      .join(' ');
+    // The workbench forwards console calls as (format, ...args), so format them like console does.
+    const line = Array.isArray(args) ? format(...args) : String(args);
     logs.push(`[${type}] ${line}`);
-    if (opts.echo) console.log(`  [exthost] ${line}`);
+    if (opts.echo && !NOISE.test(line)) console.log(`  [exthost] ${line}`);
   });
   await page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
   await page.goto(url);
