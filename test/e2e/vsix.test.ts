@@ -39,6 +39,19 @@ test('package.sh → verified .vsix → installed in code-server → Start shows
   });
   assert.match(check, /: OK/);
 
+  // The helper must be able to run from the installed extension (and be copied by Install Helper).
+  const entries = execFileSync('python3', ['-m', 'zipfile', '-l', vsix], { encoding: 'utf8' });
+  for (const f of [
+    'extension/dist/extension.js',
+    'extension/dist/helper.js',
+    'extension/bpf/sched.bpf.o',
+    'extension/bpf/faults.bpf.o',
+    'extension/node_modules/koffi/package.json',
+    'extension/node_modules/@koromix/koffi-linux-x64/linux_x64/koffi.node',
+  ])
+    assert.ok(entries.includes(f), `${f} is in the .vsix`);
+  assert.ok(!/extension\/(src|test|scripts)\//.test(entries), 'no sources or tests in the .vsix');
+
   const profile = makeProfile({ 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000 });
   const installed = installExtension(profile, vsix);
   assert.match(installed, /successfully installed/i);
