@@ -128,7 +128,9 @@ export class HelperSupervisor extends EventEmitter {
 
   start(): void {
     if (this.child || this._state === 'starting' || this._state === 'running') return;
+    clearTimeout(this.restartTimer); // 'restarting': start now instead of when the backoff ends, not twice
     this.restarts = 0;
+    this.protocolErrors = 0;
     this.spawnHelper();
   }
 
