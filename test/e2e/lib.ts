@@ -41,6 +41,18 @@ export const bpfProgIds = (): Set<number> =>
     ).map((p) => p.id),
   );
 
+/** BPF program ids a process holds (the fdinfo of its prog and link fds carries prog_id). */
+export function bpfProgIdsOf(pid: number): number[] {
+  const ids: number[] = [];
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+      const m = /^prog_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.push(Number(m[1]));
+    }
+  } catch {}
+  return ids;
+}
+
 /** Helper processes (node …/helper.js) in a process group, i.e. started by that code-server's extension host. */
 export function helperPids(pgid: number): number[] {
   const out: number[] = [];

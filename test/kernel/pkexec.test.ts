@@ -9,6 +9,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -81,6 +82,41 @@ const progIds = (): Set<number> =>
     ).map((p) => p.id),
   );
 
+/** Pids whose command line names this file. */
+function pidsRunning(file: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(file);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** BPF program ids a process holds (fdinfo of its prog and link fds carries prog_id). */
+function bpfProgIdsOf(pid: number): number[] {
+  const ids: number[] = [];
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+      const m = /^prog_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.push(Number(m[1]));
+    }
+  } catch {}
+  return ids;
+}
+
+function uidOf(pid: number): number | undefined {
+  try {
+    const m = /^Uid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const setRule = (js: string | undefined) => {
   if (js === undefined) rmSync(RULE, { force: true });
   else writeFileSync(RULE, js, { mode: 0o644 });
@@ -129,29 +165,39 @@ test('through real pkexec: hello and windows from a root helper; stop leaves no 
   skip,
 }, async () => {
   await setRule(allowUser(`action.id === "${POLKIT_ACTION}"`));
-  const before = progIds();
-  let helperPid = 0;
-  let ours = new Set<number>();
+  const launcherTarget = `${INSTALL_DIR}/helper.js`;
+  const ours = new Set<number>();
+  let uid = -1;
   const evs = runDriver(['supervise', INSTALL_DIR, '3']);
-  // While the helper runs, note which BPF programs it added and who it runs as.
+  // While the helper runs, read the BPF program ids out of its own fds (other tests may load programs too)
+  // and note which user it runs as.
   const probe = setInterval(() => {
-    for (const id of progIds()) if (!before.has(id)) ours.add(id);
-  }, 300);
+    for (const pid of pidsRunning(launcherTarget)) {
+      for (const id of bpfProgIdsOf(pid)) ours.add(id);
+      uid = uidOf(pid) ?? uid;
+    }
+  }, 200);
   const events = await evs.finally(() => clearInterval(probe));
   const hello = events.find((e) => e.ev === 'hello');
   assert.ok(hello, `no hello; events: ${JSON.stringify(events.filter((e) => e.ev !== 'log'))}`);
-  helperPid = hello.pid as number;
   assert.equal(events.filter((e) => e.ev === 'window').length, 3);
   assert.ok(!events.some((e) => e.ev === 'failure'), 'no failure expected');
   const stopped = events.find((e) => e.ev === 'stopped');
   assert.ok(stopped, 'stop() resolved');
   assert.equal(stopped.state, 'stopped');
   assert.ok((stopped.ms as number) < 2500, `stop took ${stopped.ms} ms`);
-  assert.ok(ours.size >= 2, `the helper loaded BPF programs (saw ${ours.size} new ids)`);
-  assert.equal(existsSync(`/proc/${helperPid}`), false, 'helper process is gone');
-  const left = [...progIds()].filter((id) => ours.has(id));
+  assert.equal(uid, 0, 'the helper ran as root although the driver did not');
+  assert.ok(ours.size >= 2, `the helper held BPF programs (saw ids ${[...ours].join(',')})`);
+  assert.equal(existsSync(`/proc/${hello.pid}`), false, 'helper process is gone');
+  // The kernel frees a program shortly after its last fd closes; give it a moment.
+  let left: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const now = progIds();
+    left = [...ours].filter((id) => now.has(id));
+    if (!left.length) break;
+    await new Promise((r) => setTimeout(r, 150));
+  }
   assert.deepEqual(left, [], 'BPF programs left attached');
-  ours = new Set();
 });
 
 test('without a polkit rule (no authentication agent) pkexec is denied: PKEXEC_CANCELLED with a readable message', {
