@@ -1,0 +1,329 @@
+// Hotspot's entry point: wires the session (Monitor) to the views (tree, status bar, dashboard) and the commands.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { type Config, ConfigError, generateConfigYaml } from '../shared/config';
+import type { Failure } from '../shared/supervisor';
+import { Dashboard } from './dashboard';
+import { DebuggeeTracker } from './debuggee';
+import { InstallError, installHelper } from './install';
+import { Monitor, type MonitorState } from './monitor';
+import { type ProcessFilter, WorkspaceScope } from './scope';
+import { loadThresholds, readSettings, type Settings } from './settings';
+import { AlertStatusItem } from './statusBar';
+import { DiagnosesTree, type Node, reportText } from './tree';
+
+/** What activate() returns: the pieces the extension-host tests drive and inspect. */
+export interface HotspotApi {
+  monitor: Monitor;
+  tree: DiagnosesTree;
+  alert: AlertStatusItem;
+  dashboard: Dashboard;
+  scope: WorkspaceScope;
+  config(): Config;
+  /** Reloads the thresholds file; returns the error message when it is rejected (the old config stays). */
+  reloadConfig(): string | undefined;
+}
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: VS Code-style variable, expanded by readSettings
+const WORKSPACE_CONFIG = '${workspaceFolder}/.vscode/hotspot.yaml';
+
+const STATE_TEXT: Record<MonitorState, string> = {
+  stopped: 'stopped',
+  starting: 'starting the eBPF helper…',
+  running: 'live (eBPF)',
+  restarting: 'restarting the helper…',
+  degraded: 'degraded mode (/proc)',
+  replaying: 'replaying a recorded session',
+};
+
+export function activate(ctx: vscode.ExtensionContext): HotspotApi {
+  const log = vscode.window.createOutputChannel('Hotspot', { log: true });
+  let settings: Settings = readSettings();
+  let config: Config;
+  let configError: string | undefined;
+  config = (() => {
+    try {
+      return loadThresholds(settings.configPath);
+    } catch (e) {
+      configError = (e as Error).message;
+      log.error(`config rejected, using the defaults: ${configError}`);
+      void vscode.window.showErrorMessage(
+        `Hotspot config error: ${configError}. Using the default thresholds.`,
+      );
+      return loadThresholds('');
+    }
+  })();
+
+  const scope = new WorkspaceScope();
+  const m = new Monitor(ctx.extensionPath, log, scope, settings, config);
+  const reloadConfig = (): string | undefined => {
+    try {
+      config = loadThresholds(settings.configPath);
+      configError = undefined;
+      if (settings.configPath) log.info(`thresholds loaded from ${settings.configPath}`);
+      m.setConfig(config);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      configError = e.message;
+      log.error(`config rejected, previous thresholds stay in force: ${e.message}`);
+      void vscode.window
+        .showErrorMessage(
+          `Hotspot config error: ${e.message}. The previous thresholds stay in force.`,
+          'Open Config',
+        )
+        .then((c) => c && openConfigAt(e));
+    }
+    return configError;
+  };
+  const tree = new DiagnosesTree(() => settings.topK);
+  const view = vscode.window.createTreeView('hotspot.diagnoses', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+  });
+  const alert = new AlertStatusItem();
+  const dashboard = new Dashboard(ctx.extensionUri, settings.historyWindows, (msg) => {
+    if (msg.type === 'filter') filterTo({ roots: new Set([msg.tgid]), label: `process ${msg.tgid}` });
+  });
+  const debuggees = new DebuggeeTracker((pid) => scope.addRoot(pid));
+
+  const setContext = (key: string, value: boolean) =>
+    void vscode.commands.executeCommand('setContext', key, value);
+  const updateViewText = () => {
+    const f = m.filter;
+    view.description = f ? `filtered: ${f.label}` : m.state === 'stopped' ? undefined : STATE_TEXT[m.state];
+    const lines: string[] = [];
+    if (m.state === 'degraded')
+      lines.push(`Degraded mode from /proc (no preemption data): ${m.degradedReason ?? ''}`);
+    if (m.state === 'restarting')
+      lines.push('The helper stopped unexpectedly and is being restarted; see the log.');
+    if (f) lines.push(`Showing only ${f.label} and its descendants. Run "Hotspot: Clear Filter" to see all.`);
+    if (m.state !== 'stopped' && m.last && m.last.shown.length === 0 && !f)
+      lines.push(
+        settings.scope === 'workspace'
+          ? 'No process of this workspace was active in the last window.'
+          : 'No active process in the last window.',
+      );
+    view.message = lines.join(' ') || undefined;
+  };
+  const filterTo = (f: ProcessFilter | undefined) => {
+    m.setFilter(f);
+    setContext('hotspot.filtered', f !== undefined);
+    updateViewText();
+  };
+
+  m.onDidUpdate((u) => {
+    tree.update(u);
+    alert.update(u);
+    dashboard.update(u, STATE_TEXT[m.state], m.drops);
+    updateViewText();
+  });
+  m.onDidChangeState((s) => {
+    setContext('hotspot.running', s !== 'stopped');
+    if (s === 'stopped') {
+      tree.update(undefined);
+      alert.update(undefined);
+      dashboard.reset();
+      setContext('hotspot.recording', false);
+    }
+    updateViewText();
+  });
+  let lastWarning = 0;
+  m.onDidFail((f: Failure) => void notifyFailure(f));
+  const notifyFailure = async (f: Failure) => {
+    const text = `Hotspot: ${f.message} ${f.hint}`;
+    if (!f.fatal) {
+      if (Date.now() - lastWarning < 30_000) return; // restarts are logged; do not stack toasts
+      lastWarning = Date.now();
+      const c = await vscode.window.showWarningMessage(text, 'Show Log');
+      if (c) log.show();
+      return;
+    }
+    const actions = f.code === 'NOT_INSTALLED' ? ['Install Helper', 'Show Log'] : ['Show Log'];
+    const c = await vscode.window.showErrorMessage(text, ...actions);
+    if (c === 'Show Log') log.show();
+    else if (c === 'Install Helper') void vscode.commands.executeCommand('hotspot.installHelper');
+  };
+
+  // --- config file watching: reload on save, keep the old thresholds on error
+  let watcher: vscode.Disposable | undefined;
+  const watchConfig = () => {
+    watcher?.dispose();
+    watcher = undefined;
+    if (!settings.configPath) return;
+    const w = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(
+        vscode.Uri.file(path.dirname(settings.configPath)),
+        path.basename(settings.configPath),
+      ),
+    );
+    w.onDidChange(() => reloadConfig());
+    w.onDidCreate(() => reloadConfig());
+    watcher = w;
+  };
+  watchConfig();
+
+  const openConfigAt = async (e?: ConfigError) => {
+    const file = e?.file ?? settings.configPath;
+    if (!file || !existsSync(file)) {
+      const c = await vscode.window.showInformationMessage(
+        'Hotspot uses its default thresholds (hotspot.configPath is not set).',
+        'Generate Config',
+      );
+      if (c) void vscode.commands.executeCommand('hotspot.generateConfig');
+      return;
+    }
+    const doc = await vscode.workspace.openTextDocument(file);
+    const line = Math.max(0, (e?.line ?? 1) - 1);
+    const col = Math.max(0, (e?.column ?? 1) - 1);
+    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, col, line, col) });
+  };
+
+  const nodeTgid = (n?: Node): number | undefined => (n?.kind === 'process' ? n.d.tgid : alert.current?.tgid);
+  const cmd = (id: string, fn: (...args: never[]) => unknown) =>
+    ctx.subscriptions.push(vscode.commands.registerCommand(`hotspot.${id}`, fn));
+
+  cmd('start', () => m.start());
+  cmd('stop', () => m.stop());
+  cmd('showDashboard', () => dashboard.show());
+  cmd('showLog', () => log.show());
+  cmd('filterToDebugged', () => {
+    const s = vscode.debug.activeDebugSession;
+    if (!s) return void vscode.window.showInformationMessage('Hotspot: no debug session is active.');
+    const pids = debuggees.find(s);
+    if (!pids.length)
+      return void vscode.window.showWarningMessage(
+        `Hotspot: the debug adapter of "${s.name}" did not say which process it debugs.`,
+      );
+    for (const p of pids) scope.addRoot(p);
+    filterTo({ roots: new Set(pids), label: `debug "${s.name}" (${pids.join(', ')})` });
+  });
+  cmd('clearFilter', () => filterTo(undefined));
+  cmd('filterToProcess', (n?: Node) => {
+    const tgid = nodeTgid(n);
+    if (tgid && n?.kind === 'process') filterTo({ roots: new Set([tgid]), label: `${n.d.comm} (${tgid})` });
+  });
+  cmd('revealInDashboard', (n?: Node) => dashboard.show(nodeTgid(n)));
+  cmd('copyReport', async (n?: Node) => {
+    if (n?.kind !== 'process') return;
+    await vscode.env.clipboard.writeText(reportText(n.d));
+    vscode.window.setStatusBarMessage('Hotspot: report copied', 3000);
+  });
+  cmd('revealAlert', async () => {
+    const d = alert.current;
+    if (!d) return;
+    const node = tree.processNode(d.tgid);
+    if (node) await view.reveal(node, { select: true, focus: true, expand: true });
+    else await vscode.commands.executeCommand('hotspot.diagnoses.focus');
+  });
+  cmd('openConfig', () => openConfigAt());
+  cmd('generateConfig', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || !vscode.workspace.isTrusted) {
+      const doc = await vscode.workspace.openTextDocument({
+        language: 'yaml',
+        content: generateConfigYaml(),
+      });
+      return void vscode.window.showTextDocument(doc);
+    }
+    const file = path.join(folder.uri.fsPath, '.vscode', 'hotspot.yaml');
+    if (!existsSync(file)) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, generateConfigYaml());
+    }
+    await vscode.workspace
+      .getConfiguration('hotspot')
+      .update('configPath', WORKSPACE_CONFIG, vscode.ConfigurationTarget.Workspace);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
+  });
+  cmd('installHelper', () =>
+    vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Hotspot: installing the privileged helper…' },
+      async () => {
+        try {
+          const r = await installHelper({ extensionPath: ctx.extensionPath, log });
+          void vscode.window.showInformationMessage(`Hotspot: helper installed in ${r.installDir}.`);
+        } catch (e) {
+          const hint = e instanceof InstallError ? ` ${e.hint}` : '';
+          log.error(`install failed: ${(e as Error).message}`);
+          const c = await vscode.window.showErrorMessage(
+            `Hotspot: ${(e as Error).message}${hint}`,
+            'Show Log',
+          );
+          if (c) log.show();
+        }
+      },
+    ),
+  );
+  cmd('recordSession', async () => {
+    const uri = await vscode.window.showSaveDialog({
+      title: 'Record the Hotspot session to',
+      filters: { 'Hotspot session': ['jsonl'] },
+      defaultUri: vscode.Uri.file(
+        path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', 'hotspot-session.jsonl'),
+      ),
+    });
+    if (!uri) return;
+    m.startRecording(uri.fsPath);
+    setContext('hotspot.recording', true);
+  });
+  cmd('stopRecording', () => {
+    m.stopRecording();
+    setContext('hotspot.recording', false);
+  });
+  cmd('replaySession', async (file?: string) => {
+    if (typeof file !== 'string') {
+      const picked = await vscode.window.showOpenDialog({
+        title: 'Replay a recorded Hotspot session',
+        filters: { 'Hotspot session': ['jsonl'] },
+      });
+      file = picked?.[0]?.fsPath;
+    }
+    if (!file) return;
+    try {
+      m.replay(file, Math.min(settings.intervalMs, 1000));
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Hotspot: cannot replay: ${(e as Error).message}`);
+    }
+  });
+
+  ctx.subscriptions.push(
+    log,
+    view,
+    alert,
+    dashboard,
+    scope,
+    debuggees,
+    m,
+    { dispose: () => watcher?.dispose() },
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('hotspot')) return;
+      const before = settings.configPath;
+      settings = readSettings();
+      dashboard.setHistoryWindows(settings.historyWindows);
+      if (settings.configPath !== before) {
+        reloadConfig();
+        watchConfig();
+      }
+      m.setSettings(settings);
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      settings = readSettings();
+      reloadConfig();
+      watchConfig();
+    }),
+    vscode.debug.onDidTerminateDebugSession(() => {
+      if (m.filter?.label.startsWith('debug') && !vscode.debug.activeDebugSession) filterTo(undefined);
+    }),
+  );
+  setContext('hotspot.running', false);
+  setContext('hotspot.filtered', false);
+  setContext('hotspot.recording', false);
+  log.info(`Hotspot activated (scope: ${settings.scope}, window ${settings.intervalMs} ms)`);
+
+  return { monitor: m, tree, alert, dashboard, scope, config: () => config, reloadConfig };
+}
+
+export function deactivate(): void {
+  // Disposing the Monitor (a subscription) stops the helper: stdin EOF + SIGTERM, and PDEATHSIG as a backstop.
+}

@@ -1,0 +1,270 @@
+// The extension's session: a source of protocol messages (the elevated helper, the degraded /proc sampler, or a
+// recorded session), the classifier, and the scoping that decides what the views show. vscode is used only for
+// events; the views subscribe to onDidUpdate.
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
+import type { Config } from '../shared/config';
+import type { Diagnosis, Report } from '../shared/diagnosis';
+import { ProcfsSampler } from '../shared/procfsSampler';
+import { encode, type Hello, type Message, parseLine } from '../shared/protocol';
+import { type Failure, HelperSupervisor, type Logger } from '../shared/supervisor';
+import { type ProcessFilter, treePredicate, type WorkspaceScope } from './scope';
+import type { Settings } from './settings';
+
+export type MonitorState = 'stopped' | 'starting' | 'running' | 'restarting' | 'degraded' | 'replaying';
+
+/** Failures after which the eBPF helper cannot run here, so the /proc fallback takes over. */
+const DEGRADE_ON = new Set([
+  'NOT_INSTALLED',
+  'PKEXEC_CANCELLED',
+  'PKEXEC_UNAVAILABLE',
+  'NO_BTF',
+  'NO_LIBBPF',
+  'NOT_PRIVILEGED',
+  'VERIFIER',
+  'ATTACH',
+]);
+
+export interface Update {
+  report: Report;
+  /** Diagnoses in view: scoped, filtered, most severe first. */
+  shown: Diagnosis[];
+  hello: Hello;
+}
+
+export class Monitor implements vscode.Disposable {
+  private readonly updateEmitter = new vscode.EventEmitter<Update>();
+  private readonly stateEmitter = new vscode.EventEmitter<MonitorState>();
+  private readonly failureEmitter = new vscode.EventEmitter<Failure>();
+  readonly onDidUpdate = this.updateEmitter.event;
+  readonly onDidChangeState = this.stateEmitter.event;
+  readonly onDidFail = this.failureEmitter.event;
+
+  private _state: MonitorState = 'stopped';
+  private supervisor?: HelperSupervisor;
+  private timer?: NodeJS.Timeout;
+  private classifier?: Classifier;
+  private recorder?: WriteStream;
+  private _filter?: ProcessFilter;
+  hello?: Hello;
+  last?: Update;
+  drops: Record<string, number> = {};
+  /** Why the session is degraded, for the view's message. */
+  degradedReason?: string;
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly scope: WorkspaceScope,
+    private settings: Settings,
+    private config: Config,
+  ) {}
+
+  get state(): MonitorState {
+    return this._state;
+  }
+  get filter(): ProcessFilter | undefined {
+    return this._filter;
+  }
+  get recording(): boolean {
+    return this.recorder !== undefined;
+  }
+  get helperPid(): number | undefined {
+    return this.hello?.attach.sched === 'tp_btf' ? this.hello.pid : undefined;
+  }
+
+  private setState(s: MonitorState): void {
+    if (s === this._state) return;
+    this._state = s;
+    this.log.info(`state: ${s}`);
+    this.stateEmitter.fire(s);
+  }
+
+  setSettings(s: Settings): void {
+    const restart = s.intervalMs !== this.settings.intervalMs && (this.supervisor || this.timer);
+    this.settings = s;
+    if (restart && this._state !== 'replaying') {
+      this.log.info(`interval changed to ${s.intervalMs} ms: restarting the collector`);
+      void this.stop().then(() => this.start());
+    } else this.refresh();
+  }
+
+  setConfig(c: Config): void {
+    this.config = c;
+    this.classifier?.setConfig(c);
+  }
+
+  setFilter(f: ProcessFilter | undefined): void {
+    this._filter = f;
+    this.refresh();
+  }
+
+  /** Starts the eBPF helper (elevated when needed); falls back to /proc when it cannot run. */
+  start(): void {
+    if (this._state !== 'stopped') return;
+    this.setState('starting');
+    const sup = new HelperSupervisor({
+      helperArgs: ['--interval-ms', String(this.settings.intervalMs)],
+      devHelperPath: path.join(this.extensionPath, 'dist', 'helper.js'),
+      log: this.logger(),
+    });
+    this.supervisor = sup;
+    sup.on('hello', (m: Message) => this.onMessage(m));
+    sup.on('window', (m: Message) => this.onMessage(m));
+    sup.on('drops', (m: Message) => this.onMessage(m));
+    sup.on('state', (s: string) => {
+      if (this.supervisor !== sup) return;
+      if (s === 'running' || s === 'restarting' || s === 'starting') this.setState(s);
+    });
+    sup.on('failure', (f: Failure) => {
+      if (this.supervisor !== sup) return;
+      this.failureEmitter.fire(f);
+      if (f.fatal) {
+        this.supervisor = undefined;
+        if (DEGRADE_ON.has(f.code)) this.startDegraded(f.message);
+        else this.setState('stopped');
+      }
+    });
+    sup.start();
+  }
+
+  /** The unprivileged fallback: CPU, faults and RSS from /proc, no preemption data. */
+  startDegraded(reason: string): void {
+    this.degradedReason = reason;
+    const sampler = new ProcfsSampler();
+    this.onMessage(sampler.hello(this.settings.intervalMs));
+    this.setState('degraded');
+    this.timer = setInterval(() => this.onMessage(sampler.sample()), this.settings.intervalMs);
+  }
+
+  /** Plays a recorded session (JSONL of protocol messages), one window per `paceMs`. */
+  replay(file: string, paceMs = 500): void {
+    if (this._state !== 'stopped') throw new Error('Stop Hotspot before replaying a session.');
+    const messages: Message[] = [];
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (line.trim() === '') return;
+        try {
+          messages.push(parseLine(line));
+        } catch (e) {
+          throw new Error(`${file}:${i + 1}: ${(e as Error).message}`);
+        }
+      });
+    if (messages[0]?.type !== 'hello') throw new Error(`${file}: does not start with a hello line`);
+    this.setState('replaying');
+    let i = 0;
+    const step = () => {
+      // Everything up to and including the next window.
+      while (i < messages.length) {
+        const m = messages[i++];
+        this.onMessage(m);
+        if (m.type === 'window') break;
+      }
+      if (i >= messages.length) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+        this.log.info(`replay of ${file} finished`);
+        this.setState('stopped');
+      }
+    };
+    step();
+    this.timer = setInterval(step, paceMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const sup = this.supervisor;
+    this.supervisor = undefined;
+    await sup?.stop();
+    this.stopRecording();
+    this.degradedReason = undefined;
+    this.setState('stopped');
+  }
+
+  startRecording(file: string): void {
+    this.stopRecording();
+    this.recorder = createWriteStream(file, { mode: 0o600 });
+    this.recorder.on('error', (e) => {
+      this.log.error(`recording to ${file} failed: ${e.message}`);
+      this.recorder = undefined;
+    });
+    if (this.hello) this.recorder.write(encode(this.hello));
+    this.log.info(`recording the session to ${file}`);
+  }
+
+  stopRecording(): void {
+    this.recorder?.end();
+    this.recorder = undefined;
+  }
+
+  private onMessage(m: Message): void {
+    this.recorder?.write(encode(m));
+    switch (m.type) {
+      case 'hello':
+        this.hello = m;
+        this.classifier = new Classifier(this.config, {
+          ncpu: m.ncpu,
+          memTotalBytes: m.memTotalBytes,
+          pageSize: m.pageSize,
+          helperPid: m.pid,
+        });
+        break;
+      case 'window': {
+        if (!this.classifier || !this.hello) return;
+        if (this._state === 'starting' || this._state === 'restarting') this.setState('running');
+        const report = this.classifier.classify(m);
+        this.publish(report, this.hello);
+        break;
+      }
+      case 'drops':
+        this.drops = m.maps;
+        this.log.warn(`BPF maps full, updates dropped this window: ${JSON.stringify(m.maps)}`);
+        break;
+      case 'error':
+        this.log.warn(`helper: ${m.code}: ${m.message}`);
+        break;
+    }
+  }
+
+  /** Re-applies scope and filter to the last report (after a settings or filter change). */
+  refresh(): void {
+    if (this.last) this.publish(this.last.report, this.last.hello);
+  }
+
+  private publish(report: Report, hello: Hello): void {
+    const s = this.settings;
+    const exclude = [...this.config.exclude, String(hello.pid)];
+    let shown = report.diagnoses.filter(
+      (d) =>
+        d.tgid !== process.pid && // our own extension host
+        !(s.hideKernelThreads && isKernelThread(d.tgid, d.comm)) &&
+        (!s.cgroupFilter || matchesCgroup(d.cgroup, s.cgroupFilter)) &&
+        !isExcluded(d, exclude),
+    );
+    if (this._filter) shown = shown.filter(treePredicate(this._filter, report.diagnoses));
+    else if (s.scope === 'workspace' && this._state !== 'replaying')
+      shown = shown.filter(this.scope.predicate(report.diagnoses));
+    this.last = { report, shown, hello };
+    this.updateEmitter.fire(this.last);
+  }
+
+  private logger(): Logger {
+    return {
+      info: (m) => this.log.info(m),
+      warn: (m) => this.log.warn(m),
+      error: (m) => this.log.error(m),
+      debug: (m) => this.log.debug(m),
+    };
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.updateEmitter.dispose();
+    this.stateEmitter.dispose();
+    this.failureEmitter.dispose();
+  }
+}

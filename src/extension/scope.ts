@@ -1,0 +1,78 @@
+// Which processes belong to "this workspace": cwd or executable inside a workspace folder, or a descendant of a
+// VS Code terminal, task or debug session. Also the narrower filter to one process tree (the debuggee).
+import { readlinkSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Diagnosis } from '../shared/diagnosis';
+import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
+import { readPpid } from '../shared/procfs';
+
+export interface ProcessFilter {
+  roots: ReadonlySet<number>;
+  /** Shown in the view's description, e.g. "debug: Busy loop (4242)". */
+  label: string;
+}
+
+const link = (pid: number, what: 'cwd' | 'exe'): string | undefined => {
+  try {
+    return readlinkSync(`/proc/${pid}/${what}`);
+  } catch {
+    return undefined; // gone, or not ours to read when VS Code runs unprivileged
+  }
+};
+
+const inside = (file: string, dir: string) =>
+  file === dir || file.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+
+export class WorkspaceScope implements vscode.Disposable {
+  /** Terminal, task and debuggee pids; their descendants are in scope too. */
+  private readonly roots = new Set<number>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor() {
+    const addTerminal = (t: vscode.Terminal) =>
+      void t.processId.then((pid) => {
+        if (pid) this.roots.add(pid);
+      });
+    vscode.window.terminals.forEach(addTerminal);
+    this.disposables.push(
+      vscode.window.onDidOpenTerminal(addTerminal),
+      vscode.tasks.onDidStartTaskProcess((e) => this.roots.add(e.processId)),
+    );
+  }
+
+  addRoot(pid: number): void {
+    this.roots.add(pid);
+  }
+
+  private folders(): string[] {
+    return (vscode.workspace.workspaceFolders ?? [])
+      .filter((f) => f.uri.scheme === 'file')
+      .map((f) => path.resolve(f.uri.fsPath));
+  }
+
+  /** Returns a predicate for one window (memoised ancestry walks, one readlink pair per process). */
+  predicate(diagnoses: readonly Diagnosis[]): (d: Diagnosis) => boolean {
+    const folders = this.folders();
+    const tree = new ProcessTreeFilter(this.roots, parentsFrom(diagnoses, readPpid));
+    return (d) => {
+      const cwd = link(d.tgid, 'cwd');
+      const exe = link(d.tgid, 'exe');
+      if (folders.some((f) => (cwd && inside(cwd, f)) || (exe && inside(exe, f)))) return true;
+      return tree.includes(d.tgid);
+    };
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** Predicate for "this process tree only" (filter to the debuggee or to a process picked in the tree). */
+export function treePredicate(
+  filter: ProcessFilter,
+  diagnoses: readonly Diagnosis[],
+): (d: Diagnosis) => boolean {
+  const tree = new ProcessTreeFilter(filter.roots, parentsFrom(diagnoses, readPpid));
+  return (d) => tree.includes(d.tgid);
+}

@@ -1,0 +1,49 @@
+// The `hotspot.*` settings and the YAML thresholds file they may point at.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { type Config, ConfigError, DEFAULT_CONFIG, parseConfig } from '../shared/config';
+
+export interface Settings {
+  intervalMs: number;
+  topK: number;
+  hideKernelThreads: boolean;
+  cgroupFilter: string;
+  /** Resolved absolute path, '' for the defaults. */
+  configPath: string;
+  scope: 'workspace' | 'all';
+  historyWindows: number;
+}
+
+const clamp = (n: number, lo: number, hi: number, def: number) =>
+  Number.isFinite(n) ? Math.min(hi, Math.max(lo, Math.round(n))) : def;
+
+export function readSettings(): Settings {
+  const c = vscode.workspace.getConfiguration('hotspot');
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  // In an untrusted workspace VS Code already drops the workspace's value of this restricted setting.
+  let configPath = (c.get<string>('configPath') ?? '').trim().replace(/\$\{workspaceFolder\}/g, folder);
+  if (configPath.startsWith('~/')) configPath = path.join(process.env.HOME ?? '', configPath.slice(2));
+  if (configPath && !path.isAbsolute(configPath)) configPath = path.resolve(folder, configPath);
+  return {
+    intervalMs: clamp(c.get<number>('intervalMs', 5000), 250, 60_000, 5000),
+    topK: clamp(c.get<number>('topK', 20), 1, 1000, 20),
+    hideKernelThreads: c.get<boolean>('hideKernelThreads', true),
+    cgroupFilter: c.get<string>('cgroupFilter', '').trim(),
+    configPath,
+    scope: c.get<string>('scope') === 'all' ? 'all' : 'workspace',
+    historyWindows: clamp(c.get<number>('historyWindows', 60), 5, 1000, 60),
+  };
+}
+
+/** Loads the thresholds file. Throws ConfigError (file:line:col key: what) so the caller keeps the old config. */
+export function loadThresholds(configPath: string): Config {
+  if (!configPath) return DEFAULT_CONFIG;
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (e) {
+    throw new ConfigError('', `cannot read the file (${(e as NodeJS.ErrnoException).code ?? e})`, configPath);
+  }
+  return parseConfig(text, configPath);
+}

@@ -1,0 +1,44 @@
+// The status-bar alert: hidden while every shown process is OK; otherwise the most severe diagnosis
+// (OOM risk > Mem-thrashing > Starved > Noisy neighbor > CPU-bound), with a warning background for OOM risk.
+import * as vscode from 'vscode';
+import { alertOf, formatDuration } from '../shared/classifier';
+import type { Diagnosis } from '../shared/diagnosis';
+import type { Update } from './monitor';
+
+export class AlertStatusItem implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem(
+    'hotspot.alert',
+    vscode.StatusBarAlignment.Left,
+    50,
+  );
+  /** The process the item is about (the click reveals it). */
+  current?: Diagnosis;
+
+  constructor() {
+    this.item.name = 'Hotspot Alert';
+    this.item.command = 'hotspot.revealAlert';
+  }
+
+  update(u: Update | undefined): void {
+    const d = u ? alertOf({ ...u.report, diagnoses: u.shown }) : undefined;
+    this.current = d;
+    if (!d) {
+      this.item.hide();
+      return;
+    }
+    const tto = d.timeToOomSec !== null ? ` · ~${formatDuration(d.timeToOomSec)} to OOM` : '';
+    const icon = d.label === 'OOM risk' ? '$(warning)' : '$(pulse)';
+    this.item.text = `${icon} ${d.label}: ${d.comm} (${d.tgid})${tto}`;
+    this.item.tooltip = `Hotspot: ${d.comm} (${d.tgid}) — ${d.label}\n${d.summary}\nClick to show it in the Diagnoses view.`;
+    this.item.backgroundColor =
+      d.label === 'OOM risk' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.accessibilityInformation = {
+      label: `Hotspot alert: ${d.label} for ${d.comm} process ${d.tgid}`,
+    };
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,170 @@
+// The Diagnoses tree: one group per label (most severe first), processes under it, and under each process the
+// evidence that made the rule fire and who preempts whom.
+import * as vscode from 'vscode';
+import { formatDuration } from '../shared/classifier';
+import type { Diagnosis, Evidence, Label } from '../shared/diagnosis';
+import { LABELS, SEVERITY } from '../shared/diagnosis';
+import type { Update } from './monitor';
+
+export type Node =
+  | { kind: 'group'; label: Label; items: Diagnosis[]; total: number }
+  | { kind: 'process'; d: Diagnosis }
+  | { kind: 'detail'; text: string; tooltip?: string; icon: string; tgid?: number }
+  | { kind: 'cores'; text: string };
+
+const ICON: Record<Label, [string, string | undefined]> = {
+  'OOM risk': ['flame', 'errorForeground'],
+  'Mem-thrashing': ['arrow-swap', 'editorWarning.foreground'],
+  Starved: ['watch', 'editorWarning.foreground'],
+  'Noisy neighbor': ['megaphone', 'editorInfo.foreground'],
+  'CPU-bound': ['dashboard', 'editorInfo.foreground'],
+  OK: ['pass', 'testing.iconPassed'],
+};
+
+const UNITS: Partial<Record<Evidence['metric'], string>> = {
+  cpuPercent: '% of machine',
+  coreCpuPercent: '% of a core',
+  faultsPerSec: ' faults/s',
+  costPerFault: ' ms CPU/fault',
+  rssMb: ' MiB',
+  rssSlopeMbPerSec: ' MiB/s',
+  runqWaitPercent: '% waiting for a CPU',
+};
+
+const fmt = (v: number | boolean) =>
+  typeof v === 'boolean' ? (v ? 'yes' : 'no') : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(v % 1 ? 2 : 0);
+
+export function evidenceText(e: Evidence): string {
+  return `${e.metric} ${fmt(e.value)}${UNITS[e.metric] ?? ''} ${e.op} ${fmt(e.threshold)}`;
+}
+
+/** A plain-text report of one diagnosis, for the clipboard and the CLI-like copy action. */
+export function reportText(d: Diagnosis): string {
+  const lines = [
+    `${d.comm} (${d.tgid}): ${d.label} — ${d.summary}`,
+    `rule: ${d.rule}`,
+    ...d.evidence.map((e) => `  ${evidenceText(e)}`),
+    `cgroup: ${d.cgroup || '?'}  last CPU: ${d.lastCpu}`,
+  ];
+  if (d.timeToOomSec !== null)
+    lines.push(`time to OOM at the current slope: ${formatDuration(d.timeToOomSec)}`);
+  for (const a of d.preemptedBy) lines.push(`preempted by ${a.comm} (${a.tgid}) ×${a.count}`);
+  for (const v of d.preempts) lines.push(`preempts ${v.comm} (${v.tgid}) ×${v.count}`);
+  return lines.join('\n');
+}
+
+export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private roots: Node[] = [];
+
+  constructor(private topK: () => number) {}
+
+  update(u: Update | undefined): void {
+    this.roots = [];
+    if (u) {
+      const groups = new Map<Label, Diagnosis[]>();
+      for (const d of u.shown) groups.set(d.label, [...(groups.get(d.label) ?? []), d]);
+      const sat = u.report.perCoreSaturation;
+      if (sat.length)
+        this.roots.push({
+          kind: 'cores',
+          text: `Saturated: ${sat.map((c) => `CPU ${c.cpu} ${c.busyPercent.toFixed(0)}%`).join(', ')} (machine ${u.report.machineBusyPercent.toFixed(0)}%)`,
+        });
+      for (const label of [...LABELS].sort((a, b) => SEVERITY[b] - SEVERITY[a])) {
+        const items = groups.get(label);
+        if (items)
+          this.roots.push({ kind: 'group', label, items: items.slice(0, this.topK()), total: items.length });
+      }
+    }
+    this.changed.fire(undefined);
+  }
+
+  getChildren(n?: Node): Node[] {
+    if (!n) return this.roots;
+    if (n.kind === 'group') return n.items.map((d) => ({ kind: 'process', d }));
+    if (n.kind !== 'process') return [];
+    const d = n.d;
+    const out: Node[] = d.evidence.map((e) => ({
+      kind: 'detail',
+      text: evidenceText(e),
+      tooltip: `rule ${d.rule}`,
+      icon: 'symbol-ruler',
+    }));
+    if (d.timeToOomSec !== null)
+      out.push({
+        kind: 'detail',
+        text: `reaches its memory limit in ~${formatDuration(d.timeToOomSec)}`,
+        icon: 'clock',
+      });
+    for (const a of d.preemptedBy.slice(0, 5))
+      out.push({
+        kind: 'detail',
+        text: `preempted by ${a.comm} (${a.tgid}) ×${a.count}`,
+        icon: 'arrow-left',
+        tgid: a.tgid,
+      });
+    for (const v of d.preempts.slice(0, 5))
+      out.push({
+        kind: 'detail',
+        text: `preempts ${v.comm} (${v.tgid}) ×${v.count}`,
+        icon: 'arrow-right',
+        tgid: v.tgid,
+      });
+    return out;
+  }
+
+  getTreeItem(n: Node): vscode.TreeItem {
+    switch (n.kind) {
+      case 'group': {
+        const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `group:${n.label}`;
+        item.description = n.total > n.items.length ? `${n.items.length} of ${n.total}` : String(n.total);
+        const [icon, color] = ICON[n.label];
+        item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+        item.contextValue = 'group';
+        return item;
+      }
+      case 'process': {
+        const d = n.d;
+        const item = new vscode.TreeItem(`${d.comm} (${d.tgid})`, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `proc:${d.tgid}:${d.label}`;
+        item.description = d.summary;
+        item.tooltip = new vscode.MarkdownString(`**${d.label}**\n\n\`\`\`\n${reportText(d)}\n\`\`\``);
+        item.contextValue = 'process';
+        return item;
+      }
+      case 'detail': {
+        const item = new vscode.TreeItem(n.text, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon(n.icon);
+        item.tooltip = n.tooltip;
+        return item;
+      }
+      case 'cores': {
+        const item = new vscode.TreeItem(n.text, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon(
+          'circuit-board',
+          new vscode.ThemeColor('editorWarning.foreground'),
+        );
+        item.tooltip =
+          'A single core is saturated while the machine as a whole is not: a single-threaded bottleneck or pinning.';
+        return item;
+      }
+    }
+  }
+
+  getParent(n: Node): Node | undefined {
+    if (n.kind !== 'process') return undefined;
+    return this.roots.find((r) => r.kind === 'group' && r.items.some((d) => d.tgid === n.d.tgid));
+  }
+
+  /** The process node for a pid, to reveal it (status-bar click). */
+  processNode(tgid: number): Node | undefined {
+    for (const r of this.roots)
+      if (r.kind === 'group') {
+        const d = r.items.find((x) => x.tgid === tgid);
+        if (d) return { kind: 'process', d };
+      }
+    return undefined;
+  }
+}

@@ -1,0 +1,144 @@
+// The dashboard's model and the typed messages between the extension and its webview. Pure (no vscode, no DOM):
+// the extension builds DashboardModel from reports, the webview only renders it.
+import type { CoreLoad, Diagnosis, Label, Report } from './diagnosis';
+
+export interface ProcessSeries {
+  tgid: number;
+  comm: string;
+  label: Label;
+  summary: string;
+  timeToOomSec: number | null;
+  /** One point per window, oldest first; NaN where the process was absent (a gap in the sparkline). */
+  cpuPercent: number[];
+  rssMb: number[];
+  faultsPerSec: number[];
+}
+
+export interface PreemptEdge {
+  victim: { tgid: number; comm: string };
+  aggressor: { tgid: number; comm: string };
+  count: number;
+}
+
+export interface DashboardModel {
+  seq: number;
+  ts: number;
+  source: string;
+  processes: ProcessSeries[];
+  edges: PreemptEdge[];
+  cores: CoreLoad[];
+  perCoreSaturation: number[];
+  self: { cpuPercentOfCore: number[]; rssMb: number; drainMs: number };
+  drops: Record<string, number>;
+}
+
+/** Extension → webview. */
+export type ToWebview =
+  | { type: 'model'; model: DashboardModel }
+  | { type: 'reveal'; tgid: number }
+  | { type: 'status'; text: string };
+
+/** Webview → extension. */
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'filter'; tgid: number }
+  | { type: 'copy'; tgid: number };
+
+export function isFromWebview(m: unknown): m is FromWebview {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  if (o.type === 'ready') return true;
+  return (o.type === 'filter' || o.type === 'copy') && Number.isInteger(o.tgid) && (o.tgid as number) > 0;
+}
+
+const push = (series: number[], v: number, max: number) => {
+  series.push(v);
+  if (series.length > max) series.splice(0, series.length - max);
+};
+
+/**
+ * Keeps the last `maxWindows` windows per process for the sparklines. A process that stops appearing keeps its
+ * series (padded with gaps) until all of its points have scrolled out.
+ */
+export class DashboardHistory {
+  private readonly series = new Map<number, ProcessSeries>();
+  private readonly selfCpu: number[] = [];
+
+  constructor(private maxWindows = 60) {}
+
+  setMaxWindows(n: number): void {
+    this.maxWindows = n;
+  }
+
+  clear(): void {
+    this.series.clear();
+    this.selfCpu.length = 0;
+  }
+
+  /** Adds one report; `shown` are the diagnoses in view (scoped and filtered). */
+  add(
+    report: Report,
+    shown: readonly Diagnosis[],
+    source: string,
+    drops: Record<string, number>,
+  ): DashboardModel {
+    const max = this.maxWindows;
+    const seen = new Set<number>();
+    for (const d of shown) {
+      seen.add(d.tgid);
+      let s = this.series.get(d.tgid);
+      if (!s || s.comm !== d.comm) {
+        s = {
+          tgid: d.tgid,
+          comm: d.comm,
+          label: d.label,
+          summary: '',
+          timeToOomSec: null,
+          cpuPercent: [],
+          rssMb: [],
+          faultsPerSec: [],
+        };
+        this.series.set(d.tgid, s);
+      }
+      s.label = d.label;
+      s.summary = d.summary;
+      s.timeToOomSec = d.timeToOomSec;
+      push(s.cpuPercent, d.metrics.coreCpuPercent, max);
+      push(s.rssMb, d.metrics.rssMb, max);
+      push(s.faultsPerSec, d.metrics.faultsPerSec, max);
+    }
+    for (const [tgid, s] of this.series) {
+      if (seen.has(tgid)) continue;
+      push(s.cpuPercent, Number.NaN, max);
+      push(s.rssMb, Number.NaN, max);
+      push(s.faultsPerSec, Number.NaN, max);
+      s.label = 'OK';
+      s.summary = 'idle or exited';
+      s.timeToOomSec = null;
+      if (s.cpuPercent.every(Number.isNaN)) this.series.delete(tgid);
+    }
+    push(this.selfCpu, report.self.cpuPercentOfCore, max);
+
+    const edges: PreemptEdge[] = [];
+    for (const d of shown)
+      for (const a of d.preemptedBy)
+        edges.push({
+          victim: { tgid: d.tgid, comm: d.comm },
+          aggressor: { tgid: a.tgid, comm: a.comm },
+          count: a.count,
+        });
+    edges.sort((a, b) => b.count - a.count);
+
+    return {
+      seq: report.seq,
+      ts: report.ts,
+      source,
+      processes: [...this.series.values()],
+      edges: edges.slice(0, 50),
+      cores: report.cores,
+      perCoreSaturation: report.perCoreSaturation.map((c) => c.cpu),
+      self: { cpuPercentOfCore: [...this.selfCpu], rssMb: report.self.rssMb, drainMs: report.self.drainMs },
+      drops,
+    };
+  }
+}
