@@ -40,10 +40,13 @@ export class DebuggeeTracker implements vscode.Disposable {
       if (Number.isInteger(attach) && attach > 1) out.add(attach);
     }
     if (out.size) return [...out];
-    const program = session.configuration.program;
-    if (typeof program === 'string' && program) {
-      const folder = session.workspaceFolder?.uri.fsPath ?? '';
-      return byProgram(path.resolve(folder, program));
+    // js-debug runs the program in a child session whose configuration is internal: use the launch config's.
+    for (let s: vscode.DebugSession | undefined = session; s; s = s.parentSession) {
+      const program = s.configuration.program;
+      if (typeof program === 'string' && program) {
+        const folder = s.workspaceFolder?.uri.fsPath ?? '';
+        return byProgram(path.resolve(folder, program));
+      }
     }
     return [];
   }
@@ -65,4 +68,19 @@ function byProgram(program: string): number[] {
     } catch {}
   }
   return found;
+}
+
+/**
+ * True for processes that run code from an installed VS Code extension (js-debug's watchdog, language servers):
+ * tooling around the debuggee, not the program being debugged.
+ */
+export function isExtensionTooling(pid: number): boolean {
+  let args: string[];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return false;
+  }
+  const roots = vscode.extensions.all.map((e) => `${e.extensionPath}/`);
+  return args.some((a) => roots.some((r) => a.startsWith(r)));
 }

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { type Config, ConfigError, generateConfigYaml } from '../shared/config';
 import type { Failure } from '../shared/supervisor';
 import { Dashboard } from './dashboard';
-import { DebuggeeTracker } from './debuggee';
+import { DebuggeeTracker, isExtensionTooling } from './debuggee';
 import { InstallError, installHelper } from './install';
 import { Monitor, type MonitorState } from './monitor';
 import { type ProcessFilter, WorkspaceScope } from './scope';
@@ -196,7 +196,11 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
         `Hotspot: the debug adapter of "${s.name}" did not say which process it debugs.`,
       );
     for (const p of pids) scope.addRoot(p);
-    filterTo({ roots: new Set(pids), label: `debug "${s.name}" (${pids.join(', ')})` });
+    filterTo({
+      roots: new Set(pids),
+      label: `debug "${s.name}" (${pids.join(', ')})`,
+      hide: isExtensionTooling,
+    });
   });
   cmd('clearFilter', () => filterTo(undefined));
   cmd('filterToProcess', (n?: Node) => {

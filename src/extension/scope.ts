@@ -11,6 +11,8 @@ export interface ProcessFilter {
   roots: ReadonlySet<number>;
   /** Shown in the view's description, e.g. "debug: Busy loop (4242)". */
   label: string;
+  /** Descendants to leave out (e.g. the debugger's own helper processes). */
+  hide?: (pid: number) => boolean;
 }
 
 const link = (pid: number, what: 'cwd' | 'exe'): string | undefined => {
@@ -74,5 +76,5 @@ export function treePredicate(
   diagnoses: readonly Diagnosis[],
 ): (d: Diagnosis) => boolean {
   const tree = new ProcessTreeFilter(filter.roots, parentsFrom(diagnoses, readPpid));
-  return (d) => tree.includes(d.tgid);
+  return (d) => tree.includes(d.tgid) && (filter.roots.has(d.tgid) || !filter.hide?.(d.tgid));
 }

@@ -73,6 +73,8 @@ test('Filter to Debugged Process narrows the tree to the debuggee', { skip, time
     'yes in the unfiltered tree',
   );
   await runCommand(page, 'Hotspot: Filter to Debugged Process');
+  await page.waitForTimeout(1500);
+  await screenshot(page, 'debug-after-filter');
   const rows = await waitForTree(
     page,
     (rs) => {
