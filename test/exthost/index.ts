@@ -1,0 +1,195 @@
+// Extension-host suite: runs inside a real VS Code (code-server, see test/e2e/exthost.test.ts) against the real
+// helper and kernel. Built as explicit mocha suites so the bundle needs no globals.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import Mocha from 'mocha';
+import * as vscode from 'vscode';
+import type { HotspotApi } from '../../src/extension/extension';
+import type { Update } from '../../src/extension/monitor';
+import type { Label } from '../../src/shared/diagnosis';
+
+const EXTENSION_ID = 'hotspot-dev.hotspot';
+const FIXTURES = path.resolve(__dirname, '..', 'test', 'fixtures');
+const children: ChildProcess[] = [];
+
+async function api(): Promise<HotspotApi> {
+  const ext = vscode.extensions.getExtension<HotspotApi>(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is loaded`);
+  return ext.activate();
+}
+
+function workspaceDir(): string {
+  const f = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(f, 'a workspace folder is open');
+  return f.uri.fsPath;
+}
+
+function startYes(cwd: string): ChildProcess {
+  const c = spawn('sh', ['-c', 'exec yes > /dev/null'], { cwd, stdio: 'ignore' });
+  children.push(c);
+  return c;
+}
+
+/** Resolves with the first update that satisfies pred. */
+function waitUpdate(a: HotspotApi, pred: (u: Update) => boolean, what: string, ms = 30_000): Promise<Update> {
+  return new Promise((resolve, reject) => {
+    let last = '';
+    const sub = a.monitor.onDidUpdate((u) => {
+      last = u.shown.map((d) => `${d.comm}(${d.tgid}):${d.label}`).join(' ');
+      if (pred(u)) {
+        clearTimeout(t);
+        sub.dispose();
+        resolve(u);
+      }
+    });
+    const t = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`${what}: not seen within ${ms / 1000} s; last shown: ${last}`));
+    }, ms);
+  });
+}
+
+const labelOf = (u: Update, pid: number | undefined): Label | undefined =>
+  u.shown.find((d) => d.tgid === pid)?.label;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function add(suite: Mocha.Suite, title: string, fn: () => Promise<void>): void {
+  suite.addTest(new Mocha.Test(title, fn));
+}
+
+function wiring(root: Mocha.Suite): void {
+  const s = Mocha.Suite.create(root, 'wiring');
+  add(s, 'every contributed command is registered, in the Hotspot category', async () => {
+    await api();
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
+      contributes: { commands: { command: string; category: string }[] };
+    };
+    const registered = new Set(await vscode.commands.getCommands(true));
+    for (const c of pkg.contributes.commands) {
+      assert.equal(c.category, 'Hotspot', c.command);
+      assert.ok(registered.has(c.command), `${c.command} is registered`);
+    }
+  });
+  add(s, 'thresholds come from hotspot.configPath', async () => {
+    const a = await api();
+    assert.equal(a.config().oom.rss_mb, 200, 'the sample workspace sets oom.rss_mb: 200');
+  });
+  add(s, 'a malformed config names file, line, column and key; the previous thresholds stay', async () => {
+    const a = await api();
+    const c = vscode.workspace.getConfiguration('hotspot');
+    const before = c.get<string>('configPath');
+    const bad = path.join(mkdtempSync(path.join(tmpdir(), 'hotspot-cfg-')), 'bad.yaml');
+    writeFileSync(bad, 'oom:\n  rss_mb: 300\ncpu_bound:\n  cpu_percnt: 40\n');
+    try {
+      await c.update('configPath', bad, vscode.ConfigurationTarget.Global);
+      const err = a.reloadConfig();
+      assert.ok(err, 'the file is rejected');
+      assert.match(err, new RegExp(`${bad.replace(/[.]/g, '\\.')}:4:3: cpu_bound\\.cpu_percnt: unknown key`));
+      assert.match(err, /did you mean "cpu_percent"/);
+      assert.equal(a.config().oom.rss_mb, 200, 'nothing from the rejected file was applied');
+    } finally {
+      await c.update('configPath', before, vscode.ConfigurationTarget.Global);
+    }
+    assert.equal(a.reloadConfig(), undefined);
+  });
+}
+
+function live(root: Mocha.Suite): void {
+  const s = Mocha.Suite.create(root, 'live on the real kernel');
+  s.afterEach(async () => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+    const a = await api();
+    a.monitor.setFilter(undefined);
+    await a.monitor.stop();
+  });
+  add(s, 'Start: yes in the workspace is CPU-bound; Stop ends the helper', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('hotspot.start');
+    const yes = startYes(workspaceDir());
+    const u = await waitUpdate(a, (x) => labelOf(x, yes.pid) === 'CPU-bound', 'yes CPU-bound');
+    assert.equal(u.hello.attach.sched, 'tp_btf');
+    assert.ok(['tp_btf', 'raw_tp', 'tracepoint'].includes(u.hello.attach.faults), u.hello.attach.faults);
+    const helper = a.monitor.helperPid;
+    assert.ok(helper && alive(helper), 'the helper runs');
+    assert.ok(!u.shown.some((d) => d.tgid === helper), 'the helper is not shown as a workload');
+    await vscode.commands.executeCommand('hotspot.stop');
+    assert.equal(a.monitor.state, 'stopped');
+    assert.ok(!alive(helper), 'the helper exited on Stop');
+  });
+  add(s, 'workspace scope hides a process outside the workspace; scope "all" shows it', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('hotspot.start');
+    const inside = startYes(workspaceDir());
+    const outside = startYes(tmpdir());
+    const u = await waitUpdate(a, (x) => labelOf(x, inside.pid) !== undefined, 'the workspace yes');
+    assert.equal(labelOf(u, outside.pid), undefined, 'a yes in /tmp is out of the workspace scope');
+    const c = vscode.workspace.getConfiguration('hotspot');
+    await c.update('scope', 'all', vscode.ConfigurationTarget.Global);
+    try {
+      await waitUpdate(a, (x) => labelOf(x, outside.pid) !== undefined, 'the /tmp yes with scope "all"');
+    } finally {
+      await c.update('scope', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+  add(s, 'a process filter narrows the views to that process tree', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('hotspot.start');
+    const one = startYes(workspaceDir());
+    const other = startYes(workspaceDir());
+    await waitUpdate(a, (x) => labelOf(x, other.pid) !== undefined, 'both processes');
+    a.monitor.setFilter({ roots: new Set([one.pid ?? 0]), label: 'test' });
+    const u = await waitUpdate(a, (x) => x.shown.length > 0, 'a filtered window');
+    assert.deepEqual(
+      u.shown.map((d) => d.tgid),
+      [one.pid],
+    );
+  });
+  add(s, 'a helper killed with SIGKILL is restarted and windows resume', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('hotspot.start');
+    await waitUpdate(a, () => true, 'a first window');
+    const first = a.monitor.helperPid;
+    assert.ok(first);
+    process.kill(first, 'SIGKILL');
+    await waitUpdate(a, () => a.monitor.helperPid !== first, 'a window from a new helper', 40_000);
+    assert.ok(a.monitor.helperPid && alive(a.monitor.helperPid));
+  });
+  add(s, 'degraded mode (/proc) still finds the CPU-bound process', async () => {
+    const a = await api();
+    a.monitor.startDegraded('test: elevation unavailable');
+    const yes = startYes(workspaceDir());
+    const u = await waitUpdate(a, (x) => labelOf(x, yes.pid) === 'CPU-bound', 'yes CPU-bound from /proc');
+    assert.equal(u.hello.attach.faults, 'procfs');
+    assert.equal(a.monitor.state, 'degraded');
+  });
+  add(s, 'a recorded session replays into the views', async () => {
+    const a = await api();
+    const done = waitUpdate(
+      a,
+      (x) => x.shown.some((d) => d.label === 'CPU-bound'),
+      'CPU-bound from the replay',
+    );
+    await vscode.commands.executeCommand('hotspot.replaySession', path.join(FIXTURES, 'cpu.jsonl'));
+    await done;
+    assert.equal(a.monitor.state, 'replaying');
+  });
+}
+
+export async function run(): Promise<void> {
+  const mocha = new Mocha({ timeout: 60_000, color: false });
+  wiring(mocha.suite);
+  live(mocha.suite);
+  const failures = await new Promise<number>((resolve) => mocha.run(resolve));
+  for (const c of children) c.kill('SIGKILL');
+  if (failures) throw new Error(`${failures} extension-host test(s) failed`);
+}
