@@ -349,7 +349,7 @@ export class Classifier {
   private prune(window: number, present: Set<number>): void {
     const grace = this.config.rss_trend.absent_grace_windows;
     for (const [tgid, h] of this.history)
-      if (!present.has(tgid) && window - h.lastSeen >= grace) this.history.delete(tgid);
+      if (!present.has(tgid) && window - h.lastSeen > grace) this.history.delete(tgid);
   }
 }
 

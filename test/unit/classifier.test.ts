@@ -1,0 +1,283 @@
+// The rule table against the reference tool's golden vectors, its boundaries, the alert ranking, the improvements
+// (each behind its key) and properties that must hold for any input.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { alertOf, Classifier, classifyMetrics, isGrowing } from '../../src/shared/classifier';
+import { type Config, DEFAULT_CONFIG, validateConfig } from '../../src/shared/config';
+import type { Label, Metrics } from '../../src/shared/diagnosis';
+import { PROTOCOL_VERSION, type ProcSample, type Window } from '../../src/shared/protocol';
+
+const MB = 2 ** 20;
+const GB = 2 ** 30;
+
+function metrics(m: Partial<Metrics>): Metrics {
+  return {
+    cpuPercent: 0,
+    coreCpuPercent: 0,
+    faults: 0,
+    faultsPerSec: 0,
+    costPerFault: 0,
+    rssMb: 0,
+    rssRatio: 0,
+    rssLimit: 'host',
+    rssGrowing: false,
+    rssSlopeMbPerSec: 0,
+    preempted: 0,
+    preemptsOthers: 0,
+    runqWaitPercent: 0,
+    ...m,
+  };
+}
+const label = (m: Partial<Metrics>, cfg: Config = DEFAULT_CONFIG): Label =>
+  classifyMetrics(metrics(m), cfg).label;
+
+describe('reference golden vectors (default thresholds)', () => {
+  const cases: [Partial<Metrics>, Label][] = [
+    [{ cpuPercent: 60, faultsPerSec: 0.5 }, 'CPU-bound'],
+    [{ cpuPercent: 5, coreCpuPercent: 100 }, 'CPU-bound'],
+    [{ cpuPercent: 5, coreCpuPercent: 30 }, 'OK'],
+    [{ cpuPercent: 10, faultsPerSec: 800, costPerFault: 0.2, faults: 200 }, 'Mem-thrashing'],
+    [{ cpuPercent: 5, faultsPerSec: 15000, costPerFault: 0.003, faults: 15000 }, 'Mem-thrashing'],
+    [{ cpuPercent: 25, faultsPerSec: 15000, faults: 15000 }, 'OK'],
+    [{ cpuPercent: 5, preempted: 200 }, 'Starved'],
+    [{ cpuPercent: 35, preemptsOthers: 120 }, 'Noisy neighbor'],
+    [{ rssMb: 500, faultsPerSec: 200, rssGrowing: true }, 'OOM risk'],
+    [{ rssMb: 400, rssRatio: 0.1, faultsPerSec: 300, rssGrowing: true }, 'OOM risk'],
+    [{ rssMb: 2048, faultsPerSec: 500, rssGrowing: false }, 'OK'],
+  ];
+  for (const [m, want] of cases) test(`${JSON.stringify(m)} → ${want}`, () => assert.equal(label(m), want));
+
+  test('RSS tracker: [100,120] grows, [120,150,140] and [500,500,500] do not', () => {
+    assert.equal(isGrowing([100, 120], 10), true);
+    assert.equal(isGrowing([120, 150, 140], 10), false);
+    assert.equal(isGrowing([500, 500, 500], 10), false);
+    assert.equal(isGrowing([100], 0), false, 'one point is no trend');
+  });
+});
+
+describe('boundaries follow the reference code, not its docs', () => {
+  test('core_cpu_percent is >=, cpu_percent is >', () => {
+    assert.equal(label({ coreCpuPercent: 90 }), 'CPU-bound');
+    assert.equal(label({ cpuPercent: 50, coreCpuPercent: 89.9 }), 'OK');
+  });
+  test('starved.min_preempted and noisy_neighbor.min_preempts_others are strict', () => {
+    assert.equal(label({ cpuPercent: 5, preempted: 100 }), 'OK');
+    assert.equal(label({ cpuPercent: 5, preempted: 101 }), 'Starved');
+    assert.equal(label({ cpuPercent: 35, preemptsOthers: 100 }), 'OK');
+  });
+  test('cpu_bound.max_preempted is <=, max_faults_per_sec is <', () => {
+    assert.equal(label({ coreCpuPercent: 100, preempted: 50 }), 'CPU-bound');
+    assert.equal(label({ coreCpuPercent: 100, preempted: 51, cpuPercent: 50 }), 'OK');
+    assert.equal(label({ coreCpuPercent: 100, faultsPerSec: 10 }), 'OK');
+  });
+  test('first match wins: a growing big process that also burns a core is OOM risk', () => {
+    assert.equal(label({ rssMb: 600, rssGrowing: true, faultsPerSec: 300, coreCpuPercent: 100 }), 'OOM risk');
+  });
+  test('every non-OK verdict carries evidence that holds', () => {
+    const v = classifyMetrics(
+      metrics({ cpuPercent: 10, faultsPerSec: 800, costPerFault: 0.2, faults: 200 }),
+      DEFAULT_CONFIG,
+    );
+    assert.equal(v.rule, 'mem_thrashing.moderate');
+    for (const e of v.evidence) {
+      const [a, b] = [Number(e.value), Number(e.threshold)];
+      const holds = { '>': a > b, '>=': a >= b, '<': a < b, '<=': a <= b, '==': a === b }[e.op];
+      assert.ok(holds, `${e.metric} ${e.value} ${e.op} ${e.threshold}`);
+    }
+  });
+});
+
+// ---- windows for the stateful Classifier
+function proc(p: Partial<ProcSample> & { tgid: number }): ProcSample {
+  return {
+    ppid: 1,
+    comm: `p${p.tgid}`,
+    cgroup: '/',
+    cpuNs: 0,
+    faults: 0,
+    rssBytes: 10 * MB,
+    rssSamples: [p.rssBytes ?? 10 * MB],
+    preempted: 0,
+    preemptsOthers: 0,
+    runqWaitNs: 0,
+    lastCpu: 0,
+    memMaxBytes: null,
+    ...p,
+  };
+}
+function win(seq: number, procs: ProcSample[], extra: Partial<Window> = {}): Window {
+  return {
+    type: 'window',
+    v: PROTOCOL_VERSION,
+    seq,
+    ts: 1_700_000_000_000 + seq * 1000,
+    durationNs: 1e9,
+    cpuBusyNs: [5e8, 5e8],
+    procs,
+    pairs: [],
+    self: { cpuNs: 1e6, rssBytes: 50 * MB, drainNs: 1e5 },
+    ...extra,
+  };
+}
+const host = { ncpu: 2, memTotalBytes: 16 * GB };
+const cfg = (o: object) => validateConfig(o);
+
+describe('Classifier across windows', () => {
+  test('a leak is OOM risk once its history grows; time-to-OOM follows the slope', () => {
+    const c = new Classifier(cfg({ oom: { rss_mb: 100 } }), host);
+    let last: Label = 'OK';
+    let tto: number | null = null;
+    for (let i = 0; i < 3; i++) {
+      const r = c.classify(win(i, [proc({ tgid: 10, rssBytes: (100 + 40 * i) * MB, faults: 10_000 })]));
+      last = r.diagnoses[0].label;
+      tto = r.diagnoses[0].timeToOomSec;
+    }
+    assert.equal(last, 'OOM risk');
+    assert.ok(tto !== null && Math.abs(tto - (16 * 1024 - 180) / 40) < 1, `time to OOM ${tto}`);
+  });
+
+  test('sub_window_samples: OOM risk one window sooner', () => {
+    const samples = (base: number) => [0, 1, 2, 3].map((k) => (base + 10 * k) * MB);
+    const run = (sub: boolean) => {
+      const c = new Classifier(cfg({ oom: { rss_mb: 100 }, rss_trend: { sub_window_samples: sub } }), host);
+      const labels: Label[] = [];
+      for (let i = 0; i < 3; i++) {
+        const s = samples(120 + 40 * i);
+        labels.push(
+          c.classify(win(i, [proc({ tgid: 10, rssBytes: s[3], rssSamples: s, faults: 10_000 })])).diagnoses[0]
+            .label,
+        );
+      }
+      return labels.indexOf('OOM risk');
+    };
+    assert.equal(run(false), 1);
+    assert.equal(run(true), 0);
+  });
+
+  test('use_cgroup_limit: rss_ratio against memory.max in a container', () => {
+    const p = (i: number) =>
+      proc({ tgid: 10, rssBytes: (60 + 20 * i) * MB, faults: 1000, memMaxBytes: 256 * MB });
+    const run = (useCgroup: boolean) => {
+      const c = new Classifier(cfg({ oom: { use_cgroup_limit: useCgroup } }), host);
+      return [0, 1, 2].map((i) => c.classify(win(i, [p(i)])).diagnoses[0]).pop()!;
+    };
+    assert.equal(run(false).label, 'OK', 'against 16 GB of host RAM it is small');
+    const d = run(true);
+    assert.equal(d.label, 'OOM risk');
+    assert.equal(d.metrics.rssLimit, 'cgroup');
+    assert.ok(d.timeToOomSec !== null && d.timeToOomSec < 20);
+  });
+
+  test('runq_wait_percent: Starved from run-queue wait when enabled', () => {
+    const p = proc({ tgid: 10, cpuNs: 5e7, preempted: 3, runqWaitNs: 6e8 });
+    assert.equal(new Classifier(DEFAULT_CONFIG, host).classify(win(0, [p])).diagnoses[0].label, 'OK');
+    const d = new Classifier(cfg({ starved: { runq_wait_percent: 50 } }), host).classify(win(0, [p]))
+      .diagnoses[0];
+    assert.equal(d.label, 'Starved');
+    assert.equal(d.rule, 'starved.runq_wait_percent');
+  });
+
+  test('absent_grace_windows keeps history through an idle window', () => {
+    const seq = (grace: number) => {
+      const c = new Classifier(
+        cfg({ oom: { rss_mb: 100 }, rss_trend: { absent_grace_windows: grace } }),
+        host,
+      );
+      c.classify(win(0, [proc({ tgid: 10, rssBytes: 120 * MB, faults: 1000 })]));
+      c.classify(win(1, [])); // idle: not reported by the collector
+      return c.classify(win(2, [proc({ tgid: 10, rssBytes: 200 * MB, faults: 1000 })])).diagnoses[0].label;
+    };
+    assert.equal(seq(0), 'OK', 'parity: history forgotten');
+    assert.equal(seq(1), 'OOM risk');
+  });
+
+  test('victim ↔ aggressor lists and per-core saturation', () => {
+    const c = new Classifier(DEFAULT_CONFIG, host);
+    const r = c.classify(
+      win(0, [proc({ tgid: 1, comm: 'victim', cpuNs: 1e7 }), proc({ tgid: 2, comm: 'hog', cpuNs: 1e9 })], {
+        pairs: [{ victim: 1, aggressor: 2, count: 7 }],
+        cpuBusyNs: [1e9, 1e8],
+      }),
+    );
+    const v = r.diagnoses.find((d) => d.tgid === 1)!;
+    const a = r.diagnoses.find((d) => d.tgid === 2)!;
+    assert.deepEqual(v.preemptedBy, [{ tgid: 2, comm: 'hog', count: 7 }]);
+    assert.deepEqual(a.preempts, [{ tgid: 1, comm: 'victim', count: 7 }]);
+    assert.deepEqual(
+      r.perCoreSaturation.map((x) => x.cpu),
+      [0],
+    );
+    assert.equal(
+      c.classify(win(1, [], { cpuBusyNs: [1e9, 1e9] })).perCoreSaturation.length,
+      0,
+      'machine saturated',
+    );
+    assert.equal(c.classify(win(2, [], { cpuBusyNs: [1e9, null] })).cores.length, 1, 'offline CPU skipped');
+  });
+
+  test('alert ranking: OOM > Mem-thrashing > Starved > Noisy neighbor > CPU-bound', () => {
+    const c = new Classifier(cfg({ oom: { rss_mb: 100 } }), host);
+    const procs = (i: number) => [
+      proc({ tgid: 1, cpuNs: 1e9 }), // CPU-bound
+      proc({ tgid: 2, cpuNs: 1e7, faults: 20_000 }), // Mem-thrashing (volume)
+      proc({ tgid: 3, cpuNs: 1e7, preempted: 500 }), // Starved
+      proc({ tgid: 4, rssBytes: (150 + 50 * i) * MB, faults: 1000, cpuNs: 1e7 }), // OOM after 2 windows
+    ];
+    assert.equal(alertOf(c.classify(win(0, procs(0))))?.tgid, 2);
+    const r = c.classify(win(1, procs(1)));
+    assert.equal(alertOf(r)?.tgid, 4);
+    assert.deepEqual(
+      r.diagnoses.map((d) => d.label),
+      ['OOM risk', 'Mem-thrashing', 'Starved', 'CPU-bound'],
+    );
+    assert.equal(alertOf(c.classify(win(2, [proc({ tgid: 9 })]))), undefined, 'all OK: no alert');
+  });
+});
+
+describe('properties (seeded random inputs)', () => {
+  let seed = 42;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const randomMetrics = (): Metrics =>
+    metrics({
+      cpuPercent: rnd() * 100,
+      coreCpuPercent: rnd() * 200,
+      faults: Math.floor(rnd() * 50_000),
+      faultsPerSec: rnd() * 20_000,
+      costPerFault: rnd(),
+      rssMb: rnd() * 4000,
+      rssRatio: rnd() * 0.5,
+      rssGrowing: rnd() > 0.5,
+      preempted: Math.floor(rnd() * 300),
+      preemptsOthers: Math.floor(rnd() * 300),
+    });
+
+  test("raising a label's thresholds never turns OK into that label (monotone)", () => {
+    const raised = validateConfig({
+      oom: { rss_mb: 1000, rss_ratio: 0.3, faults_per_sec: 400 },
+      cpu_bound: { cpu_percent: 80, core_cpu_percent: 150 },
+      starved: { min_preempted: 200 },
+      noisy_neighbor: { min_preempts_others: 200, min_cpu_percent: 60 },
+    });
+    for (let i = 0; i < 5000; i++) {
+      const m = randomMetrics();
+      const before = classifyMetrics(m, DEFAULT_CONFIG).label;
+      const after = classifyMetrics(m, raised).label;
+      if (before === 'OK') assert.equal(after, 'OK', JSON.stringify(m));
+      if (after === 'OOM risk')
+        assert.equal(before, 'OOM risk', 'a stricter OOM rule fires only where the default did');
+    }
+  });
+
+  test('every verdict is one of the six labels, with evidence unless OK', () => {
+    for (let i = 0; i < 5000; i++) {
+      const v = classifyMetrics(randomMetrics(), DEFAULT_CONFIG);
+      assert.ok(
+        ['OOM risk', 'CPU-bound', 'Mem-thrashing', 'Starved', 'Noisy neighbor', 'OK'].includes(v.label),
+      );
+      assert.equal(v.evidence.length === 0, v.label === 'OK');
+    }
+  });
+});

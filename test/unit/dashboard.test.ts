@@ -1,0 +1,61 @@
+// The dashboard's history model and the validation of messages coming back from the webview.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DashboardHistory, isFromWebview } from '../../src/shared/dashboard';
+import type { Diagnosis, Report } from '../../src/shared/diagnosis';
+
+const diag = (tgid: number, cpu: number): Diagnosis =>
+  ({
+    tgid,
+    comm: `p${tgid}`,
+    label: 'CPU-bound',
+    summary: '',
+    timeToOomSec: null,
+    metrics: { coreCpuPercent: cpu, rssMb: 1, faultsPerSec: 0 },
+    preemptedBy: tgid === 2 ? [{ tgid: 1, comm: 'p1', count: 4 }] : [],
+  }) as unknown as Diagnosis;
+const report = (seq: number, ds: Diagnosis[]): Report => ({
+  seq,
+  ts: seq,
+  durationNs: 1e9,
+  diagnoses: ds,
+  cores: [],
+  machineBusyPercent: 0,
+  perCoreSaturation: [],
+  self: { cpuPercentOfCore: 0.3, rssMb: 40, drainMs: 0.5 },
+});
+
+test('history keeps the last N windows, gaps for absent processes, and drops fully scrolled-out ones', () => {
+  const h = new DashboardHistory(3);
+  h.add(report(0, [diag(1, 10), diag(2, 5)]), [diag(1, 10), diag(2, 5)], 'live', {});
+  let m = h.add(report(1, [diag(1, 20)]), [diag(1, 20)], 'live', {});
+  assert.deepEqual(m.processes.find((p) => p.tgid === 2)?.cpuPercent, [5, Number.NaN]);
+  for (let i = 2; i < 5; i++) m = h.add(report(i, [diag(1, i)]), [diag(1, i)], 'live', {});
+  assert.deepEqual(m.processes.find((p) => p.tgid === 1)?.cpuPercent, [2, 3, 4]);
+  assert.equal(
+    m.processes.find((p) => p.tgid === 2),
+    undefined,
+  );
+  assert.equal(m.self.cpuPercentOfCore.length, 3);
+});
+
+test('preemption edges come from the shown diagnoses', () => {
+  const m = new DashboardHistory().add(report(0, []), [diag(2, 1)], 'live', {});
+  assert.deepEqual(m.edges, [
+    { victim: { tgid: 2, comm: 'p2' }, aggressor: { tgid: 1, comm: 'p1' }, count: 4 },
+  ]);
+});
+
+test('messages from the webview are validated', () => {
+  assert.ok(isFromWebview({ type: 'ready' }));
+  assert.ok(isFromWebview({ type: 'filter', tgid: 42 }));
+  for (const bad of [
+    null,
+    'x',
+    { type: 'filter' },
+    { type: 'filter', tgid: -1 },
+    { type: 'filter', tgid: 1.5 },
+    { type: 'exec' },
+  ])
+    assert.ok(!isFromWebview(bad), JSON.stringify(bad));
+});
