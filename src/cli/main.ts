@@ -2,7 +2,7 @@
 // root-owned install through pkexec), classifies each window and prints a table or JSON lines.
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
-import { Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
+import { Classifier, isExcluded, isKernelThread, matchesCgroup, summarize } from '../shared/classifier';
 import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml, parseConfig } from '../shared/config';
 import type { Diagnosis, Report } from '../shared/diagnosis';
 import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
@@ -50,7 +50,7 @@ function jsonLine(report: Report, diagnoses: Diagnosis[], hello: Hello): string 
     machineBusyPercent: report.machineBusyPercent,
     perCoreSaturation: report.perCoreSaturation,
     self: report.self,
-    processes: diagnoses,
+    processes: diagnoses.map((d) => ({ ...d, summary: summarize(d) })),
   });
 }
 

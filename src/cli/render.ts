@@ -1,4 +1,5 @@
 // Terminal rendering of a Report: grouped by diagnosis (most severe first), top-K rows each, with the *why*.
+import { summarize } from '../shared/classifier';
 import type { Diagnosis, Label, Report } from '../shared/diagnosis';
 import { SEVERITY } from '../shared/diagnosis';
 
@@ -40,7 +41,7 @@ function row(d: Diagnosis): string {
     pad(fmt(m.rssMb), 8, true),
     pad(String(m.preempted), 6, true),
     pad(String(m.preemptsOthers), 6, true),
-    `  ${d.summary}`,
+    `  ${summarize(d)}`,
   ].join(' ');
 }
 

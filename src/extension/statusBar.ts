@@ -1,7 +1,7 @@
 // The status-bar alert: hidden while every shown process is OK; otherwise the most severe diagnosis
 // (OOM risk > Mem-thrashing > Starved > Noisy neighbor > CPU-bound), with a warning background for OOM risk.
 import * as vscode from 'vscode';
-import { alertOf, formatDuration } from '../shared/classifier';
+import { alertOf, formatDuration, summarize } from '../shared/classifier';
 import type { Diagnosis } from '../shared/diagnosis';
 import type { Update } from './monitor';
 
@@ -29,7 +29,7 @@ export class AlertStatusItem implements vscode.Disposable {
     const tto = d.timeToOomSec !== null ? ` · ~${formatDuration(d.timeToOomSec)} to OOM` : '';
     const icon = d.label === 'OOM risk' ? '$(warning)' : '$(pulse)';
     this.item.text = `${icon} ${d.label}: ${d.comm} (${d.tgid})${tto}`;
-    this.item.tooltip = `Hotspot: ${d.comm} (${d.tgid}) — ${d.label}\n${d.summary}\nClick to show it in the Diagnoses view.`;
+    this.item.tooltip = `Hotspot: ${d.comm} (${d.tgid}) — ${d.label}\n${summarize(d)}\nClick to show it in the Diagnoses view.`;
     this.item.backgroundColor =
       d.label === 'OOM risk' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.accessibilityInformation = {

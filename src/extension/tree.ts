@@ -1,7 +1,7 @@
 // The Diagnoses tree: one group per label (most severe first), processes under it, and under each process the
 // evidence that made the rule fire and who preempts whom.
 import * as vscode from 'vscode';
-import { formatDuration } from '../shared/classifier';
+import { formatDuration, summarize } from '../shared/classifier';
 import type { Diagnosis, Evidence, Label } from '../shared/diagnosis';
 import { LABELS, SEVERITY } from '../shared/diagnosis';
 import type { Update } from './monitor';
@@ -41,7 +41,7 @@ export function evidenceText(e: Evidence): string {
 /** A plain-text report of one diagnosis, for the clipboard and the CLI-like copy action. */
 export function reportText(d: Diagnosis): string {
   const lines = [
-    `${d.comm} (${d.tgid}): ${d.label} — ${d.summary}`,
+    `${d.comm} (${d.tgid}): ${d.label} — ${summarize(d)}`,
     `rule: ${d.rule}`,
     ...d.evidence.map((e) => `  ${evidenceText(e)}`),
     `cgroup: ${d.cgroup || '?'}  last CPU: ${d.lastCpu}`,
@@ -129,7 +129,7 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
         const d = n.d;
         const item = new vscode.TreeItem(`${d.comm} (${d.tgid})`, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `proc:${d.tgid}:${d.label}`;
-        item.description = d.summary;
+        item.description = summarize(d);
         item.tooltip = new vscode.MarkdownString(`**${d.label}**\n\n\`\`\`\n${reportText(d)}\n\`\`\``);
         item.contextValue = 'process';
         return item;

@@ -21,6 +21,13 @@ export interface Verdict {
 
 const MB = 2 ** 20;
 
+const OK_VERDICT: Verdict = Object.freeze({
+  label: 'OK',
+  rule: 'ok',
+  evidence: Object.freeze([]) as unknown as Evidence[],
+});
+const NO_PEERS: Diagnosis['preempts'] = Object.freeze([]) as unknown as Diagnosis['preempts'];
+
 /** The rule table. First match wins: OOM risk, CPU-bound, Mem-thrashing, Starved, Noisy neighbor, OK. */
 export function classifyMetrics(m: Metrics, cfg: Config): Verdict {
   const ev = (metric: Evidence['metric'], op: Evidence['op'], threshold: number | boolean): Evidence => ({
@@ -123,7 +130,7 @@ export function classifyMetrics(m: Metrics, cfg: Config): Verdict {
       rule: 'noisy_neighbor',
       evidence: [ev('preemptsOthers', '>', n.min_preempts_others), ev('cpuPercent', '>', n.min_cpu_percent)],
     };
-  return { label: 'OK', rule: 'ok', evidence: [] };
+  return OK_VERDICT;
 }
 
 /** The reference's RSS tracker: ≥ 2 points, monotonic non-decreasing, and grown by at least min_delta_mb. */
@@ -134,27 +141,41 @@ export function isGrowing(mb: readonly number[], minDeltaMb: number): boolean {
 }
 
 /** Least-squares slope (MB/s) of (t seconds, MB) points; 0 with fewer than two distinct times. */
-export function slope(points: readonly { t: number; mb: number }[]): number {
-  const n = points.length;
+export function slope(t: readonly number[], mb: readonly number[]): number {
+  const n = t.length;
   if (n < 2) return 0;
   let st = 0;
   let sm = 0;
-  for (const p of points) {
-    st += p.t;
-    sm += p.mb;
+  for (let i = 0; i < n; i++) {
+    st += t[i];
+    sm += mb[i];
   }
   const mt = st / n;
   const mm = sm / n;
   let num = 0;
   let den = 0;
-  for (const p of points) {
-    num += (p.t - mt) * (p.mb - mm);
-    den += (p.t - mt) ** 2;
+  for (let i = 0; i < n; i++) {
+    num += (t[i] - mt) * (mb[i] - mm);
+    den += (t[i] - mt) ** 2;
   }
   return den > 0 ? num / den : 0;
 }
 
-const fmtNum = (v: number) => (v >= 10 ? v.toFixed(0) : v.toFixed(1));
+/**
+ * v.toFixed(digits) for digits 0..2, without the runtime call: summaries are built for every process every window
+ * (10k of them took 8 ms with toFixed). Falls back to toFixed outside the fast range.
+ */
+export function fixed(v: number, digits: 0 | 1 | 2): string {
+  const scale = digits === 0 ? 1 : digits === 1 ? 10 : 100;
+  const r = Math.round(v * scale);
+  if (!(v >= 0) || r >= 2 ** 31) return v.toFixed(digits);
+  if (digits === 0) return String(r);
+  const int = (r / scale) | 0;
+  const frac = r - int * scale;
+  return `${int}.${digits === 2 && frac < 10 ? '0' : ''}${frac}`;
+}
+
+const fmtNum = (v: number) => (v >= 10 ? fixed(v, 0) : fixed(v, 1));
 
 export function formatDuration(sec: number): string {
   if (sec < 90) return `${Math.max(1, Math.round(sec))}s`;
@@ -162,22 +183,28 @@ export function formatDuration(sec: number): string {
   return `${(sec / 3600).toFixed(1)}h`;
 }
 
-function summarize(label: Label, m: Metrics, tto: number | null): string {
-  switch (label) {
+/**
+ * One line a human reads, e.g. "RSS 0.3 GB (growing 40 MB/s), 8960 faults/sec". Computed on demand by the views
+ * for the rows they show: building it for all 10k processes of a window was most of classify()'s cost.
+ */
+export function summarize(d: Pick<Diagnosis, 'label' | 'metrics' | 'timeToOomSec'>): string {
+  const m = d.metrics;
+  const tto = d.timeToOomSec;
+  switch (d.label) {
     case 'OOM risk':
-      return `RSS ${(m.rssMb / 1024).toFixed(1)} GB (growing ${fmtNum(m.rssSlopeMbPerSec)} MB/s), ${fmtNum(m.faultsPerSec)} faults/sec${tto !== null ? `, OOM in ~${formatDuration(tto)}` : ''}`;
+      return `RSS ${fixed(m.rssMb / 1024, 1)} GB (growing ${fmtNum(m.rssSlopeMbPerSec)} MB/s), ${fmtNum(m.faultsPerSec)} faults/sec${tto !== null ? `, OOM in ~${formatDuration(tto)}` : ''}`;
     case 'Mem-thrashing':
-      return `${fmtNum(m.faultsPerSec)} faults/sec, cost ${m.costPerFault.toFixed(2)} ms/fault, ${m.cpuPercent.toFixed(1)}% CPU`;
+      return `${fmtNum(m.faultsPerSec)} faults/sec, cost ${fixed(m.costPerFault, 2)} ms/fault, ${fixed(m.cpuPercent, 1)}% CPU`;
     case 'Starved':
       return m.runqWaitPercent > 0
-        ? `preempted ${m.preempted}x, waited ${m.runqWaitPercent.toFixed(0)}% of the window, only ${m.cpuPercent.toFixed(1)}% CPU`
-        : `preempted ${m.preempted}x, only ${m.cpuPercent.toFixed(1)}% CPU`;
+        ? `preempted ${m.preempted}x, waited ${fixed(m.runqWaitPercent, 0)}% of the window, only ${fixed(m.cpuPercent, 1)}% CPU`
+        : `preempted ${m.preempted}x, only ${fixed(m.cpuPercent, 1)}% CPU`;
     case 'Noisy neighbor':
-      return `preempts others ${m.preemptsOthers}x, ${m.cpuPercent.toFixed(1)}% CPU`;
+      return `preempts others ${m.preemptsOthers}x, ${fixed(m.cpuPercent, 1)}% CPU`;
     case 'CPU-bound':
-      return `${m.coreCpuPercent.toFixed(1)}% core, ${m.cpuPercent.toFixed(1)}% system CPU, ${fmtNum(m.faultsPerSec)} faults/sec`;
+      return `${fixed(m.coreCpuPercent, 1)}% core, ${fixed(m.cpuPercent, 1)}% system CPU, ${fmtNum(m.faultsPerSec)} faults/sec`;
     case 'OK':
-      return `${m.cpuPercent.toFixed(1)}% CPU, RSS ${fmtNum(m.rssMb)} MB`;
+      return `${fixed(m.cpuPercent, 1)}% CPU, RSS ${fmtNum(m.rssMb)} MB`;
   }
 }
 
@@ -209,13 +236,89 @@ export function alertOf(report: Report): Diagnosis | undefined {
   return best;
 }
 
-interface History {
-  points: { t: number; mb: number; window: number }[];
+/**
+ * One process's RSS points over the trend window, in a fixed ring of typed arrays: classifying 10k processes a
+ * window then allocates nothing per point (arrays that shift and grow churned the GC).
+ */
+class RssHistory {
+  private t: Float64Array;
+  private mb: Float64Array;
+  private win: Float64Array;
+  private start = 0;
+  private len = 0;
   lastSeen: number;
+
+  constructor(capacity: number, window: number) {
+    this.t = new Float64Array(capacity);
+    this.mb = new Float64Array(capacity);
+    this.win = new Float64Array(capacity);
+    this.lastSeen = window;
+  }
+
+  push(t: number, mb: number, window: number): void {
+    const cap = this.t.length;
+    if (this.len === cap) this.grow(cap * 2);
+    const i = (this.start + this.len++) % this.t.length;
+    this.t[i] = t;
+    this.mb[i] = mb;
+    this.win[i] = window;
+  }
+
+  /** Forgets points older than `window`. */
+  trim(window: number): void {
+    while (this.len && this.win[this.start] < window) {
+      this.start = (this.start + 1) % this.t.length;
+      this.len--;
+    }
+  }
+
+  private grow(cap: number): void {
+    const [t, mb, win] = [new Float64Array(cap), new Float64Array(cap), new Float64Array(cap)];
+    for (let k = 0; k < this.len; k++) {
+      const i = (this.start + k) % this.t.length;
+      t[k] = this.t[i];
+      mb[k] = this.mb[i];
+      win[k] = this.win[i];
+    }
+    [this.t, this.mb, this.win, this.start] = [t, mb, win, 0];
+  }
+
+  private at(k: number): number {
+    return (this.start + k) % this.t.length;
+  }
+
+  /** isGrowing() over the ring: ≥ 2 points, never decreasing, grown by at least minDeltaMb. */
+  growing(minDeltaMb: number): boolean {
+    if (this.len < 2) return false;
+    for (let k = 1; k < this.len; k++) if (this.mb[this.at(k)] < this.mb[this.at(k - 1)]) return false;
+    return this.mb[this.at(this.len - 1)] - this.mb[this.start] >= minDeltaMb;
+  }
+
+  /** slope() over the ring, MB/s. */
+  slope(): number {
+    const n = this.len;
+    if (n < 2) return 0;
+    let st = 0;
+    let sm = 0;
+    for (let k = 0; k < n; k++) {
+      st += this.t[this.at(k)];
+      sm += this.mb[this.at(k)];
+    }
+    const mt = st / n;
+    const mm = sm / n;
+    let num = 0;
+    let den = 0;
+    for (let k = 0; k < n; k++) {
+      const dt = this.t[this.at(k)] - mt;
+      num += dt * (this.mb[this.at(k)] - mm);
+      den += dt * dt;
+    }
+    return den > 0 ? num / den : 0;
+  }
 }
 
 export class Classifier {
-  private readonly history = new Map<number, History>();
+  private readonly history = new Map<number, RssHistory>();
   private windows = 0;
 
   constructor(
@@ -233,7 +336,8 @@ export class Classifier {
     const I = w.durationNs;
     const secs = I / 1e9;
     const online = w.cpuBusyNs.filter((b) => b !== null).length || this.host.ncpu;
-    const comm = new Map(w.procs.map((p) => [p.tgid, p.comm]));
+    const comm = new Map<number, string>();
+    if (w.pairs.length) for (const p of w.procs) comm.set(p.tgid, p.comm);
     const victims = new Map<number, { tgid: number; comm: string; count: number }[]>();
     const aggressors = new Map<number, { tgid: number; comm: string; count: number }[]>();
     for (const pr of w.pairs) {
@@ -259,17 +363,18 @@ export class Classifier {
         ppid: p.ppid,
         comm: p.comm,
         cgroup: p.cgroup,
-        ...verdict,
-        summary: summarize(verdict.label, metrics, tto),
+        label: verdict.label,
+        rule: verdict.rule,
+        evidence: verdict.evidence,
         metrics,
         timeToOomSec: tto,
-        preemptedBy: (aggressors.get(p.tgid) ?? []).sort(byCount),
-        preempts: (victims.get(p.tgid) ?? []).sort(byCount),
+        preemptedBy: aggressors.get(p.tgid)?.sort(byCount) ?? NO_PEERS, // shared empty list: 10k processes a window
+        preempts: victims.get(p.tgid)?.sort(byCount) ?? NO_PEERS,
         lastCpu: p.lastCpu,
       };
       return d;
     });
-    this.prune(n, new Set(w.procs.map((p) => p.tgid)));
+    this.prune(n);
     diagnoses.sort(bySeverity);
 
     const sat = cfg.per_core.saturation_percent;
@@ -314,17 +419,20 @@ export class Classifier {
     const faultsPerSec = p.faults / secs;
     const cpuMs = p.cpuNs / 1e6;
     const rssMb = p.rssBytes / MB;
-    const h = this.history.get(p.tgid) ?? { points: [], lastSeen: window };
+    const ticks = cfg.rss_trend.window_ticks;
+    let h = this.history.get(p.tgid);
+    if (!h) {
+      h = new RssHistory(ticks * (cfg.rss_trend.sub_window_samples ? p.rssSamples.length || 1 : 1), window);
+      this.history.set(p.tgid, h);
+    }
     h.lastSeen = window;
+    h.trim(window - ticks + 1);
     // Parity: one RSS point per window. With sub_window_samples, every in-window sample is a point too.
-    const samples = cfg.rss_trend.sub_window_samples ? p.rssSamples : [p.rssBytes];
-    samples.forEach((b, i) => {
-      h.points.push({ t: tEnd - secs + (secs * (i + 1)) / samples.length, mb: b / MB, window });
-    });
-    const keepFrom = window - cfg.rss_trend.window_ticks + 1;
-    h.points = h.points.filter((pt) => pt.window >= keepFrom);
-    this.history.set(p.tgid, h);
-    const mb = h.points.map((pt) => pt.mb);
+    if (cfg.rss_trend.sub_window_samples && p.rssSamples.length > 1) {
+      const k = p.rssSamples.length;
+      for (let i = 0; i < k; i++) h.push(tEnd - secs + (secs * (i + 1)) / k, p.rssSamples[i] / MB, window);
+    } else h.push(tEnd, rssMb, window);
+    const growing = h.growing(cfg.rss_trend.min_delta_mb);
     const limit = this.limitBytes(p);
     const useCgroup =
       cfg.oom.use_cgroup_limit && p.memMaxBytes !== null && p.memMaxBytes < this.host.memTotalBytes;
@@ -337,8 +445,8 @@ export class Classifier {
       rssMb,
       rssRatio: limit > 0 ? p.rssBytes / limit : 0,
       rssLimit: useCgroup ? 'cgroup' : 'host',
-      rssGrowing: isGrowing(mb, cfg.rss_trend.min_delta_mb),
-      rssSlopeMbPerSec: slope(h.points),
+      rssGrowing: growing,
+      rssSlopeMbPerSec: growing ? h.slope() : 0,
       preempted: p.preempted,
       preemptsOthers: p.preemptsOthers,
       runqWaitPercent: (100 * p.runqWaitNs) / I,
@@ -346,10 +454,9 @@ export class Classifier {
   }
 
   /** Parity: forget a process the first window it is absent. With a grace, keep it that many windows. */
-  private prune(window: number, present: Set<number>): void {
+  private prune(window: number): void {
     const grace = this.config.rss_trend.absent_grace_windows;
-    for (const [tgid, h] of this.history)
-      if (!present.has(tgid) && window - h.lastSeen > grace) this.history.delete(tgid);
+    for (const [tgid, h] of this.history) if (window - h.lastSeen > grace) this.history.delete(tgid); // present ones were just stamped
   }
 }
 

@@ -1,5 +1,6 @@
 // The dashboard's model and the typed messages between the extension and its webview. Pure (no vscode, no DOM):
 // the extension builds DashboardModel from reports, the webview only renders it.
+import { summarize } from './classifier';
 import type { CoreLoad, Diagnosis, Label, Report } from './diagnosis';
 
 export interface ProcessSeries {
@@ -101,7 +102,7 @@ export class DashboardHistory {
         this.series.set(d.tgid, s);
       }
       s.label = d.label;
-      s.summary = d.summary;
+      s.summary = summarize(d);
       s.timeToOomSec = d.timeToOomSec;
       push(s.cpuPercent, d.metrics.coreCpuPercent, max);
       push(s.rssMb, d.metrics.rssMb, max);

@@ -63,8 +63,6 @@ export interface Diagnosis {
   /** Which rule fired, e.g. "mem_thrashing.volume", "oom.rss_ratio", "ok". */
   rule: string;
   evidence: Evidence[];
-  /** One line a human reads, e.g. "RSS 0.3 GB (growing), 8960 faults/sec". */
-  summary: string;
   metrics: Metrics;
   /** Estimated seconds until RSS reaches its limit at the current slope; null when not growing. */
   timeToOomSec: number | null;

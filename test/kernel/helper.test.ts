@@ -135,7 +135,9 @@ test('3 windows of valid protocol lines; yes ≈ one core, cross-checked against
       assert.equal(yes.comm, 'yes');
       assert.equal(yes.ppid, process.pid, 'ppid from /proc');
       // The unified (v2) hierarchy's line; hybrid hosts also list v1 controllers.
-      const v2 = readFileSync(`/proc/${w.pids.cpu}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
+      const v2 = readFileSync(`/proc/${w.pids.cpu}/cgroup`, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('0::'));
       assert.equal(yes.cgroup, v2?.slice(3) ?? '');
       assert.ok(yes.lastCpu >= 0 && yes.lastCpu < hello.ncpu);
       const busy = win.cpuBusyNs.filter((b): b is number => b !== null);

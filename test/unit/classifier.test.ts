@@ -2,7 +2,7 @@
 // (each behind its key) and properties that must hold for any input.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { alertOf, Classifier, classifyMetrics, isGrowing } from '../../src/shared/classifier';
+import { alertOf, Classifier, classifyMetrics, fixed, isGrowing } from '../../src/shared/classifier';
 import { type Config, DEFAULT_CONFIG, validateConfig } from '../../src/shared/config';
 import type { Label, Metrics } from '../../src/shared/diagnosis';
 import { PROTOCOL_VERSION, type ProcSample, type Window } from '../../src/shared/protocol';
@@ -279,5 +279,27 @@ describe('properties (seeded random inputs)', () => {
       );
       assert.equal(v.evidence.length === 0, v.label === 'OK');
     }
+  });
+});
+
+describe('fixed() — the fast toFixed used in summaries', () => {
+  test('agrees with toFixed, up to one unit in the last digit on binary halfway cases', () => {
+    let seed = 11;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      const v = rnd() * 10 ** (rnd() * 8);
+      for (const d of [0, 1, 2] as const) {
+        const [a, b] = [Number(fixed(v, d)), Number(v.toFixed(d))];
+        assert.ok(Math.abs(a - b) <= 10 ** -d + 1e-9, `${v}: ${fixed(v, d)} vs ${v.toFixed(d)}`);
+        assert.equal(fixed(v, d).split('.')[1]?.length ?? 0, d, 'same number of decimals');
+      }
+    }
+    assert.equal(fixed(0, 2), '0.00');
+    assert.equal(fixed(3.04, 2), '3.04');
+    assert.equal(fixed(-1.25, 1), (-1.25).toFixed(1), 'negative values fall back');
+    assert.equal(fixed(Number.NaN, 1), 'NaN');
   });
 });

@@ -9,9 +9,8 @@ const diag = (tgid: number, cpu: number): Diagnosis =>
     tgid,
     comm: `p${tgid}`,
     label: 'CPU-bound',
-    summary: '',
     timeToOomSec: null,
-    metrics: { coreCpuPercent: cpu, rssMb: 1, faultsPerSec: 0 },
+    metrics: { coreCpuPercent: cpu, cpuPercent: cpu / 2, rssMb: 1, faultsPerSec: 0 },
     preemptedBy: tgid === 2 ? [{ tgid: 1, comm: 'p1', count: 4 }] : [],
   }) as unknown as Diagnosis;
 const report = (seq: number, ds: Diagnosis[]): Report => ({
