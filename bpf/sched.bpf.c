@@ -45,6 +45,10 @@ struct {
 	__type(value, __u64);
 } preempted_at SEC(".maps");
 
+/* Threads preempted and not yet back on a CPU. While it is zero (the common case) the switch-in path skips the
+ * task-storage lookup. A thread always runs again before it exits, so increments and decrements pair up. */
+__u64 waiting_threads = 0;
+
 /* Kernels before 5.14 call the state field `state`. */
 struct task_struct___pre514 {
 	long state;
@@ -112,17 +116,21 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 			else if (bpf_map_update_elem(&pairs, &key, &one, BPF_NOEXIST) && !bpf_map_lookup_elem(&pairs, &key))
 				drop(DROP_PAIRS);
 			__u64 *at = bpf_task_storage_get(&preempted_at, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (at)
+			if (at) {
+				if (!*at)
+					__sync_fetch_and_add(&waiting_threads, 1);
 				*at = now;
+			}
 		}
 	}
-	if (next->pid) {
+	if (next->pid && waiting_threads) {
 		__u64 *at = bpf_task_storage_get(&preempted_at, next, 0, 0);
 		if (at && *at) {
 			struct proc_cpu *p = proc_of(next_tgid, next);
 			if (p)
 				__sync_fetch_and_add(&p->runq_wait_ns, now - *at);
 			*at = 0;
+			__sync_fetch_and_sub(&waiting_threads, 1);
 		}
 	}
 	cs->ts = now;

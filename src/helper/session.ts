@@ -85,12 +85,19 @@ export class Session {
     const drainNs = Number(process.hrtime.bigint() - t0);
     this.info.nextWindow();
     const procs: ProcSample[] = [];
-    for (const tgid of new Set([...sched.procs.keys(), ...faults.keys()])) {
+    const tgids = new Set([...sched.procs.keys(), ...faults.keys()]);
+    let needStatm = 0;
+    for (const tgid of tgids) if (!(faults.get(tgid)?.rssPages ?? 0)) needStatm++;
+    for (const tgid of tgids) {
       if (tgid === 0) continue;
       const s = sched.procs.get(tgid);
       const f = faults.get(tgid);
       const info = this.info.get(tgid);
-      const rssBytes = f && f.rssPages > 0 ? f.rssPages * this.pageSize : this.info.rssBytes(tgid);
+      let rssBytes: number;
+      if (f && f.rssPages > 0) {
+        rssBytes = f.rssPages * this.pageSize;
+        this.info.noteRss(info, rssBytes);
+      } else rssBytes = this.info.rssBytes(tgid, info, needStatm);
       const rssSamples = [...(this.rssPeeks.get(tgid) ?? []), rssBytes];
       procs.push({
         tgid,
