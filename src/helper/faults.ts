@@ -65,13 +65,13 @@ export class FaultCollector {
   private readonly reader: HashReader;
   private readonly drops: PerCpuArrayReader;
 
-  constructor(file: string, order: readonly KernelFaultAttach[] = DEFAULT_FAULT_ORDER) {
+  constructor(file: string, order: readonly KernelFaultAttach[] = DEFAULT_FAULT_ORDER, maxProcs = MAX_PROCS) {
     for (const attach of order) {
       try {
         if (attach === 'tracepoint') ensureTracefs();
-        this.obj = loadObject(file, [PROGRAM[attach]]);
+        this.obj = loadObject(file, [PROGRAM[attach]], maxProcs === MAX_PROCS ? {} : { faults: maxProcs });
         this.attach = attach;
-        this.reader = new HashReader(this.obj.map('faults'), 4, PROC_FAULTS_SIZE, MAX_PROCS);
+        this.reader = new HashReader(this.obj.map('faults'), 4, PROC_FAULTS_SIZE, maxProcs);
         this.drops = new PerCpuArrayReader(this.obj.map('drops'), 8, lib.numPossibleCpus() as number);
         return;
       } catch (e) {

@@ -39,6 +39,7 @@ export const lib = {
   destroyLink: libbpf.func('int bpf_link__destroy(bpf_link *link)'),
   findMap: libbpf.func('bpf_map *bpf_object__find_map_by_name(const bpf_object *obj, const char *name)'),
   mapFd: libbpf.func('int bpf_map__fd(const bpf_map *map)'),
+  setMaxEntries: libbpf.func('int bpf_map__set_max_entries(bpf_map *map, uint32_t max_entries)'),
   numPossibleCpus: libbpf.func('int libbpf_num_possible_cpus(void)'),
   lookupElem: libbpf.func('int bpf_map_lookup_elem(int fd, const void *key, void *value)'),
   deleteElem: libbpf.func('int bpf_map_delete_elem(int fd, const void *key)'),

@@ -40,7 +40,12 @@ function programs(obj: Ptr): Ptr[] {
   return out;
 }
 
-export function loadObject(file: string, enable: readonly string[]): LoadedObject {
+/** `maxEntries` resizes maps before load (map name → entries), e.g. per-TGID maps for a smaller machine. */
+export function loadObject(
+  file: string,
+  enable: readonly string[],
+  maxEntries: Readonly<Record<string, number>> = {},
+): LoadedObject {
   const log: string[] = [];
   libbpfLog.lines = log;
   try {
@@ -53,6 +58,13 @@ export function loadObject(file: string, enable: readonly string[]): LoadedObjec
     const progs = programs(obj);
     const byName = new Map(progs.map((p) => [lib.programName(p) as string, p]));
     for (const [name, p] of byName) lib.setAutoload(p, enable.includes(name));
+    for (const [name, n] of Object.entries(maxEntries)) {
+      const m = lib.findMap(obj, name);
+      if (!m || (lib.setMaxEntries(m, n) as number) < 0) {
+        lib.close(obj);
+        throw new LoadError(`cannot size map ${name} to ${n}`, 22, log, 'open');
+      }
+    }
     const links: Ptr[] = [];
     const close = () => {
       for (const l of links.splice(0)) lib.destroyLink(l);

@@ -15,12 +15,14 @@ import {
 const startPpid = process.ppid;
 const VERSION = '0.1.0';
 const USAGE =
-  'usage: helper.js [--interval-ms 100..600000] [--rss-samples 1..20] [--fault-attach tp_btf,raw_tp,tracepoint,fentry,kprobe]';
+  'usage: helper.js [--interval-ms 100..600000] [--rss-samples 1..20] [--max-procs 64..65536] [--fault-attach tp_btf,raw_tp,tracepoint,fentry,kprobe]';
 
 type KernelAttach = 'tp_btf' | 'raw_tp' | 'tracepoint' | 'fentry' | 'kprobe';
 interface Args {
   intervalMs: number;
   rssSamples: number;
+  /** Per-TGID map size (default 65536): smaller on small machines; tests use it to provoke drops. */
+  maxProcs?: number;
   faultOrder?: KernelAttach[];
 }
 
@@ -46,6 +48,7 @@ export function parseHelperArgs(argv: readonly string[]): Args {
     const v = argv[i + 1];
     if (flag === '--interval-ms') a.intervalMs = int(flag, v, 100, 600_000);
     else if (flag === '--rss-samples') a.rssSamples = int(flag, v, 1, 20);
+    else if (flag === '--max-procs') a.maxProcs = int(flag, v, 64, 65536);
     else if (flag === '--fault-attach') {
       const list = (v ?? '').split(',');
       const kernel = FAULT_ATTACH_POINTS.filter((p) => p !== 'procfs') as string[];
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
 
   let session: InstanceType<typeof bpf.Session>;
   try {
-    session = new bpf.Session(args.faultOrder);
+    session = new bpf.Session(args.faultOrder, undefined, args.maxProcs);
   } catch (e) {
     if (!(e instanceof bpf.LoadError)) throw e;
     process.stderr.write(`${e.log.join('\n')}\n`);

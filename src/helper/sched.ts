@@ -5,7 +5,7 @@ import { lib } from './libbpf';
 import { type LoadedObject, loadObject } from './loader';
 import { HashReader, PerCpuArrayReader } from './maps';
 
-const MAX_PROCS = 65536; // bpf/hotspot.h
+export const MAX_PROCS = 65536; // bpf/hotspot.h
 const MAX_PAIRS = 16384;
 const PROC_CPU_SIZE = 64;
 const CPU_STATE_SIZE = 32;
@@ -47,10 +47,10 @@ export class SchedCollector {
   private readonly inFlight: (InFlight | undefined)[];
   private readonly lastBusy: bigint[];
 
-  constructor(file: string) {
-    this.obj = loadObject(file, ['on_switch', 'on_exec']);
+  constructor(file: string, maxProcs = MAX_PROCS) {
+    this.obj = loadObject(file, ['on_switch', 'on_exec'], maxProcs === MAX_PROCS ? {} : { procs: maxProcs });
     const ncpu = lib.numPossibleCpus() as number;
-    this.procs = new HashReader(this.obj.map('procs'), 4, PROC_CPU_SIZE, MAX_PROCS);
+    this.procs = new HashReader(this.obj.map('procs'), 4, PROC_CPU_SIZE, maxProcs);
     this.pairs = new HashReader(this.obj.map('pairs'), 8, 8, MAX_PAIRS);
     this.cpus = new PerCpuArrayReader(this.obj.map('cpus'), CPU_STATE_SIZE, ncpu);
     this.drops = new PerCpuArrayReader(this.obj.map('drops'), 8, ncpu);

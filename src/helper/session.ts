@@ -50,11 +50,12 @@ export class Session {
   constructor(
     faultOrder: readonly KernelFaultAttach[] = DEFAULT_FAULT_ORDER,
     readonly pageSize = 4096,
+    maxProcs?: number,
   ) {
     const dir = bpfDir();
-    this.sched = new SchedCollector(path.join(dir, 'sched.bpf.o'));
+    this.sched = new SchedCollector(path.join(dir, 'sched.bpf.o'), maxProcs);
     try {
-      this.faults = new FaultCollector(path.join(dir, 'faults.bpf.o'), faultOrder);
+      this.faults = new FaultCollector(path.join(dir, 'faults.bpf.o'), faultOrder, maxProcs);
     } catch (e) {
       this.sched.obj.close();
       throw e;
