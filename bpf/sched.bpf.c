@@ -54,11 +54,13 @@ struct task_struct___pre514 {
 	long state;
 } __attribute__((preserve_access_index));
 
+/* tp_btf hands us BTF-typed pointers: a direct (CO-RE relocated) load is one instruction, where BPF_CORE_READ
+ * would be a bpf_probe_read_kernel() call on every context switch. */
 static __always_inline unsigned int task_state(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+		return t->__state;
+	return ((struct task_struct___pre514 *)t)->state;
 }
 
 static __always_inline void drop(__u32 reason)

@@ -449,7 +449,8 @@ export class Classifier {
       rssSlopeMbPerSec: growing ? h.slope() : 0,
       preempted: p.preempted,
       preemptsOthers: p.preemptsOthers,
-      runqWaitPercent: (100 * p.runqWaitNs) / I,
+      // A wait that began in an earlier window is charged when it ends: cap at the window.
+      runqWaitPercent: Math.min(100, (100 * p.runqWaitNs) / I),
     };
   }
 
