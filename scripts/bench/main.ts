@@ -6,7 +6,7 @@
 //   4. classifier: 10,000 processes per window
 // Prints a table and writes bench-results.json. Needs root (BPF) and the built dist/ + compiled bench binaries.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Classifier } from '../../src/shared/classifier';
 import { DEFAULT_CONFIG } from '../../src/shared/config';
@@ -18,6 +18,7 @@ import {
   parseLine,
   type Window,
 } from '../../src/shared/protocol';
+import { bpfProgIdsOf } from '../../test/support/procs';
 
 const ROOT = path.resolve(__dirname, '../..'); // dist/bench/main.js or scripts/bench/main.ts
 const BIN = path.join(ROOT, 'dist', 'bench');
@@ -142,17 +143,6 @@ interface Prog {
   run_cnt?: number;
 }
 
-function progIdsOf(pid: number): Set<number> {
-  const ids = new Set<number>();
-  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-    try {
-      const m = /^prog_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
-      if (m) ids.add(Number(m[1]));
-    } catch {}
-  }
-  return ids;
-}
-
 async function nsPerEvent(): Promise<{ program: string; events: number; nsPerEvent: number }[]> {
   const before = readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
   writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
@@ -160,7 +150,7 @@ async function nsPerEvent(): Promise<{ program: string; events: number; nsPerEve
   try {
     run('pingpong', ['200000']);
     run('faultstorm', ['10']);
-    const ids = progIdsOf(h.child.pid ?? 0);
+    const ids = new Set(bpfProgIdsOf(h.child.pid ?? 0));
     const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as Prog[];
     return progs
       .filter((p) => ids.has(p.id) && (p.run_cnt ?? 0) > 0)

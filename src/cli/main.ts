@@ -70,12 +70,7 @@ class Session {
     this.recorder?.write(encode(msg));
     if (msg.type === 'hello') {
       this.hello = msg;
-      this.classifier = new Classifier(this.cfg, {
-        ncpu: msg.ncpu,
-        memTotalBytes: msg.memTotalBytes,
-        pageSize: msg.pageSize,
-        helperPid: msg.pid,
-      });
+      this.classifier = new Classifier(this.cfg, msg);
       if (!this.o.json)
         process.stderr.write(
           `hotspot: kernel ${msg.kernel}, faults via ${msg.attach.faults}, window ${msg.intervalMs} ms\n`,

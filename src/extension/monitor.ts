@@ -206,12 +206,7 @@ export class Monitor implements vscode.Disposable {
     switch (m.type) {
       case 'hello':
         this.hello = m;
-        this.classifier = new Classifier(this.config, {
-          ncpu: m.ncpu,
-          memTotalBytes: m.memTotalBytes,
-          pageSize: m.pageSize,
-          helperPid: m.pid,
-        });
+        this.classifier = new Classifier(this.config, m); // the hello carries the host facts it needs
         break;
       case 'window': {
         if (!this.classifier || !this.hello) return;

@@ -10,7 +10,6 @@ export interface HostInfo {
   ncpu: number;
   memTotalBytes: number;
   pageSize?: number;
-  helperPid?: number;
 }
 
 export interface Verdict {

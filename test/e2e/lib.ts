@@ -1,5 +1,5 @@
 // Shared pieces of the Hotspot e2e tests: workloads, BPF/helper bookkeeping, and reading the Diagnoses tree.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -34,24 +34,7 @@ export function killAll(children: ChildProcess[]): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
-export const bpfProgIds = (): Set<number> =>
-  new Set(
-    (
-      JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number }[]
-    ).map((p) => p.id),
-  );
-
-/** BPF program ids a process holds (the fdinfo of its prog and link fds carries prog_id). */
-export function bpfProgIdsOf(pid: number): number[] {
-  const ids: number[] = [];
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-      const m = /^prog_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
-      if (m) ids.push(Number(m[1]));
-    }
-  } catch {}
-  return ids;
-}
+export { bpfProgIds, bpfProgIdsOf } from '../support/procs';
 
 /** Helper processes (node …/helper.js) in a process group, i.e. started by that code-server's extension host. */
 export function helperPids(pgid: number): number[] {

@@ -3,10 +3,10 @@
 // the windows keep coming.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { type Drops, LineSplitter, type Message, parseLine, type Window } from '../../src/shared/protocol';
+import { pidsRunning } from '../support/procs';
 
 const HELPER = path.resolve(__dirname, '..', '..', 'dist', 'helper.js');
 const OURS = /^(on_switch|on_exec|fault_(tp_btf|raw_tp|tracepoint|fentry|kprobe))$/;
@@ -24,19 +24,7 @@ const linksTo = (ids: number[]) =>
   (
     JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { prog_id: number }[]
   ).filter((l) => ids.includes(l.prog_id));
-/** Running processes whose command line runs this repo's helper. */
-function helperProcesses(): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(HELPER);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+const helperProcesses = () => pidsRunning(HELPER);
 
 /** Spawns the helper (or a parent that spawns it) and resolves with its messages once hello has arrived. */
 async function started(child: ChildProcess): Promise<Message[]> {

@@ -9,7 +9,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -19,6 +18,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
 import { DEFAULT_POLICY_DIR, installHelper, POLKIT_ACTION } from '../../src/extension/install';
+import { bpfProgIdsOf, pidsRunning } from '../support/procs';
 
 const ROOT = path.resolve(__dirname, '../..');
 const USER = 'hotspot-e2e';
@@ -81,32 +81,6 @@ const progIds = (): Set<number> =>
       JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number }[]
     ).map((p) => p.id),
   );
-
-/** Pids whose command line names this file. */
-function pidsRunning(file: string): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(file);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-/** BPF program ids a process holds (fdinfo of its prog and link fds carries prog_id). */
-function bpfProgIdsOf(pid: number): number[] {
-  const ids: number[] = [];
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-      const m = /^prog_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
-      if (m) ids.push(Number(m[1]));
-    }
-  } catch {}
-  return ids;
-}
 
 function uidOf(pid: number): number | undefined {
   try {

@@ -1,0 +1,37 @@
+// /proc and bpftool lookups shared by the kernel tests, the e2e tests and the benchmarks.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Ids of every BPF program loaded on the machine. */
+export const bpfProgIds = (): Set<number> =>
+  new Set(
+    (
+      JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { id: number }[]
+    ).map((p) => p.id),
+  );
+
+/** BPF program ids a process holds: the fdinfo of its prog and link fds carries prog_id. */
+export function bpfProgIdsOf(pid: number): number[] {
+  const ids: number[] = [];
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+      const m = /^prog_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.push(Number(m[1]));
+    }
+  } catch {}
+  return ids;
+}
+
+/** Pids whose command line has `file` as one of its arguments. */
+export function pidsRunning(file: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(file);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
