@@ -2,7 +2,7 @@
 // /sys/fs/cgroup once per process (cached by TGID), plus RSS from statm for processes that did not fault.
 // File reads were most of the helper's own CPU with thousands of processes, so statm reads have a budget.
 import { readFileSync } from 'node:fs';
-import { readCgroup, readPpid } from '../shared/procfs';
+import { readCgroup, readPpid, readSmallProcFile } from '../shared/procfs';
 
 export interface Info {
   ppid: number;
@@ -19,7 +19,7 @@ const MEMMAX_TTL_MS = 10_000;
  * process that did not fault can only have shrunk (free, reclaim), so its statm is refreshed round-robin: every
  * window below this many processes, every ceil(n / budget) windows above.
  */
-const STATM_BUDGET = 256;
+const STATM_BUDGET = 64;
 
 export class ProcInfo {
   private readonly byTgid = new Map<number, Info>();
@@ -56,7 +56,7 @@ export class ProcInfo {
     const period = Math.ceil(needing / STATM_BUDGET);
     if (info.rssWindow >= 0 && period > 1 && (this.window + tgid) % period !== 0) return info.rssBytes;
     try {
-      const statm = readFileSync(`/proc/${tgid}/statm`, 'latin1');
+      const statm = readSmallProcFile(`/proc/${tgid}/statm`);
       info.rssBytes = Number(statm.split(' ', 2)[1]) * this.pageSize;
     } catch {
       info.rssBytes = 0; // exited during the window

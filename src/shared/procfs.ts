@@ -1,10 +1,25 @@
 // Small, allocation-light readers of /proc shared by the CLI and the extension (not by the pure modules).
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+
+const scratch = Buffer.allocUnsafe(4096);
+
+/**
+ * A small /proc file (stat, statm) as latin1 text: open + one read + close into a reused buffer. readFileSync
+ * adds an fstat and a fresh buffer per call, which showed up with thousands of processes per window.
+ */
+export function readSmallProcFile(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    return scratch.toString('latin1', 0, readSync(fd, scratch, 0, scratch.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Parent pid from /proc/<pid>/stat (the comm field may contain spaces and parentheses). */
 export function readPpid(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const stat = readSmallProcFile(`/proc/${pid}/stat`);
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ', 2)[1]);
     return Number.isInteger(ppid) ? ppid : undefined;
   } catch {

@@ -5,7 +5,7 @@
 // utime+stime deltas (clock-tick resolution); per-CPU busy time from /proc/stat.
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import { readCgroup } from './procfs';
+import { readCgroup, readSmallProcFile } from './procfs';
 import { type Hello, PROTOCOL_VERSION, type ProcSample, type Window } from './protocol';
 
 const CLK_TCK = 100; // USER_HZ: fixed at 100 on every Linux ABI that exposes it to /proc
@@ -88,7 +88,7 @@ export class ProcfsSampler {
       if (!Number.isInteger(tgid)) continue;
       let st: StatFields | undefined;
       try {
-        st = parseStat(readFileSync(`/proc/${tgid}/stat`, 'latin1'));
+        st = parseStat(readSmallProcFile(`/proc/${tgid}/stat`));
       } catch {
         continue; // exited meanwhile
       }
