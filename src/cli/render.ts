@@ -1,5 +1,5 @@
 // Terminal rendering of a Report: grouped by diagnosis (most severe first), top-K rows each, with the *why*.
-import { summarize } from '../shared/classifier';
+import { pressureText, summarize } from '../shared/classifier';
 import type { Diagnosis, Label, Report } from '../shared/diagnosis';
 import { SEVERITY } from '../shared/diagnosis';
 
@@ -64,7 +64,7 @@ export function renderReport(report: Report, diagnoses: Diagnosis[], o: RenderOp
   out.push(
     c(
       '\x1b[1m',
-      `hotspot — window ${report.seq} (${secs.toFixed(1)}s) · machine ${report.machineBusyPercent.toFixed(0)}% busy · faults via ${o.faultAttach} · helper ${report.self.cpuPercentOfCore.toFixed(2)}% of a core, ${report.self.rssMb.toFixed(0)} MB`,
+      `hotspot — window ${report.seq} (${secs.toFixed(1)}s) · machine ${report.machineBusyPercent.toFixed(0)}% busy · faults via ${o.faultAttach} · helper ${report.self.cpuPercentOfCore.toFixed(2)}% of a core, ${report.self.rssMb.toFixed(0)} MB${report.pressure ? ` · ${pressureText(report.pressure)}` : ''}`,
     ),
   );
   out.push(

@@ -1,7 +1,7 @@
 // The Diagnoses tree: one group per label (most severe first), processes under it, and under each process the
 // evidence that made the rule fire and who preempts whom.
 import * as vscode from 'vscode';
-import { formatDuration, summarize } from '../shared/classifier';
+import { formatDuration, pressureText, summarize } from '../shared/classifier';
 import type { Diagnosis, Evidence, Label } from '../shared/diagnosis';
 import { LABELS, SEVERITY } from '../shared/diagnosis';
 import type { Update } from './monitor';
@@ -10,7 +10,7 @@ export type Node =
   | { kind: 'group'; label: Label; items: Diagnosis[]; total: number }
   | { kind: 'process'; d: Diagnosis }
   | { kind: 'detail'; text: string; tooltip?: string; icon: string; tgid?: number }
-  | { kind: 'cores'; text: string };
+  | { kind: 'note'; text: string; icon: string; tooltip: string };
 
 const ICON: Record<Label, [string, string | undefined]> = {
   'OOM risk': ['flame', 'errorForeground'],
@@ -65,10 +65,22 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
     if (u) {
       const groups = new Map<Label, Diagnosis[]>();
       for (const d of u.shown) groups.set(d.label, [...(groups.get(d.label) ?? []), d]);
+      const p = u.report.pressure;
+      if (p && Math.max(p.cpu, p.memory, p.io) >= 5)
+        this.roots.push({
+          kind: 'note',
+          text: pressureText(p),
+          icon: 'pulse',
+          tooltip:
+            'Pressure stall information: the share of the last 10 s in which some task waited for CPU, memory or I/O.',
+        }); // the machine is stalling: say so first
       const sat = u.report.perCoreSaturation;
       if (sat.length)
         this.roots.push({
-          kind: 'cores',
+          kind: 'note',
+          icon: 'circuit-board',
+          tooltip:
+            'A single core is saturated while the machine as a whole is not: a single-threaded bottleneck or pinning.',
           text: `Saturated: ${sat.map((c) => `CPU ${c.cpu} ${c.busyPercent.toFixed(0)}%`).join(', ')} (machine ${u.report.machineBusyPercent.toFixed(0)}%)`,
         });
       for (const label of [...LABELS].sort((a, b) => SEVERITY[b] - SEVERITY[a])) {
@@ -140,14 +152,10 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
         item.tooltip = n.tooltip;
         return item;
       }
-      case 'cores': {
+      case 'note': {
         const item = new vscode.TreeItem(n.text, vscode.TreeItemCollapsibleState.None);
-        item.iconPath = new vscode.ThemeIcon(
-          'circuit-board',
-          new vscode.ThemeColor('editorWarning.foreground'),
-        );
-        item.tooltip =
-          'A single core is saturated while the machine as a whole is not: a single-threaded bottleneck or pinning.';
+        item.iconPath = new vscode.ThemeIcon(n.icon, new vscode.ThemeColor('editorWarning.foreground'));
+        item.tooltip = n.tooltip;
         return item;
       }
     }

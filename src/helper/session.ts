@@ -2,6 +2,7 @@
 // Imported lazily by main.ts, so that a missing libbpf.so.1 becomes a clean NO_LIBBPF error, not a crash.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { readPressure } from '../shared/procfs';
 import type { Drops, ProcSample, Window } from '../shared/protocol';
 import { PROTOCOL_VERSION } from '../shared/protocol';
 import { DEFAULT_FAULT_ORDER, FaultCollector, type KernelFaultAttach } from './faults';
@@ -130,6 +131,7 @@ export class Session {
       procs,
       pairs: sched.pairs,
       self: { cpuNs: (cpu.user + cpu.system) * 1000, rssBytes: process.memoryUsage.rss(), drainNs },
+      pressure: readPressure(),
     };
     const now = { ...sched.drops, faults: this.faults.dropped() };
     const delta = {

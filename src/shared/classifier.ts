@@ -207,6 +207,11 @@ export function summarize(d: Pick<Diagnosis, 'label' | 'metrics' | 'timeToOomSec
   }
 }
 
+/** "pressure: cpu 3% · memory 12% · io 0%" (PSI some avg10), or '' when the kernel has no PSI. */
+export function pressureText(p: Report['pressure']): string {
+  return p ? `pressure: cpu ${fixed(p.cpu, 0)}% · memory ${fixed(p.memory, 0)}% · io ${fixed(p.io, 0)}%` : '';
+}
+
 /** Within a label, the number that ranks processes (the reference's Focus order). */
 function sortKey(d: Diagnosis): number {
   const m = d.metrics;
@@ -392,6 +397,7 @@ export class Classifier {
       cores,
       machineBusyPercent,
       perCoreSaturation: machineBusyPercent < sat ? cores.filter((c) => c.saturated) : [],
+      pressure: w.pressure,
       self: {
         cpuPercentOfCore: (100 * w.self.cpuNs) / I,
         rssMb: w.self.rssBytes / MB,

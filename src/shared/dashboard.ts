@@ -1,6 +1,6 @@
 // The dashboard's model and the typed messages between the extension and its webview. Pure (no vscode, no DOM):
 // the extension builds DashboardModel from reports, the webview only renders it.
-import { summarize } from './classifier';
+import { pressureText, summarize } from './classifier';
 import type { CoreLoad, Diagnosis, Label, Report } from './diagnosis';
 
 export interface ProcessSeries {
@@ -31,6 +31,8 @@ export interface DashboardModel {
   perCoreSaturation: number[];
   self: { cpuPercentOfCore: number[]; rssMb: number; drainMs: number };
   drops: Record<string, number>;
+  /** e.g. "pressure: cpu 3% · memory 12% · io 0%", '' without PSI. */
+  pressure: string;
 }
 
 /** Extension → webview. */
@@ -140,6 +142,7 @@ export class DashboardHistory {
       perCoreSaturation: report.perCoreSaturation.map((c) => c.cpu),
       self: { cpuPercentOfCore: [...this.selfCpu], rssMb: report.self.rssMb, drainMs: report.self.drainMs },
       drops,
+      pressure: pressureText(report.pressure),
     };
   }
 }

@@ -91,6 +91,8 @@ export interface Report {
   perCoreSaturation: CoreLoad[];
   /** Helper self-overhead during the window. */
   self: { cpuPercentOfCore: number; rssMb: number; drainMs: number };
+  /** Machine-wide PSI ("some" avg10, %), when available. */
+  pressure?: { cpu: number; memory: number; io: number };
 }
 
 export function worstFirst(a: Diagnosis, b: Diagnosis): number {

@@ -16,6 +16,29 @@ export function readSmallProcFile(file: string): string {
   }
 }
 
+/** Machine-wide PSI ("some" avg10, %) from /proc/pressure, or undefined on a kernel without PSI. */
+export function readPressure(): { cpu: number; memory: number; io: number } | undefined {
+  const some = (what: string) => {
+    const m = /^some avg10=([\d.]+)/m.exec(readSmallProcFile(`/proc/pressure/${what}`));
+    return m ? Number(m[1]) : 0;
+  };
+  try {
+    return { cpu: some('cpu'), memory: some('memory'), io: some('io') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Nanoseconds the process's main thread has spent waiting on a run queue (/proc/<pid>/schedstat, field 2). */
+export function readRunqWaitNs(pid: number): number | undefined {
+  try {
+    const n = Number(readSmallProcFile(`/proc/${pid}/schedstat`).split(' ', 2)[1]);
+    return Number.isFinite(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parent pid from /proc/<pid>/stat (the comm field may contain spaces and parentheses). */
 export function readPpid(pid: number): number | undefined {
   try {

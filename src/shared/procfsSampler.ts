@@ -5,7 +5,7 @@
 // utime+stime deltas (clock-tick resolution); per-CPU busy time from /proc/stat.
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import { readCgroup, readSmallProcFile } from './procfs';
+import { readCgroup, readPressure, readRunqWaitNs, readSmallProcFile } from './procfs';
 import { type Hello, PROTOCOL_VERSION, type ProcSample, type Window } from './protocol';
 
 const CLK_TCK = 100; // USER_HZ: fixed at 100 on every Linux ABI that exposes it to /proc
@@ -14,6 +14,7 @@ const NS_PER_TICK = 1e9 / CLK_TCK;
 interface Prev {
   ticks: number;
   faults: number;
+  runqWaitNs: number;
 }
 
 interface StatFields {
@@ -72,7 +73,7 @@ export class ProcfsSampler {
       memTotalBytes: totalmem(),
       intervalMs,
       attach: { sched: 'procfs', faults: 'procfs' },
-      capabilities: ['degraded'],
+      capabilities: ['degraded', 'runq_wait', 'psi'],
     };
   }
 
@@ -93,12 +94,15 @@ export class ProcfsSampler {
         continue; // exited meanwhile
       }
       if (!st) continue;
-      next.set(tgid, { ticks: st.ticks, faults: st.faults });
       const before = this.prev.get(tgid);
-      if (!before) continue; // first sight: no delta yet
-      const cpuNs = (st.ticks - before.ticks) * NS_PER_TICK;
-      const faults = st.faults - before.faults;
-      if (cpuNs <= 0 && faults <= 0) continue;
+      const cpuNs = before ? (st.ticks - before.ticks) * NS_PER_TICK : 0;
+      const faults = before ? st.faults - before.faults : 0;
+      // schedstat on first sight and for processes that ran (a starved one still runs a little); an idle one's
+      // wait cannot have moved much, so its last reading carries forward.
+      const active = cpuNs > 0 || faults > 0;
+      const runq = !before || active ? (readRunqWaitNs(tgid) ?? -1) : before.runqWaitNs;
+      next.set(tgid, { ticks: st.ticks, faults: st.faults, runqWaitNs: runq });
+      if (!before || !active) continue; // first sight: no delta yet
       const rssBytes = st.rssPages * this.pageSize;
       procs.push({
         tgid,
@@ -111,7 +115,7 @@ export class ProcfsSampler {
         rssSamples: [rssBytes],
         preempted: 0,
         preemptsOthers: 0,
-        runqWaitNs: 0,
+        runqWaitNs: runq >= 0 && before.runqWaitNs >= 0 ? Math.max(0, runq - before.runqWaitNs) : 0,
         lastCpu: st.lastCpu,
         memMaxBytes: null,
       });
@@ -132,6 +136,7 @@ export class ProcfsSampler {
       cpuBusyNs,
       procs,
       pairs: [],
+      pressure: readPressure(),
       self: { cpuNs: 0, rssBytes: self.rss, drainNs: 0 },
     };
   }

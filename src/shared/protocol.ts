@@ -82,6 +82,14 @@ export interface Window {
   pairs: PreemptPair[];
   /** The helper's own cost during the window. */
   self: { cpuNs: number; rssBytes: number; drainNs: number };
+  /** Machine-wide pressure stall information ("some" avg10, %), when the kernel has PSI. */
+  pressure?: Pressure;
+}
+
+export interface Pressure {
+  cpu: number;
+  memory: number;
+  io: number;
 }
 
 export interface Drops {
@@ -174,6 +182,16 @@ function proc(v: unknown, path: string): ProcSample {
   };
 }
 
+function pressure(v: unknown): Pressure {
+  const o = obj(v, 'window.pressure');
+  const pct = (k: string) => {
+    const n = num(o, k, 'window.pressure', 0);
+    if (n > 100) fail(`window.pressure.${k}`, 'expected a percentage');
+    return n;
+  };
+  return { cpu: pct('cpu'), memory: pct('memory'), io: pct('io') };
+}
+
 /** Validates an already-decoded JSON value as a protocol message. Throws ProtocolError naming the bad field. */
 export function validateMessage(value: unknown): Message {
   const o = obj(value, 'message');
@@ -230,6 +248,7 @@ export function validateMessage(value: unknown): Message {
           rssBytes: num(self, 'rssBytes', 'window.self', 0),
           drainNs: num(self, 'drainNs', 'window.self', 0),
         },
+        ...(o.pressure === undefined ? {} : { pressure: pressure(o.pressure) }),
       };
     }
     case 'drops': {

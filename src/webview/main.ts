@@ -171,7 +171,7 @@ let revealed: number | undefined;
 function render(m: DashboardModel): void {
   const status = document.getElementById('status');
   if (status)
-    status.textContent = `Window ${m.seq} · ${new Date(m.ts).toLocaleTimeString()} · source: ${m.source} · ${m.processes.length} processes`;
+    status.textContent = `Window ${m.seq} · ${new Date(m.ts).toLocaleTimeString()} · source: ${m.source} · ${m.processes.length} processes${m.pressure ? ` · ${m.pressure}` : ''}`;
   const root = document.getElementById('root');
   if (!root) return;
   const procs = el('div', 'procs');

@@ -1,5 +1,6 @@
 // The degraded /proc collector against real processes: it must still see a CPU hog and a growing RSS.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { ProcfsSampler, parseStat } from '../../src/shared/procfsSampler';
 import { encode, parseLine } from '../../src/shared/protocol';
@@ -50,6 +51,27 @@ test('a leak shows faults and a growing RSS', async () => {
     assert.ok(a && b, 'the leak is active in both windows');
     assert.ok(b.faults > 1000, `faults ${b.faults}`);
     assert.ok(b.rssBytes > a.rssBytes + 10 * 2 ** 20, `rss ${a.rssBytes} → ${b.rssBytes}`);
+  } finally {
+    w.stop();
+  }
+});
+
+test('contention: the nice-19 victim shows run-queue wait from schedstat; PSI is reported', async () => {
+  const sampler = new ProcfsSampler();
+  const w = startWorkload('contention');
+  try {
+    await sleep(300);
+    sampler.sample();
+    await sleep(1500);
+    const win = sampler.sample();
+    const victim = win.procs.find((p) => p.tgid === w.pids.victim);
+    assert.ok(victim, 'the victim ran a little, so it is in the window');
+    const waited = victim.runqWaitNs / win.durationNs;
+    assert.ok(waited > 0.5, `the victim waited for a CPU ${(waited * 100).toFixed(0)}% of the window`);
+    if (existsSync('/proc/pressure/cpu')) {
+      assert.ok(win.pressure, 'PSI is in the window');
+      assert.deepEqual(parseLine(encode(win)), win);
+    }
   } finally {
     w.stop();
   }

@@ -30,6 +30,11 @@ describe('protocol', () => {
     bad.procs[0].cpuNs = -1;
     assert.throws(() => parseLine(JSON.stringify(bad)), /window\.procs\[0\]\.cpuNs/);
     assert.throws(() => parseLine('{"type":'), /not JSON/);
+    assert.throws(
+      () => parseLine(JSON.stringify({ ...w, pressure: { cpu: 150, memory: 0, io: 0 } })),
+      /window\.pressure\.cpu: expected a percentage/,
+    );
+    assert.equal(parseLine(JSON.stringify({ ...w, pressure: undefined })).type, 'window', 'PSI is optional');
   });
   test('10000 mutated and random lines: only ProtocolError', () => {
     let seed = 3;
