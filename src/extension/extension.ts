@@ -44,7 +44,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   let configError: string | undefined;
   config = (() => {
     try {
-      return loadThresholds(settings.configPath);
+      return loadThresholds(settings.configPath, settings.thresholds);
     } catch (e) {
       configError = (e as Error).message;
       log.error(`config rejected, using the defaults: ${configError}`);
@@ -59,7 +59,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   const m = new Monitor(ctx.extensionPath, log, scope, settings, config);
   const reloadConfig = (): string | undefined => {
     try {
-      config = loadThresholds(settings.configPath);
+      config = loadThresholds(settings.configPath, settings.thresholds);
       configError = undefined;
       if (settings.configPath) log.info(`thresholds loaded from ${settings.configPath}`);
       m.setConfig(config);
@@ -164,6 +164,8 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   watchConfig();
 
   const openConfigAt = async (e?: ConfigError) => {
+    if (e?.file?.startsWith('setting '))
+      return void vscode.commands.executeCommand('workbench.action.openSettings', 'hotspot.thresholds');
     const file = e?.file ?? settings.configPath;
     if (!file || !existsSync(file)) {
       const c = await vscode.window.showInformationMessage(
@@ -305,10 +307,9 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
       const before = settings.configPath;
       settings = readSettings();
       dashboard.setHistoryWindows(settings.historyWindows);
-      if (settings.configPath !== before) {
+      if (e.affectsConfiguration('hotspot.configPath') || e.affectsConfiguration('hotspot.thresholds'))
         reloadConfig();
-        watchConfig();
-      }
+      if (settings.configPath !== before) watchConfig();
       m.setSettings(settings);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {

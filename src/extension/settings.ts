@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type Config, ConfigError, DEFAULT_CONFIG, parseConfig } from '../shared/config';
+import { type Config, ConfigError, DEFAULT_CONFIG, parseConfig, validateConfig } from '../shared/config';
 
 export interface Settings {
   intervalMs: number;
@@ -13,6 +13,8 @@ export interface Settings {
   configPath: string;
   scope: 'workspace' | 'all';
   historyWindows: number;
+  /** `hotspot.thresholds`: overrides on top of the config file, validated by the same schema. */
+  thresholds: unknown;
 }
 
 const clamp = (n: number, lo: number, hi: number, def: number) =>
@@ -33,17 +35,31 @@ export function readSettings(): Settings {
     configPath,
     scope: c.get<string>('scope') === 'all' ? 'all' : 'workspace',
     historyWindows: clamp(c.get<number>('historyWindows', 60), 5, 1000, 60),
+    thresholds: c.get('thresholds'),
   };
 }
 
-/** Loads the thresholds file. Throws ConfigError (file:line:col key: what) so the caller keeps the old config. */
-export function loadThresholds(configPath: string): Config {
-  if (!configPath) return DEFAULT_CONFIG;
-  let text: string;
-  try {
-    text = readFileSync(configPath, 'utf8');
-  } catch (e) {
-    throw new ConfigError('', `cannot read the file (${(e as NodeJS.ErrnoException).code ?? e})`, configPath);
+/**
+ * Defaults ← the YAML file (hotspot.configPath) ← the hotspot.thresholds setting. Throws ConfigError (file:line:col
+ * key: what, or the setting's name and key) so the caller keeps the old config.
+ */
+export function loadThresholds(configPath: string, overrides?: unknown): Config {
+  let cfg = DEFAULT_CONFIG;
+  if (configPath) {
+    let text: string;
+    try {
+      text = readFileSync(configPath, 'utf8');
+    } catch (e) {
+      throw new ConfigError(
+        '',
+        `cannot read the file (${(e as NodeJS.ErrnoException).code ?? e})`,
+        configPath,
+      );
+    }
+    cfg = parseConfig(text, configPath);
   }
-  return parseConfig(text, configPath);
+  const empty =
+    overrides === undefined ||
+    (typeof overrides === 'object' && overrides !== null && !Object.keys(overrides).length);
+  return empty ? cfg : validateConfig(overrides, 'setting hotspot.thresholds', cfg);
 }

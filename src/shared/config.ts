@@ -173,12 +173,12 @@ function describe(v: unknown): string {
 }
 
 /** Validates a plain object against the schema, starting from the defaults; `locate` adds positions. */
-function build(obj: unknown, file: string | undefined, locate: Locate): Config {
+function build(obj: unknown, file: string | undefined, locate: Locate, base?: Config): Config {
   const err = (path: string[], detail: string, onKey = false): never => {
     const at = locate(path, onKey);
     throw new ConfigError(path.join('.'), detail, file, at.line, at.column);
   };
-  const cfg = defaults();
+  const cfg: Config = base ? structuredClone(base) : defaults();
   if (obj === null || obj === undefined) return cfg; // an empty file keeps every default
   if (typeof obj !== 'object' || Array.isArray(obj))
     err([], 'expected a mapping of sections (oom:, cpu_bound:, …)');
@@ -246,9 +246,39 @@ export function parseConfig(text: string, file?: string): Config {
   return build(doc.toJS(), file, locate);
 }
 
-/** Same schema for objects from VS Code settings (no positions). */
-export function validateConfig(obj: unknown, source?: string): Config {
-  return build(obj, source, () => ({}));
+/** Same schema for objects from VS Code settings (no positions); `base` is what the object overrides. */
+export function validateConfig(obj: unknown, source?: string, base?: Config): Config {
+  return build(obj, source, () => ({}), base);
+}
+
+/** The schema as JSON Schema, for the `hotspot.thresholds` setting in package.json (a unit test keeps them equal). */
+export function configJsonSchema(): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const [section, keys] of Object.entries(SCHEMA))
+    properties[section] = {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(
+        Object.entries(keys).map(([k, leaf]) => [
+          k,
+          leaf.kind === 'boolean'
+            ? { type: 'boolean', default: leaf.def, description: leaf.doc }
+            : {
+                type: leaf.integer ? 'integer' : 'number',
+                default: leaf.def,
+                minimum: leaf.min,
+                maximum: leaf.max,
+                description: leaf.doc,
+              },
+        ]),
+      ),
+    };
+  properties.exclude = {
+    type: 'array',
+    items: { type: ['string', 'number'] },
+    description: 'Processes to hide, by name or pid.',
+  };
+  return { type: 'object', additionalProperties: false, properties };
 }
 
 /** The commented default config printed by --generate-config / "Hotspot: Generate Config". */

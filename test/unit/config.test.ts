@@ -1,9 +1,12 @@
 // The YAML config: defaults, partial overrides, precise errors (file:line:col key), and a fuzz of random and
 // mutated files that must only ever yield a Config or a ConfigError.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import {
   ConfigError,
+  configJsonSchema,
   DEFAULT_CONFIG,
   generateConfigYaml,
   parseConfig,
@@ -109,5 +112,32 @@ describe('config fuzz', () => {
       }
     }
     assert.ok(rejected > 500, `mutations are rejected too (${rejected})`);
+  });
+});
+
+describe('the hotspot.thresholds setting', () => {
+  test('package.json declares exactly the config schema', () => {
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    const {
+      default: _d,
+      scope: _s,
+      markdownDescription: _m,
+      ...declared
+    } = pkg.contributes.configuration.properties['hotspot.thresholds'];
+    assert.deepEqual(
+      declared,
+      configJsonSchema(),
+      'regenerate it from configJsonSchema() after a schema change',
+    );
+  });
+  test('settings override the file, which overrides the defaults; errors name the setting and key', () => {
+    const file = parseConfig('oom:\n  rss_mb: 200\n  rss_ratio: 0.2\n', 'f.yaml');
+    const c = validateConfig({ oom: { rss_mb: 300 } }, 'setting hotspot.thresholds', file);
+    assert.deepEqual([c.oom.rss_mb, c.oom.rss_ratio, c.oom.faults_per_sec], [300, 0.2, 200]);
+    assert.throws(
+      () => validateConfig({ oom: { rss_mb: -1 } }, 'setting hotspot.thresholds', file),
+      /^ConfigError: setting hotspot\.thresholds: oom\.rss_mb: expected a number between 0 and/,
+    );
+    assert.equal(file.oom.rss_mb, 200, 'the base is not modified');
   });
 });
