@@ -1,16 +1,16 @@
 // Hotspot's entry point: wires the session (Monitor) to the views (tree, status bar, dashboard) and the commands.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type Config, ConfigError, generateConfigYaml } from '../shared/config';
+import { type Config, DEFAULT_CONFIG } from '../shared/config';
 import type { Failure } from '../shared/supervisor';
 import { Dashboard } from './dashboard';
 import { DebuggeeTracker, isExtensionTooling } from './debuggee';
 import { InstallError, installHelper } from './install';
 import { Monitor, type MonitorState } from './monitor';
 import { type ProcessFilter, WorkspaceScope } from './scope';
-import { loadThresholds, readSettings, type Settings } from './settings';
+import { readSettings, type Settings } from './settings';
 import { AlertStatusItem } from './statusBar';
+import { Thresholds } from './thresholds';
 import { DiagnosesTree, type Node, reportText } from './tree';
 
 /** What activate() returns: the pieces the extension-host tests drive and inspect. */
@@ -25,9 +25,6 @@ export interface HotspotApi {
   reloadConfig(): string | undefined;
 }
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: VS Code-style variable, expanded by readSettings
-const WORKSPACE_CONFIG = '${workspaceFolder}/.vscode/hotspot.yaml';
-
 const STATE_TEXT: Record<MonitorState, string> = {
   stopped: 'stopped',
   starting: 'starting the eBPF helper…',
@@ -40,42 +37,14 @@ const STATE_TEXT: Record<MonitorState, string> = {
 export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   const log = vscode.window.createOutputChannel('Hotspot', { log: true });
   let settings: Settings = readSettings();
-  let config: Config;
-  let configError: string | undefined;
-  config = (() => {
-    try {
-      return loadThresholds(settings.configPath, settings.thresholds);
-    } catch (e) {
-      configError = (e as Error).message;
-      log.error(`config rejected, using the defaults: ${configError}`);
-      void vscode.window.showErrorMessage(
-        `Hotspot config error: ${configError}. Using the default thresholds.`,
-      );
-      return loadThresholds('');
-    }
-  })();
-
   const scope = new WorkspaceScope();
-  const m = new Monitor(ctx.extensionPath, log, scope, settings, config);
-  const reloadConfig = (): string | undefined => {
-    try {
-      config = loadThresholds(settings.configPath, settings.thresholds);
-      configError = undefined;
-      if (settings.configPath) log.info(`thresholds loaded from ${settings.configPath}`);
-      m.setConfig(config);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      configError = e.message;
-      log.error(`config rejected, previous thresholds stay in force: ${e.message}`);
-      void vscode.window
-        .showErrorMessage(
-          `Hotspot config error: ${e.message}. The previous thresholds stay in force.`,
-          'Open Config',
-        )
-        .then((c) => c && openConfigAt(e));
-    }
-    return configError;
-  };
+  const m = new Monitor(ctx.extensionPath, log, scope, settings, DEFAULT_CONFIG);
+  const thresholds = new Thresholds(
+    log,
+    () => settings,
+    (c) => m.setConfig(c),
+  );
+  thresholds.reload();
   const tree = new DiagnosesTree(() => settings.topK);
   const view = vscode.window.createTreeView('hotspot.diagnoses', {
     treeDataProvider: tree,
@@ -145,42 +114,6 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     else if (c === 'Install Helper') void vscode.commands.executeCommand('hotspot.installHelper');
   };
 
-  // --- config file watching: reload on save, keep the old thresholds on error
-  let watcher: vscode.Disposable | undefined;
-  const watchConfig = () => {
-    watcher?.dispose();
-    watcher = undefined;
-    if (!settings.configPath) return;
-    const w = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(
-        vscode.Uri.file(path.dirname(settings.configPath)),
-        path.basename(settings.configPath),
-      ),
-    );
-    w.onDidChange(() => reloadConfig());
-    w.onDidCreate(() => reloadConfig());
-    watcher = w;
-  };
-  watchConfig();
-
-  const openConfigAt = async (e?: ConfigError) => {
-    if (e?.file?.startsWith('setting '))
-      return void vscode.commands.executeCommand('workbench.action.openSettings', 'hotspot.thresholds');
-    const file = e?.file ?? settings.configPath;
-    if (!file || !existsSync(file)) {
-      const c = await vscode.window.showInformationMessage(
-        'Hotspot uses its default thresholds (hotspot.configPath is not set).',
-        'Generate Config',
-      );
-      if (c) void vscode.commands.executeCommand('hotspot.generateConfig');
-      return;
-    }
-    const doc = await vscode.workspace.openTextDocument(file);
-    const line = Math.max(0, (e?.line ?? 1) - 1);
-    const col = Math.max(0, (e?.column ?? 1) - 1);
-    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, col, line, col) });
-  };
-
   const nodeTgid = (n?: Node): number | undefined => (n?.kind === 'process' ? n.d.tgid : alert.current?.tgid);
   const cmd = (id: string, fn: (...args: never[]) => unknown) =>
     ctx.subscriptions.push(vscode.commands.registerCommand(`hotspot.${id}`, fn));
@@ -222,26 +155,8 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     if (node) await view.reveal(node, { select: true, focus: true, expand: true });
     else await vscode.commands.executeCommand('hotspot.diagnoses.focus');
   });
-  cmd('openConfig', () => openConfigAt());
-  cmd('generateConfig', async () => {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder || !vscode.workspace.isTrusted) {
-      const doc = await vscode.workspace.openTextDocument({
-        language: 'yaml',
-        content: generateConfigYaml(),
-      });
-      return void vscode.window.showTextDocument(doc);
-    }
-    const file = path.join(folder.uri.fsPath, '.vscode', 'hotspot.yaml');
-    if (!existsSync(file)) {
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, generateConfigYaml());
-    }
-    await vscode.workspace
-      .getConfiguration('hotspot')
-      .update('configPath', WORKSPACE_CONFIG, vscode.ConfigurationTarget.Workspace);
-    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
-  });
+  cmd('openConfig', () => thresholds.open());
+  cmd('generateConfig', () => thresholds.generate());
   cmd('installHelper', () =>
     vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Hotspot: installing the privileged helper…' },
@@ -301,21 +216,18 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     scope,
     debuggees,
     m,
-    { dispose: () => watcher?.dispose() },
+    thresholds,
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('hotspot')) return;
-      const before = settings.configPath;
       settings = readSettings();
       dashboard.setHistoryWindows(settings.historyWindows);
       if (e.affectsConfiguration('hotspot.configPath') || e.affectsConfiguration('hotspot.thresholds'))
-        reloadConfig();
-      if (settings.configPath !== before) watchConfig();
+        thresholds.reload();
       m.setSettings(settings);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       settings = readSettings();
-      reloadConfig();
-      watchConfig();
+      thresholds.reload();
     }),
     vscode.debug.onDidTerminateDebugSession(() => {
       if (m.filter?.label.startsWith('debug') && !vscode.debug.activeDebugSession) filterTo(undefined);
@@ -326,7 +238,15 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   setContext('hotspot.recording', false);
   log.info(`Hotspot activated (scope: ${settings.scope}, window ${settings.intervalMs} ms)`);
 
-  return { monitor: m, tree, alert, dashboard, scope, config: () => config, reloadConfig };
+  return {
+    monitor: m,
+    tree,
+    alert,
+    dashboard,
+    scope,
+    config: () => thresholds.current,
+    reloadConfig: () => thresholds.reload(),
+  };
 }
 
 export function deactivate(): void {

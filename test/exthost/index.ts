@@ -106,23 +106,38 @@ function wiring(root: Mocha.Suite): void {
 
 function thresholdsSetting(root: Mocha.Suite): void {
   const s = Mocha.Suite.create(root, 'hotspot.thresholds setting');
-  add(s, 'overrides the config file key by key; a bad value is rejected naming the setting and key', async () => {
-    const a = await api();
-    const c = vscode.workspace.getConfiguration('hotspot');
-    try {
-      await c.update('thresholds', { cpu_bound: { core_cpu_percent: 50 } }, vscode.ConfigurationTarget.Global);
+  add(
+    s,
+    'overrides the config file key by key; a bad value is rejected naming the setting and key',
+    async () => {
+      const a = await api();
+      const c = vscode.workspace.getConfiguration('hotspot');
+      try {
+        await c.update(
+          'thresholds',
+          { cpu_bound: { core_cpu_percent: 50 } },
+          vscode.ConfigurationTarget.Global,
+        );
+        assert.equal(a.reloadConfig(), undefined);
+        assert.equal(a.config().cpu_bound.core_cpu_percent, 50, 'from the setting');
+        assert.equal(a.config().oom.rss_mb, 200, 'still from hotspot.yaml');
+        await c.update(
+          'thresholds',
+          { cpu_bound: { core_cpu_percent: -5 } },
+          vscode.ConfigurationTarget.Global,
+        );
+        assert.match(
+          a.reloadConfig() ?? '',
+          /^setting hotspot\.thresholds: cpu_bound\.core_cpu_percent: expected/,
+        );
+        assert.equal(a.config().cpu_bound.core_cpu_percent, 50, 'the previous thresholds stay');
+      } finally {
+        await c.update('thresholds', undefined, vscode.ConfigurationTarget.Global);
+      }
       assert.equal(a.reloadConfig(), undefined);
-      assert.equal(a.config().cpu_bound.core_cpu_percent, 50, 'from the setting');
-      assert.equal(a.config().oom.rss_mb, 200, 'still from hotspot.yaml');
-      await c.update('thresholds', { cpu_bound: { core_cpu_percent: -5 } }, vscode.ConfigurationTarget.Global);
-      assert.match(a.reloadConfig() ?? '', /^setting hotspot\.thresholds: cpu_bound\.core_cpu_percent: expected/);
-      assert.equal(a.config().cpu_bound.core_cpu_percent, 50, 'the previous thresholds stay');
-    } finally {
-      await c.update('thresholds', undefined, vscode.ConfigurationTarget.Global);
-    }
-    assert.equal(a.reloadConfig(), undefined);
-    assert.equal(a.config().cpu_bound.core_cpu_percent, 90);
-  });
+      assert.equal(a.config().cpu_bound.core_cpu_percent, 90);
+    },
+  );
 }
 
 function live(root: Mocha.Suite): void {
