@@ -2,7 +2,7 @@
 // helper and kernel. Built as explicit mocha suites so the bundle needs no globals.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Mocha from 'mocha';
@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { HotspotApi } from '../../src/extension/extension';
 import type { Update } from '../../src/extension/monitor';
 import type { Label } from '../../src/shared/diagnosis';
+import { parseLine } from '../../src/shared/protocol';
 
 const EXTENSION_ID = 'hotspot-dev.hotspot';
 const FIXTURES = path.resolve(__dirname, '..', 'test', 'fixtures');
@@ -207,6 +208,19 @@ function live(root: Mocha.Suite): void {
     const u = await waitUpdate(a, (x) => labelOf(x, yes.pid) === 'CPU-bound', 'yes CPU-bound from /proc');
     assert.equal(u.hello.attach.faults, 'procfs');
     assert.equal(a.monitor.state, 'degraded');
+  });
+  add(s, 'a live session is recorded as valid protocol lines', async () => {
+    const a = await api();
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'hotspot-rec-')), 'session.jsonl');
+    await vscode.commands.executeCommand('hotspot.start');
+    await waitUpdate(a, () => true, 'a first window');
+    a.monitor.startRecording(file);
+    for (let i = 0; i < 2; i++) await waitUpdate(a, () => true, 'a recorded window');
+    a.monitor.stopRecording();
+    await new Promise((r) => setTimeout(r, 200)); // the stream flushes on end
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map(parseLine);
+    assert.equal(lines[0].type, 'hello', 'a recording starts with the hello it needs to replay');
+    assert.ok(lines.filter((l) => l.type === 'window').length >= 2);
   });
   add(s, 'a recorded session replays into the views', async () => {
     const a = await api();
