@@ -8,6 +8,6 @@ node scripts/build.mjs
 version=$(node -p "require('./package.json').version")
 vsix="hotspot-$version.vsix"
 rm -f "$vsix" "$vsix.sha256"
-npx --no-install vsce package --allow-missing-repository --skip-license --out "$vsix" >&2
+npx --no-install vsce package --allow-missing-repository --out "$vsix" >&2
 sha256sum "$vsix" >"$vsix.sha256"
 echo "$PWD/$vsix"

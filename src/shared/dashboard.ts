@@ -54,6 +54,8 @@ export function isFromWebview(m: unknown): m is FromWebview {
   return (o.type === 'filter' || o.type === 'copy') && Number.isInteger(o.tgid) && (o.tgid as number) > 0;
 }
 
+export const MAX_SERIES = 40;
+
 const push = (series: number[], v: number, max: number) => {
   series.push(v);
   if (series.length > max) series.splice(0, series.length - max);
@@ -78,7 +80,10 @@ export class DashboardHistory {
     this.selfCpu.length = 0;
   }
 
-  /** Adds one report; `shown` are the diagnoses in view (scoped and filtered). */
+  /**
+   * Adds one report; `shown` are the diagnoses in view (scoped and filtered, most severe first). Only the first
+   * MAX_SERIES get sparklines: with scope "all" a machine has thousands, and the webview is for the ones that matter.
+   */
   add(
     report: Report,
     shown: readonly Diagnosis[],
@@ -87,7 +92,7 @@ export class DashboardHistory {
   ): DashboardModel {
     const max = this.maxWindows;
     const seen = new Set<number>();
-    for (const d of shown) {
+    for (const d of shown.slice(0, MAX_SERIES)) {
       seen.add(d.tgid);
       let s = this.series.get(d.tgid);
       if (!s || s.comm !== d.comm) {
