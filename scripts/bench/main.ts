@@ -44,8 +44,8 @@ interface HelperRun {
   stop(): Promise<void>;
 }
 
-async function startHelper(intervalMs = 1000): Promise<HelperRun> {
-  const child = spawn(process.execPath, [HELPER, '--interval-ms', String(intervalMs)], {
+async function startHelper(intervalMs = 1000, helper = HELPER): Promise<HelperRun> {
+  const child = spawn(process.execPath, [helper, '--interval-ms', String(intervalMs)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const windows: Window[] = [];
@@ -84,6 +84,15 @@ const hotspot: Tracer = {
   },
 };
 
+/** Hotspot with an on_switch that returns at once: what attaching to sched_switch costs before any work. */
+const floor: Tracer = {
+  name: 'empty',
+  async start() {
+    const h = await startHelper(1000, path.join(BIN, 'floor', 'helper.js'));
+    return h.stop;
+  },
+};
+
 // What Hotspot collects, written the obvious way in bpftrace: on-CPU time, preemptions and faults per process.
 const BPFTRACE_SCRIPT = `
 tracepoint:sched:sched_switch {
@@ -95,27 +104,31 @@ tracepoint:exceptions:page_fault_user { @faults[pid] = count(); }
 interval:s:1 { clear(@oncpu); clear(@preempted); clear(@faults); }
 `;
 
-const bpftrace: Tracer = {
-  name: 'bpftrace',
-  async start() {
-    const child = spawn('bpftrace', ['-e', BPFTRACE_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-    });
-    const exited = new Promise<void>((r) => child.on('exit', () => r()));
-    for (let i = 0; i < 400 && !/Attaching/.test(out); i++) await sleep(50);
-    if (!/Attaching/.test(out)) throw new Error(`bpftrace did not attach: ${out}`);
-    await sleep(300);
-    return async () => {
-      child.kill('SIGINT');
-      await exited;
-    };
-  },
-};
+function bpftraceTracer(name: string, script: string): Tracer {
+  return {
+    name,
+    async start() {
+      const child = spawn('bpftrace', ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+        out += c;
+      });
+      child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+        out += c;
+      });
+      const exited = new Promise<void>((r) => child.on('exit', () => r()));
+      for (let i = 0; i < 400 && !/Attaching/.test(out); i++) await sleep(50);
+      if (!/Attaching/.test(out)) throw new Error(`bpftrace did not attach: ${out}`);
+      await sleep(300);
+      return async () => {
+        child.kill('SIGINT');
+        await exited;
+      };
+    },
+  };
+}
+
+const bpftrace = bpftraceTracer('bpftrace', BPFTRACE_SCRIPT);
 
 const none: Tracer = { name: 'none', start: async () => async () => {} };
 
@@ -234,7 +247,7 @@ function classifyBench(n: number) {
 // ---------------------------------------------------------------- main
 async function main(): Promise<void> {
   const fmt = (x: number, d = 3) => x.toFixed(d);
-  const tracers = [none, hotspot, bpftrace];
+  const tracers = [none, hotspot, bpftrace, floor];
   console.log(`Hotspot benchmarks — ${REPS} interleaved runs per configuration, medians\n`);
 
   const pp = await sideBySide(() => run('pingpong', ['200000']), tracers);
@@ -243,7 +256,7 @@ async function main(): Promise<void> {
     const base = median(s.none);
     const r = (t: string) => median(s[t]) / base;
     console.log(
-      `${name.padEnd(28)} ${fmt(base, 2).padStart(8)} ${unit.padEnd(6)}  hotspot ×${fmt(r('hotspot'))}  bpftrace ×${fmt(r('bpftrace'))}`,
+      `${name.padEnd(28)} ${fmt(base, 2).padStart(8)} ${unit.padEnd(6)}  hotspot ×${fmt(r('hotspot'))}  bpftrace ×${fmt(r('bpftrace'))}  on_switch empty ×${fmt(r('empty'))}`,
     );
     return {
       unit,
@@ -251,6 +264,7 @@ async function main(): Promise<void> {
       samples: s,
       hotspotRatio: r('hotspot'),
       bpftraceRatio: r('bpftrace'),
+      emptyProgramsRatio: r('empty'),
     };
   };
   console.log('workload                     no tracer         cost ratios (1.000 = free)');
