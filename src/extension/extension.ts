@@ -209,7 +209,6 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   });
 
   ctx.subscriptions.push(
-    log,
     view,
     alert,
     dashboard,
@@ -232,6 +231,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     vscode.debug.onDidTerminateDebugSession(() => {
       if (m.filter?.label.startsWith('debug') && !vscode.debug.activeDebugSession) filterTo(undefined);
     }),
+    log, // last: the others log while they stop
   );
   setContext('hotspot.running', false);
   setContext('hotspot.filtered', false);

@@ -9,7 +9,7 @@ import type { Config } from '../shared/config';
 import type { Diagnosis, Report } from '../shared/diagnosis';
 import { ProcfsSampler } from '../shared/procfsSampler';
 import { encode, type Hello, type Message, parseLine } from '../shared/protocol';
-import { type Failure, HelperSupervisor, type Logger } from '../shared/supervisor';
+import { type Failure, HelperSupervisor, type Logger, type SupervisorOptions } from '../shared/supervisor';
 import { type ProcessFilter, treePredicate, type WorkspaceScope } from './scope';
 import type { Settings } from './settings';
 
@@ -43,6 +43,7 @@ export class Monitor implements vscode.Disposable {
   readonly onDidFail = this.failureEmitter.event;
 
   private _state: MonitorState = 'stopped';
+  private disposed = false;
   private supervisor?: HelperSupervisor;
   private timer?: NodeJS.Timeout;
   private classifier?: Classifier;
@@ -60,6 +61,8 @@ export class Monitor implements vscode.Disposable {
     private readonly scope: WorkspaceScope,
     private settings: Settings,
     private config: Config,
+    /** Tests only: e.g. force the pkexec path against an empty install dir. */
+    private readonly supervisorOverrides: Pick<SupervisorOptions, 'forcePkexec' | 'installDir'> = {},
   ) {}
 
   get state(): MonitorState {
@@ -78,6 +81,7 @@ export class Monitor implements vscode.Disposable {
   private setState(s: MonitorState): void {
     if (s === this._state) return;
     this._state = s;
+    if (this.disposed) return; // stopping after deactivation: the log and listeners are gone
     this.log.info(`state: ${s}`);
     this.stateEmitter.fire(s);
   }
@@ -109,6 +113,7 @@ export class Monitor implements vscode.Disposable {
       helperArgs: ['--interval-ms', String(this.settings.intervalMs)],
       devHelperPath: path.join(this.extensionPath, 'dist', 'helper.js'),
       log: this.logger(),
+      ...this.supervisorOverrides,
     });
     this.supervisor = sup;
     sup.on('hello', (m: Message) => this.onMessage(m));
@@ -257,6 +262,7 @@ export class Monitor implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     void this.stop();
     this.updateEmitter.dispose();
     this.stateEmitter.dispose();

@@ -8,9 +8,11 @@ import * as path from 'node:path';
 import Mocha from 'mocha';
 import * as vscode from 'vscode';
 import type { HotspotApi } from '../../src/extension/extension';
-import type { Update } from '../../src/extension/monitor';
+import { Monitor, type Update } from '../../src/extension/monitor';
+import { readSettings } from '../../src/extension/settings';
 import type { Label } from '../../src/shared/diagnosis';
 import { parseLine } from '../../src/shared/protocol';
+import type { Failure } from '../../src/shared/supervisor';
 
 const EXTENSION_ID = 'hotspot-dev.hotspot';
 const FIXTURES = path.resolve(__dirname, '..', 'test', 'fixtures');
@@ -200,6 +202,38 @@ function live(root: Mocha.Suite): void {
     process.kill(first, 'SIGKILL');
     await waitUpdate(a, () => a.monitor.helperPid !== first, 'a window from a new helper', 40_000);
     assert.ok(a.monitor.helperPid && alive(a.monitor.helperPid));
+  });
+  add(s, 'no installed helper and no root: the failure is reported and /proc takes over', async () => {
+    const a = await api();
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const log = vscode.window.createOutputChannel('Hotspot test', { log: true });
+    const m = new Monitor(ext.extensionPath, log, a.scope, readSettings(), a.config(), {
+      forcePkexec: true,
+      installDir: path.join(tmpdir(), 'hotspot-not-installed'),
+    });
+    const failures: Failure[] = [];
+    m.onDidFail((f) => failures.push(f));
+    try {
+      m.start();
+      assert.equal(m.state, 'degraded', 'fell back at once');
+      assert.equal(failures[0]?.code, 'NOT_INSTALLED');
+      assert.match(failures[0].hint, /Install Helper/);
+      assert.match(m.degradedReason ?? '', /not installed safely/);
+      const yes = startYes(workspaceDir());
+      const u = await new Promise<Update>((resolve) => {
+        const sub = m.onDidUpdate((x) => {
+          if (labelOf(x, yes.pid) === 'CPU-bound') {
+            sub.dispose();
+            resolve(x);
+          }
+        });
+      });
+      assert.equal(u.hello.attach.sched, 'procfs');
+    } finally {
+      await m.stop();
+      m.dispose();
+      log.dispose();
+    }
   });
   add(s, 'degraded mode (/proc) still finds the CPU-bound process', async () => {
     const a = await api();
