@@ -7,8 +7,9 @@ import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml, parseConf
 import type { Diagnosis, Report } from '../shared/diagnosis';
 import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
 import { readPpid } from '../shared/procfs';
+import { ProcfsSampler } from '../shared/procfsSampler';
 import { encode, type Hello, type Message, parseLine, type Window } from '../shared/protocol';
-import { HelperSupervisor, type Logger } from '../shared/supervisor';
+import { DEGRADABLE, HelperSupervisor, type Logger } from '../shared/supervisor';
 import { type CliOptions, parseArgs, USAGE, UsageError } from './args';
 import { renderReport } from './render';
 
@@ -117,7 +118,7 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
     info: () => {},
     debug: () => {},
     warn: (m) => process.stderr.write(`hotspot: ${m}\n`),
-    error: (m) => process.stderr.write(`hotspot: ${m}\n`),
+    error: () => {}, // fatal failures reach the 'failure' handler below, which prints them once
   };
   const sup = new HelperSupervisor({
     helperArgs: ['--interval-ms', String(o.intervalMs)],
@@ -127,14 +128,24 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
   sup.on('hello', (m) => session.onMessage(m));
   sup.on('window', (m) => session.onMessage(m));
   sup.on('drops', (m) => session.onMessage(m));
+  let degraded: NodeJS.Timeout | undefined;
   sup.on('failure', (f) => {
     process.stderr.write(`hotspot: ${f.message}\n  ${f.hint}\n`);
-    if (f.fatal) process.exitCode = 1;
+    if (f.fatal && DEGRADABLE.has(f.code)) {
+      // Still useful without eBPF: CPU, faults and RSS from /proc (no preemption data).
+      process.stderr.write('hotspot: continuing in degraded mode from /proc (no Starved / Noisy neighbor)\n');
+      const sampler = new ProcfsSampler();
+      session.onMessage(sampler.hello(o.intervalMs));
+      degraded = setInterval(() => session.onMessage(sampler.sample()), o.intervalMs);
+    } else if (f.fatal) process.exitCode = 1;
   });
   sup.on('state', (s) => {
-    if (s === 'failed' || s === 'stopped') process.exit(process.exitCode ?? 0);
+    if ((s === 'failed' && !degraded) || s === 'stopped') process.exit(process.exitCode ?? 0);
   });
-  onStop(() => sup.stop());
+  onStop(async () => {
+    clearInterval(degraded);
+    await sup.stop();
+  });
   sup.start();
 }
 

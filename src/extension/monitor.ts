@@ -9,23 +9,17 @@ import type { Config } from '../shared/config';
 import type { Diagnosis, Report } from '../shared/diagnosis';
 import { ProcfsSampler } from '../shared/procfsSampler';
 import { encode, type Hello, type Message, parseLine } from '../shared/protocol';
-import { type Failure, HelperSupervisor, type Logger, type SupervisorOptions } from '../shared/supervisor';
+import {
+  DEGRADABLE,
+  type Failure,
+  HelperSupervisor,
+  type Logger,
+  type SupervisorOptions,
+} from '../shared/supervisor';
 import { type ProcessFilter, treePredicate, type WorkspaceScope } from './scope';
 import type { Settings } from './settings';
 
 export type MonitorState = 'stopped' | 'starting' | 'running' | 'restarting' | 'degraded' | 'replaying';
-
-/** Failures after which the eBPF helper cannot run here, so the /proc fallback takes over. */
-const DEGRADE_ON = new Set([
-  'NOT_INSTALLED',
-  'PKEXEC_CANCELLED',
-  'PKEXEC_UNAVAILABLE',
-  'NO_BTF',
-  'NO_LIBBPF',
-  'NOT_PRIVILEGED',
-  'VERIFIER',
-  'ATTACH',
-]);
 
 export interface Update {
   report: Report;
@@ -128,7 +122,7 @@ export class Monitor implements vscode.Disposable {
       this.failureEmitter.fire(f);
       if (f.fatal) {
         this.supervisor = undefined;
-        if (DEGRADE_ON.has(f.code)) this.startDegraded(f.message);
+        if (DEGRADABLE.has(f.code)) this.startDegraded(f.message);
         else this.setState('stopped');
       }
     });

@@ -34,6 +34,18 @@ export interface SupervisorOptions {
   forcePkexec?: boolean;
 }
 
+/** Failures after which the eBPF helper cannot run here, so consumers fall back to the /proc collector. */
+export const DEGRADABLE: ReadonlySet<string> = new Set([
+  'NOT_INSTALLED',
+  'PKEXEC_CANCELLED',
+  'PKEXEC_UNAVAILABLE',
+  'NO_BTF',
+  'NO_LIBBPF',
+  'NOT_PRIVILEGED',
+  'VERIFIER',
+  'ATTACH',
+]);
+
 export const DEFAULT_INSTALL_DIR = '/usr/local/lib/hotspot';
 export const LAUNCHER = 'hotspot-helper';
 
