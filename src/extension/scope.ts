@@ -26,10 +26,17 @@ const link = (pid: number, what: 'cwd' | 'exe'): string | undefined => {
 const inside = (file: string, dir: string) =>
   file === dir || file.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 
+/** Windows between two readlinks of a process's cwd/exe: a process rarely moves, and 10k a window add up. */
+const RECHECK_WINDOWS = 8;
+
 export class WorkspaceScope implements vscode.Disposable {
   /** Terminal, task and debuggee pids; their descendants are in scope too. */
   private readonly roots = new Set<number>();
+  private readonly taskPids = new Map<vscode.TaskExecution, number>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** Per process: is its cwd or executable inside a workspace folder, as of which window. */
+  private readonly insideCache = new Map<number, { inside: boolean; window: number }>();
+  private window = 0;
 
   constructor() {
     const addTerminal = (t: vscode.Terminal) =>
@@ -39,7 +46,22 @@ export class WorkspaceScope implements vscode.Disposable {
     vscode.window.terminals.forEach(addTerminal);
     this.disposables.push(
       vscode.window.onDidOpenTerminal(addTerminal),
-      vscode.tasks.onDidStartTaskProcess((e) => this.roots.add(e.processId)),
+      vscode.window.onDidCloseTerminal(
+        (t) =>
+          void t.processId.then((pid) => {
+            if (pid) this.roots.delete(pid);
+          }),
+      ),
+      vscode.tasks.onDidStartTaskProcess((e) => {
+        this.roots.add(e.processId);
+        this.taskPids.set(e.execution, e.processId);
+      }),
+      vscode.tasks.onDidEndTaskProcess((e) => {
+        const pid = this.taskPids.get(e.execution);
+        if (pid) this.roots.delete(pid);
+        this.taskPids.delete(e.execution);
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.insideCache.clear()),
     );
   }
 
@@ -53,16 +75,23 @@ export class WorkspaceScope implements vscode.Disposable {
       .map((f) => path.resolve(f.uri.fsPath));
   }
 
-  /** Returns a predicate for one window (memoised ancestry walks, one readlink pair per process). */
+  /** Returns a predicate for one window (memoised ancestry walks; cwd/exe re-read every few windows). */
   predicate(diagnoses: readonly Diagnosis[]): (d: Diagnosis) => boolean {
+    const window = ++this.window;
     const folders = this.folders();
     const tree = new ProcessTreeFilter(this.roots, parentsFrom(diagnoses, readPpid));
-    return (d) => {
-      const cwd = link(d.tgid, 'cwd');
-      const exe = link(d.tgid, 'exe');
-      if (folders.some((f) => (cwd && inside(cwd, f)) || (exe && inside(exe, f)))) return true;
-      return tree.includes(d.tgid);
+    if (window % 64 === 0)
+      for (const [tgid, c] of this.insideCache) if (window - c.window > 64) this.insideCache.delete(tgid);
+    const inWorkspace = (tgid: number): boolean => {
+      const hit = this.insideCache.get(tgid);
+      if (hit && window - hit.window < RECHECK_WINDOWS) return hit.inside;
+      const cwd = link(tgid, 'cwd');
+      const exe = link(tgid, 'exe');
+      const yes = folders.some((f) => (cwd && inside(cwd, f)) || (exe && inside(exe, f)));
+      this.insideCache.set(tgid, { inside: yes, window });
+      return yes;
     };
+    return (d) => inWorkspace(d.tgid) || tree.includes(d.tgid);
   }
 
   dispose(): void {
