@@ -1,7 +1,7 @@
 // The dashboard's model and the typed messages between the extension and its webview. Pure (no vscode, no DOM):
 // the extension builds DashboardModel from reports, the webview only renders it.
 import { pressureText, summarize } from './classifier';
-import type { CoreLoad, Diagnosis, Label, Report } from './diagnosis';
+import { type CoreLoad, type Diagnosis, type Label, type Report, SEVERITY } from './diagnosis';
 
 export interface ProcessSeries {
   tgid: number;
@@ -141,7 +141,8 @@ export class DashboardHistory {
       seq: report.seq,
       ts: report.ts,
       source,
-      processes: [...this.series.values()],
+      // Most severe first, as in the tree; idle or exited ones last.
+      processes: [...this.series.values()].sort((a, b) => SEVERITY[b.label] - SEVERITY[a.label]),
       edges: edges.slice(0, 15), // the heaviest pairs; the rest is noise on a busy machine
       cores: report.cores,
       perCoreSaturation: report.perCoreSaturation.map((c) => c.cpu),
