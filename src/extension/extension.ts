@@ -87,14 +87,18 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     dashboard.update(u, STATE_TEXT[m.state], m.drops);
     updateViewText();
   });
+  let previous: MonitorState = 'stopped';
   m.onDidChangeState((s) => {
     setContext('hotspot.running', s !== 'stopped');
-    if (s === 'stopped') {
+    // A finished replay leaves its last window on screen; Stop and failures clear the views.
+    if (s === 'stopped' && previous !== 'replaying') {
       tree.update(undefined);
       alert.update(undefined);
       dashboard.reset();
-      setContext('hotspot.recording', false);
     }
+    if (s === 'stopped') setContext('hotspot.recording', false);
+    if (s === 'starting' || s === 'replaying') dashboard.reset(); // a new session's history starts empty
+    previous = s;
     updateViewText();
   });
   let lastWarning = 0;

@@ -170,7 +170,7 @@ export class Monitor implements vscode.Disposable {
       }
     };
     step();
-    this.timer = setInterval(step, paceMs);
+    if (i < messages.length) this.timer = setInterval(step, paceMs); // not already done (a one-window file)
   }
 
   async stop(): Promise<void> {
