@@ -41,9 +41,11 @@ export class Dashboard implements vscode.Disposable {
     this.post({ type: 'model', model: this.model });
   }
 
-  reset(): void {
+  /** Forgets the history (a new session, or Stop) and tells an open panel why it is empty. */
+  reset(status: string): void {
     this.history.clear();
     this.model = undefined;
+    this.post({ type: 'reset', text: status });
   }
 
   show(revealTgid?: number): void {

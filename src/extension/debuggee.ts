@@ -10,7 +10,7 @@ export class DebuggeeTracker implements vscode.Disposable {
   private readonly pids = new Map<string, number>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(onPid: (pid: number) => void) {
+  constructor(onPid: (pid: number) => void, onGone: (pid: number) => void) {
     const pids = this.pids;
     this.disposables.push(
       vscode.debug.registerDebugAdapterTrackerFactory('*', {
@@ -26,7 +26,11 @@ export class DebuggeeTracker implements vscode.Disposable {
           };
         },
       }),
-      vscode.debug.onDidTerminateDebugSession((s) => pids.delete(s.id)),
+      vscode.debug.onDidTerminateDebugSession((s) => {
+        const pid = pids.get(s.id);
+        if (pid) onGone(pid);
+        pids.delete(s.id);
+      }),
     );
   }
 

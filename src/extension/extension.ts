@@ -54,7 +54,10 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   const dashboard = new Dashboard(ctx.extensionUri, settings.historyWindows, (msg) => {
     if (msg.type === 'filter') filterTo({ roots: new Set([msg.tgid]), label: `process ${msg.tgid}` });
   });
-  const debuggees = new DebuggeeTracker((pid) => scope.addRoot(pid));
+  const debuggees = new DebuggeeTracker(
+    (pid) => scope.addRoot(pid),
+    (pid) => scope.removeRoot(pid),
+  );
 
   const setContext = (key: string, value: boolean) =>
     void vscode.commands.executeCommand('setContext', key, value);
@@ -87,20 +90,18 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     dashboard.update(u, STATE_TEXT[m.state], m.drops);
     updateViewText();
   });
-  let previous: MonitorState = 'stopped';
   m.onDidChangeState((s) => {
     setContext('hotspot.running', s !== 'stopped');
     // A finished replay leaves its last window on screen; Stop and failures clear the views.
-    if (s === 'stopped' && previous !== 'replaying') {
+    if (s === 'stopped' && !m.showsFinishedReplay) {
       tree.update(undefined);
       alert.update(undefined);
-      dashboard.reset();
+      dashboard.reset('Stopped.');
     }
-    if (s === 'stopped') setContext('hotspot.recording', false);
-    if (s === 'starting' || s === 'replaying') dashboard.reset(); // a new session's history starts empty
-    previous = s;
+    if (s === 'starting' || s === 'replaying') dashboard.reset(`${STATE_TEXT[s]}`); // a new session starts empty
     updateViewText();
   });
+  m.onDidChangeRecording((on) => setContext('hotspot.recording', on));
   let lastWarning = 0;
   m.onDidFail((f: Failure) => void notifyFailure(f));
   const notifyFailure = async (f: Failure) => {
@@ -139,6 +140,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
       roots: new Set(pids),
       label: `debug "${s.name}" (${pids.join(', ')})`,
       hide: isExtensionTooling,
+      debugSession: s.id,
     });
   });
   cmd('clearFilter', () => filterTo(undefined));
@@ -188,14 +190,10 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
         path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', 'hotspot-session.jsonl'),
       ),
     });
-    if (!uri) return;
-    m.startRecording(uri.fsPath);
-    setContext('hotspot.recording', true);
+    if (uri && !m.startRecording(uri.fsPath))
+      void vscode.window.showWarningMessage('Hotspot: nothing to record; start Hotspot first.');
   });
-  cmd('stopRecording', () => {
-    m.stopRecording();
-    setContext('hotspot.recording', false);
-  });
+  cmd('stopRecording', () => m.stopRecording());
   cmd('replaySession', async (file?: string) => {
     if (typeof file !== 'string') {
       const picked = await vscode.window.showOpenDialog({
@@ -232,8 +230,15 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
       settings = readSettings();
       thresholds.reload();
     }),
-    vscode.debug.onDidTerminateDebugSession(() => {
-      if (m.filter?.label.startsWith('debug') && !vscode.debug.activeDebugSession) filterTo(undefined);
+    vscode.debug.onDidTerminateDebugSession((s) => {
+      const f = m.filter;
+      if (!f?.debugSession) return;
+      // The filtered session, or its parent (js-debug runs the program in a child session), has ended.
+      for (let x: vscode.DebugSession | undefined = s; x; x = x.parentSession)
+        if (x.id === f.debugSession) {
+          for (const pid of f.roots) scope.removeRoot(pid);
+          return filterTo(undefined);
+        }
     }),
     log, // last: the others log while they stop
   );

@@ -38,6 +38,12 @@ export class Monitor implements vscode.Disposable {
 
   private _state: MonitorState = 'stopped';
   private disposed = false;
+  /** Bumped by every stop(), so a restart scheduled before a Stop does not undo it. */
+  private generation = 0;
+  /** The data on screen comes from a recorded session (its pids are not this machine's). */
+  private fromReplay = false;
+  private readonly recordingEmitter = new vscode.EventEmitter<boolean>();
+  readonly onDidChangeRecording = this.recordingEmitter.event;
   private supervisor?: HelperSupervisor;
   private timer?: NodeJS.Timeout;
   private classifier?: Classifier;
@@ -68,6 +74,10 @@ export class Monitor implements vscode.Disposable {
   get recording(): boolean {
     return this.recorder !== undefined;
   }
+  /** A replay ran to its end and its last window is still on screen. */
+  get showsFinishedReplay(): boolean {
+    return this._state === 'stopped' && this.fromReplay && this.last !== undefined;
+  }
   get helperPid(): number | undefined {
     return this.hello?.attach.sched === 'tp_btf' ? this.hello.pid : undefined;
   }
@@ -85,7 +95,11 @@ export class Monitor implements vscode.Disposable {
     this.settings = s;
     if (restart && this._state !== 'replaying') {
       this.log.info(`interval changed to ${s.intervalMs} ms: restarting the collector`);
-      void this.stop().then(() => this.start());
+      const stopped = this.stop();
+      const gen = this.generation;
+      void stopped.then(() => {
+        if (gen === this.generation && !this.disposed) this.start(); // unless Stop or shutdown came meanwhile
+      });
     } else this.refresh();
   }
 
@@ -101,7 +115,8 @@ export class Monitor implements vscode.Disposable {
 
   /** Starts the eBPF helper (elevated when needed); falls back to /proc when it cannot run. */
   start(): void {
-    if (this._state !== 'stopped') return;
+    if (this._state !== 'stopped' || this.disposed) return;
+    this.clearSession();
     this.setState('starting');
     const sup = new HelperSupervisor({
       helperArgs: ['--interval-ms', String(this.settings.intervalMs)],
@@ -153,6 +168,8 @@ export class Monitor implements vscode.Disposable {
         }
       });
     if (messages[0]?.type !== 'hello') throw new Error(`${file}: does not start with a hello line`);
+    this.clearSession();
+    this.fromReplay = true;
     this.setState('replaying');
     let i = 0;
     const step = () => {
@@ -173,31 +190,52 @@ export class Monitor implements vscode.Disposable {
     if (i < messages.length) this.timer = setInterval(step, paceMs); // not already done (a one-window file)
   }
 
+  /** Stops whatever runs (helper, /proc sampler or replay) and forgets its data. */
   async stop(): Promise<void> {
+    this.generation++;
     clearInterval(this.timer);
     this.timer = undefined;
     const sup = this.supervisor;
     this.supervisor = undefined;
-    await sup?.stop();
     this.stopRecording();
+    this.clearSession();
+    await sup?.stop();
     this.degradedReason = undefined;
     this.setState('stopped');
   }
 
-  startRecording(file: string): void {
+  private clearSession(): void {
+    this.last = undefined;
+    this.hello = undefined;
+    this.classifier = undefined;
+    this.fromReplay = false;
+    this.drops = {};
+  }
+
+  /** Records the live session's protocol stream; false when there is no live session to record. */
+  startRecording(file: string): boolean {
+    if (!this.hello || this._state === 'stopped' || this._state === 'replaying') return false;
     this.stopRecording();
-    this.recorder = createWriteStream(file, { mode: 0o600 });
-    this.recorder.on('error', (e) => {
+    const rec = createWriteStream(file, { mode: 0o600 });
+    this.recorder = rec;
+    rec.on('error', (e) => {
       this.log.error(`recording to ${file} failed: ${e.message}`);
-      this.recorder = undefined;
+      if (this.recorder === rec) {
+        this.recorder = undefined;
+        this.recordingEmitter.fire(false);
+      }
     });
-    if (this.hello) this.recorder.write(encode(this.hello));
+    rec.write(encode(this.hello));
     this.log.info(`recording the session to ${file}`);
+    this.recordingEmitter.fire(true);
+    return true;
   }
 
   stopRecording(): void {
-    this.recorder?.end();
+    if (!this.recorder) return;
+    this.recorder.end();
     this.recorder = undefined;
+    this.recordingEmitter.fire(false);
   }
 
   private onMessage(m: Message): void {
@@ -226,7 +264,8 @@ export class Monitor implements vscode.Disposable {
 
   /** Re-applies scope and filter to the last report (after a settings or filter change). */
   refresh(): void {
-    if (this.last) this.publish(this.last.report, this.last.hello);
+    if (this.last && (this._state !== 'stopped' || this.showsFinishedReplay))
+      this.publish(this.last.report, this.last.hello);
   }
 
   private publish(report: Report, hello: Hello): void {
@@ -240,7 +279,7 @@ export class Monitor implements vscode.Disposable {
         !isExcluded(d, exclude),
     );
     if (this._filter) shown = shown.filter(treePredicate(this._filter, report.diagnoses));
-    else if (s.scope === 'workspace' && this._state !== 'replaying')
+    else if (s.scope === 'workspace' && !this.fromReplay)
       shown = shown.filter(this.scope.predicate(report.diagnoses));
     this.last = { report, shown, hello };
     this.updateEmitter.fire(this.last);
@@ -261,5 +300,6 @@ export class Monitor implements vscode.Disposable {
     this.updateEmitter.dispose();
     this.stateEmitter.dispose();
     this.failureEmitter.dispose();
+    this.recordingEmitter.dispose();
   }
 }

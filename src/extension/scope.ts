@@ -13,6 +13,8 @@ export interface ProcessFilter {
   label: string;
   /** Descendants to leave out (e.g. the debugger's own helper processes). */
   hide?: (pid: number) => boolean;
+  /** Set for Filter to Debugged Process: the filter ends with this debug session. */
+  debugSession?: string;
 }
 
 const link = (pid: number, what: 'cwd' | 'exe'): string | undefined => {
@@ -67,6 +69,10 @@ export class WorkspaceScope implements vscode.Disposable {
 
   addRoot(pid: number): void {
     this.roots.add(pid);
+  }
+
+  removeRoot(pid: number): void {
+    this.roots.delete(pid);
   }
 
   private folders(): string[] {

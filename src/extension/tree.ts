@@ -142,7 +142,7 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
         const item = new vscode.TreeItem(`${d.comm} (${d.tgid})`, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `proc:${d.tgid}:${d.label}`;
         item.description = summarize(d);
-        item.tooltip = new vscode.MarkdownString(`**${d.label}**\n\n\`\`\`\n${reportText(d)}\n\`\`\``);
+        item.tooltip = reportText(d); // plain text: process names and cgroups come from the machine, not from us
         item.contextValue = 'process';
         return item;
       }

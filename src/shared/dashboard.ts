@@ -39,19 +39,17 @@ export interface DashboardModel {
 export type ToWebview =
   | { type: 'model'; model: DashboardModel }
   | { type: 'reveal'; tgid: number }
-  | { type: 'status'; text: string };
+  /** The session ended or a new one began: clear everything and show this instead. */
+  | { type: 'reset'; text: string };
 
 /** Webview → extension. */
-export type FromWebview =
-  | { type: 'ready' }
-  | { type: 'filter'; tgid: number }
-  | { type: 'copy'; tgid: number };
+export type FromWebview = { type: 'ready' } | { type: 'filter'; tgid: number };
 
 export function isFromWebview(m: unknown): m is FromWebview {
   if (typeof m !== 'object' || m === null) return false;
   const o = m as Record<string, unknown>;
   if (o.type === 'ready') return true;
-  return (o.type === 'filter' || o.type === 'copy') && Number.isInteger(o.tgid) && (o.tgid as number) > 0;
+  return o.type === 'filter' && Number.isInteger(o.tgid) && (o.tgid as number) > 0;
 }
 
 export const MAX_SERIES = 40;
@@ -92,8 +90,10 @@ export class DashboardHistory {
   ): DashboardModel {
     const max = this.maxWindows;
     const seen = new Set<number>();
-    for (const d of shown.slice(0, MAX_SERIES)) {
+    for (const [rank, d] of shown.entries()) {
       seen.add(d.tgid);
+      // New series only for the most severe; one already drawn keeps going while the process is shown.
+      if (rank >= MAX_SERIES && !this.series.has(d.tgid)) continue;
       let s = this.series.get(d.tgid);
       if (!s || s.comm !== d.comm) {
         s = {

@@ -158,12 +158,21 @@ function coreBars(m: DashboardModel): HTMLElement {
   return s as unknown as HTMLElement;
 }
 
-function section(title: string, body: HTMLElement, open = true): HTMLElement {
+/** Open/closed state of each section by key, so re-rendering every window does not undo the user's choice. */
+const sectionOpen = new Map<string, boolean>();
+
+function section(key: string, title: string, body: HTMLElement, open = true): HTMLElement {
   const c = el('vscode-collapsible');
+  c.dataset.key = key;
   c.setAttribute('title', title);
-  if (open) c.setAttribute('open', '');
+  if (sectionOpen.get(key) ?? open) c.setAttribute('open', '');
   c.appendChild(body);
   return c;
+}
+
+function rememberSections(): void {
+  for (const c of document.querySelectorAll<HTMLElement & { open?: boolean }>('vscode-collapsible[data-key]'))
+    if (c.dataset.key && typeof c.open === 'boolean') sectionOpen.set(c.dataset.key, c.open);
 }
 
 let revealed: number | undefined;
@@ -193,12 +202,14 @@ function render(m: DashboardModel): void {
       el('p', 'warn', `Map full, updates dropped: ${drops.map(([k, n]) => `${k} ${n}`).join(', ')}`),
     );
   const scroll = window.scrollY;
+  rememberSections();
   root.replaceChildren(
-    section('Processes', procs),
-    section('Preemptions', preemptionGraph(m)),
-    section(`Cores${m.perCoreSaturation.length ? ' — saturated' : ''}`, coreBars(m)),
-    section('Hotspot overhead', self, false),
+    section('procs', 'Processes', procs),
+    section('preemptions', 'Preemptions', preemptionGraph(m)),
+    section('cores', `Cores${m.perCoreSaturation.length ? ' — saturated' : ''}`, coreBars(m)),
+    section('self', 'Hotspot overhead', self, false),
   );
+
   window.scrollTo(0, scroll);
   if (revealed !== undefined) highlight(revealed);
 }
@@ -216,9 +227,10 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   else if (m.type === 'reveal') {
     highlight(m.tgid);
     document.getElementById(`proc-${m.tgid}`)?.scrollIntoView({ block: 'center' });
-  } else if (m.type === 'status') {
+  } else if (m.type === 'reset') {
     const s = document.getElementById('status');
     if (s) s.textContent = m.text;
+    document.getElementById('root')?.replaceChildren();
   }
 });
 vscode.postMessage({ type: 'ready' });

@@ -266,6 +266,26 @@ function live(root: Mocha.Suite): void {
     await vscode.commands.executeCommand('hotspot.replaySession', path.join(FIXTURES, 'cpu.jsonl'));
     await done;
     assert.equal(a.monitor.state, 'replaying');
+    // At its end the last window stays on screen; Stop clears it, and nothing brings it back.
+    await new Promise<void>((resolve) => {
+      const sub = a.monitor.onDidChangeState((st) => {
+        if (st === 'stopped') {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    assert.ok(a.monitor.showsFinishedReplay && a.monitor.last, 'the finished replay is still shown');
+    await vscode.commands.executeCommand('hotspot.stop');
+    assert.equal(a.monitor.last, undefined);
+    let republished = false;
+    const sub = a.monitor.onDidUpdate(() => {
+      republished = true;
+    });
+    a.monitor.setFilter({ roots: new Set([1]), label: 'after stop' });
+    a.monitor.setFilter(undefined);
+    sub.dispose();
+    assert.equal(republished, false, 'a filter change while stopped publishes nothing');
   });
 }
 
