@@ -143,6 +143,8 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
         item.id = `proc:${d.tgid}:${d.label}`;
         item.description = summarize(d);
         item.tooltip = reportText(d); // plain text: process names and cgroups come from the machine, not from us
+        // Screen readers get the row, not the whole report (which names other processes too).
+        item.accessibilityInformation = { label: `${d.comm} (${d.tgid}), ${d.label}: ${summarize(d)}` };
         item.contextValue = 'process';
         return item;
       }
