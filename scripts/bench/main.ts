@@ -5,24 +5,17 @@
 //   3. helper CPU% and RSS with 1,000 and 10,000 mostly idle processes at a 1 s window, and the map drain time
 //   4. classifier: 10,000 processes per window
 // Prints a table and writes bench-results.json. Needs root (BPF) and the built dist/ + compiled bench binaries.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Classifier } from '../../src/shared/classifier';
 import { DEFAULT_CONFIG } from '../../src/shared/config';
-import {
-  LineSplitter,
-  type Message,
-  PROTOCOL_VERSION,
-  type ProcSample,
-  parseLine,
-  type Window,
-} from '../../src/shared/protocol';
+import { PROTOCOL_VERSION, type ProcSample, type Window } from '../../src/shared/protocol';
+import { HELPER, runHelper, stopHelper } from '../../test/support/helper';
 import { bpfProgIdsOf } from '../../test/support/procs';
 
 const ROOT = path.resolve(__dirname, '../..'); // dist/bench/main.js or scripts/bench/main.ts
 const BIN = path.join(ROOT, 'dist', 'bench');
-const HELPER = path.join(ROOT, 'dist', 'helper.js');
 const REPS = Number(process.env.BENCH_REPS ?? 7);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
@@ -38,41 +31,14 @@ interface Tracer {
   start(): Promise<() => Promise<void>>;
 }
 
-interface HelperRun {
-  child: ChildProcess;
-  windows: Window[];
-  stop(): Promise<void>;
-}
-
-async function startHelper(intervalMs = 1000, helper = HELPER): Promise<HelperRun> {
-  const child = spawn(process.execPath, [helper, '--interval-ms', String(intervalMs)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const windows: Window[] = [];
-  let hello = false;
-  let err = '';
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-    err += c;
-  });
-  const sp = new LineSplitter(
-    (l) => {
-      const m: Message = parseLine(l);
-      if (m.type === 'hello') hello = true;
-      if (m.type === 'window') windows.push(m);
-    },
-    () => {},
-  );
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => sp.push(c));
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  for (let i = 0; i < 200 && !hello; i++) await sleep(50);
-  if (!hello) throw new Error(`the helper did not start: ${err}`);
+/** The helper, attached and past its hello; `stop()` ends it the way the supervisor does. */
+async function startHelper(helperJs = HELPER) {
+  const r = runHelper(['--interval-ms', '1000'], undefined, helperJs);
+  await r.next((m) => m.type === 'hello', 10_000);
   return {
-    child,
-    windows,
-    stop: async () => {
-      child.stdin?.end();
-      await exited;
-    },
+    pid: r.child.pid ?? 0,
+    windows: () => r.messages.filter((m): m is Window => m.type === 'window'),
+    stop: () => stopHelper(r),
   };
 }
 
@@ -88,7 +54,7 @@ const hotspot: Tracer = {
 const floor: Tracer = {
   name: 'empty',
   async start() {
-    const h = await startHelper(1000, path.join(BIN, 'floor', 'helper.js'));
+    const h = await startHelper(path.join(BIN, 'floor', 'helper.js'));
     return h.stop;
   },
 };
@@ -104,31 +70,27 @@ tracepoint:exceptions:page_fault_user { @faults[pid] = count(); }
 interval:s:1 { clear(@oncpu); clear(@preempted); clear(@faults); }
 `;
 
-function bpftraceTracer(name: string, script: string): Tracer {
-  return {
-    name,
-    async start() {
-      const child = spawn('bpftrace', ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-        out += c;
-      });
-      child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-        out += c;
-      });
-      const exited = new Promise<void>((r) => child.on('exit', () => r()));
-      for (let i = 0; i < 400 && !/Attaching/.test(out); i++) await sleep(50);
-      if (!/Attaching/.test(out)) throw new Error(`bpftrace did not attach: ${out}`);
-      await sleep(300);
-      return async () => {
-        child.kill('SIGINT');
-        await exited;
-      };
-    },
-  };
-}
-
-const bpftrace = bpftraceTracer('bpftrace', BPFTRACE_SCRIPT);
+const bpftrace: Tracer = {
+  name: 'bpftrace',
+  async start() {
+    const child = spawn('bpftrace', ['-e', BPFTRACE_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    for (let i = 0; i < 400 && !/Attaching/.test(out); i++) await sleep(50);
+    if (!/Attaching/.test(out)) throw new Error(`bpftrace did not attach: ${out}`);
+    await sleep(300);
+    return async () => {
+      child.kill('SIGINT');
+      await exited;
+    };
+  },
+};
 
 const none: Tracer = { name: 'none', start: async () => async () => {} };
 
@@ -163,7 +125,7 @@ async function nsPerEvent(): Promise<{ program: string; events: number; nsPerEve
   try {
     run('pingpong', ['200000']);
     run('faultstorm', ['10']);
-    const ids = new Set(bpfProgIdsOf(h.child.pid ?? 0));
+    const ids = new Set(bpfProgIdsOf(h.pid));
     const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as Prog[];
     return progs
       .filter((p) => ids.has(p.id) && (p.run_cnt ?? 0) > 0)
@@ -188,14 +150,14 @@ async function helperAtScale(n: number) {
     sleepers.on('exit', (code) => reject(new Error(`sleepers exited (${code})`)));
   });
   await sleep(1500);
-  const h = await startHelper(1000);
+  const h = await startHelper();
   try {
-    while (h.windows.length < 7) await sleep(200);
+    while (h.windows().length < 7) await sleep(200);
   } finally {
     await h.stop();
     sleepers.kill('SIGTERM');
   }
-  const ws = h.windows.slice(2); // after load and warm-up
+  const ws = h.windows().slice(2); // after load and warm-up
   return {
     processes: n,
     entriesPerWindow: median(ws.map((w) => w.procs.length)),

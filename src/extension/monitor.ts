@@ -250,6 +250,7 @@ export class Monitor implements vscode.Disposable {
         if (this._state === 'starting' || this._state === 'restarting') this.setState('running');
         const report = this.classifier.classify(m);
         this.publish(report, this.hello);
+        this.drops = {}; // a drops line follows the window it belongs to: shown with the next one, then cleared
         break;
       }
       case 'drops':

@@ -58,8 +58,5 @@ export function loadThresholds(configPath: string, overrides?: unknown): Config 
     }
     cfg = parseConfig(text, configPath);
   }
-  const empty =
-    overrides === undefined ||
-    (typeof overrides === 'object' && overrides !== null && !Object.keys(overrides).length);
-  return empty ? cfg : validateConfig(overrides, 'setting hotspot.thresholds', cfg);
+  return validateConfig(overrides, 'setting hotspot.thresholds', cfg); // an unset or empty setting keeps cfg
 }

@@ -64,7 +64,11 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
     this.roots = [];
     if (u) {
       const groups = new Map<Label, Diagnosis[]>();
-      for (const d of u.shown) groups.set(d.label, [...(groups.get(d.label) ?? []), d]);
+      for (const d of u.shown) {
+        const g = groups.get(d.label);
+        if (g) g.push(d);
+        else groups.set(d.label, [d]);
+      }
       const p = u.report.pressure;
       if (p && Math.max(p.cpu, p.memory, p.io) >= 5)
         this.roots.push({

@@ -1,72 +1,13 @@
 // The helper on the real kernel: protocol lines, each field against /proc, attach-point fallback, and that
 // every way it can end leaves no BPF program or link behind.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { test } from 'node:test';
-import { type Hello, LineSplitter, type Message, parseLine, type Window } from '../../src/shared/protocol';
+import type { Hello, Window } from '../../src/shared/protocol';
+import { HELPER, type Run, runHelper } from '../support/helper';
+import { linksTo, ourProgIds } from '../support/procs';
 import { startWorkload } from '../workloads';
-
-const helperJs = path.resolve(__dirname, '..', '..', 'dist', 'helper.js');
-const OUR_PROGS = /on_switch|on_exec|fault_(tp_btf|raw_tp|tracepoint|fentry|kprobe)/;
-
-interface Run {
-  child: ChildProcess;
-  messages: Message[];
-  stderr: () => string;
-  next(pred: (m: Message) => boolean, timeoutMs?: number): Promise<Message>;
-  exited: Promise<number | null>;
-}
-
-function runHelper(
-  args: string[],
-  spawner: (cmd: string, a: string[]) => ChildProcess = (c, a) =>
-    spawn(c, a, { stdio: ['pipe', 'pipe', 'pipe'] }),
-): Run {
-  assert.ok(existsSync(helperJs), 'dist/helper.js is missing: run "npm run build"');
-  const child = spawner(process.execPath, [helperJs, ...args]);
-  const messages: Message[] = [];
-  const waiters: { pred: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
-  let err = '';
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-    err += c;
-  });
-  const splitter = new LineSplitter(
-    (line) => {
-      const m = parseLine(line); // throws on anything that is not a valid protocol line
-      messages.push(m);
-      for (const w of waiters.splice(0))
-        if (w.pred(m)) w.resolve(m);
-        else waiters.push(w);
-    },
-    (e) => {
-      throw e;
-    },
-  );
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => splitter.push(c));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return {
-    child,
-    messages,
-    stderr: () => err,
-    exited,
-    next(pred, timeoutMs = 15_000) {
-      const seen = messages.find(pred);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`timed out; stderr: ${err}`)), timeoutMs);
-        waiters.push({
-          pred,
-          resolve: (m) => {
-            clearTimeout(t);
-            resolve(m);
-          },
-        });
-      });
-    },
-  };
-}
 
 const windows = (r: Run) => r.messages.filter((m): m is Window => m.type === 'window');
 const waitWindows = async (r: Run, n: number) => {
@@ -76,33 +17,12 @@ const waitWindows = async (r: Run, n: number) => {
   }
 };
 
-function ourPrograms(): string[] {
-  const out = execFileSync('bpftool', ['prog', 'show'], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => OUR_PROGS.test(l));
-}
-function ourLinks(): number {
-  const links = JSON.parse(execFileSync('bpftool', ['link', 'show', '--json'], { encoding: 'utf8' })) as {
-    prog_id: number;
-  }[];
-  const ids = new Set(
-    (
-      JSON.parse(execFileSync('bpftool', ['prog', 'show', '--json'], { encoding: 'utf8' })) as {
-        id: number;
-        name?: string;
-      }[]
-    )
-      .filter((p) => OUR_PROGS.test(p.name ?? ''))
-      .map((p) => p.id),
-  );
-  return links.filter((l) => ids.has(l.prog_id)).length;
-}
-
 async function assertNothingLeft(r: Run) {
   await r.exited;
   // The kernel frees fd-bound links when the last fd closes; give RCU a moment.
-  for (let i = 0; i < 20 && ourPrograms().length; i++) await new Promise((res) => setTimeout(res, 100));
-  assert.deepEqual(ourPrograms(), [], 'no Hotspot BPF program is left loaded');
-  assert.equal(ourLinks(), 0, 'no Hotspot BPF link is left');
+  for (let i = 0; i < 20 && ourProgIds().length; i++) await new Promise((res) => setTimeout(res, 100));
+  assert.deepEqual(ourProgIds(), [], 'no Hotspot BPF program is left loaded');
+  assert.deepEqual(linksTo(ourProgIds()), [], 'no Hotspot BPF link is left');
 }
 
 function procStatTicks(pid: number): number {
@@ -247,7 +167,7 @@ for (const [name, end] of endings) {
   test(`${name} leaves no BPF program or link attached`, async () => {
     const r = runHelper(['--interval-ms', '500']);
     await r.next((m) => m.type === 'window');
-    assert.ok(ourPrograms().length >= 3, 'programs are loaded while it runs');
+    assert.ok(ourProgIds().length >= 3, 'programs are loaded while it runs');
     end(r);
     await assertNothingLeft(r);
   });
@@ -257,17 +177,14 @@ test('parent death takes the helper down (PR_SET_PDEATHSIG)', async () => {
   // A shell parent starts the helper in the background, prints its pid, and is then killed with -9.
   const parent = spawn(
     'sh',
-    [
-      '-c',
-      `"${process.execPath}" "${helperJs}" --interval-ms 500 </dev/zero >/dev/null 2>&1 & echo $!; wait`,
-    ],
+    ['-c', `"${process.execPath}" "${HELPER}" --interval-ms 500 </dev/zero >/dev/null 2>&1 & echo $!; wait`],
     {
       stdio: ['ignore', 'pipe', 'ignore'],
     },
   );
   const pid = Number(await new Promise<string>((res) => parent.stdout.once('data', (d) => res(String(d)))));
-  for (let i = 0; i < 50 && !ourPrograms().length; i++) await new Promise((res) => setTimeout(res, 100));
-  assert.ok(ourPrograms().length >= 3, 'the helper loaded its programs');
+  for (let i = 0; i < 50 && !ourProgIds().length; i++) await new Promise((res) => setTimeout(res, 100));
+  assert.ok(ourProgIds().length >= 3, 'the helper loaded its programs');
   parent.kill('SIGKILL');
   for (
     let i = 0;
@@ -279,8 +196,8 @@ test('parent death takes the helper down (PR_SET_PDEATHSIG)', async () => {
     !existsSync(`/proc/${pid}/stat`) || /\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1')),
     'the helper exited with its parent',
   );
-  for (let i = 0; i < 20 && ourPrograms().length; i++) await new Promise((res) => setTimeout(res, 100));
-  assert.deepEqual(ourPrograms(), []);
+  for (let i = 0; i < 20 && ourProgIds().length; i++) await new Promise((res) => setTimeout(res, 100));
+  assert.deepEqual(ourProgIds(), []);
 });
 
 test('unknown arguments are refused with BAD_ARGS and exit 2', async () => {

@@ -35,3 +35,23 @@ export function pidsRunning(file: string): number[] {
     })
     .map(Number);
 }
+
+/** Hotspot's program names (bpftool truncates names to 15 characters; ours are shorter). */
+const OURS = /^(on_switch|on_exec|fault_(tp_btf|raw_tp|tracepoint|fentry|kprobe))$/;
+
+/** Ids of loaded BPF programs with Hotspot's names. */
+export const ourProgIds = (): number[] =>
+  (
+    JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as {
+      id: number;
+      name?: string;
+    }[]
+  )
+    .filter((p) => OURS.test(p.name ?? ''))
+    .map((p) => p.id);
+
+/** BPF links attached to any of these programs. */
+export const linksTo = (ids: readonly number[]): { prog_id: number }[] =>
+  (
+    JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { prog_id: number }[]
+  ).filter((l) => ids.includes(l.prog_id));
