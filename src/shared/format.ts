@@ -69,6 +69,10 @@ export function formatDuration(sec: number): string {
  * (which can make a name read as something else). Tabs and newlines become spaces.
  */
 export function plainText(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  return s.replace(/[\t\n\r]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/g, '');
+  return (
+    s
+      .replace(/[\t\n\r]/g, ' ')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+      .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/g, '')
+  );
 }
