@@ -7,11 +7,12 @@ import { Dashboard } from './dashboard';
 import { DebuggeeTracker, isExtensionTooling } from './debuggee';
 import { InstallError, installHelper } from './install';
 import { Monitor, type MonitorState } from './monitor';
+import { reportText } from './report';
 import { type ProcessFilter, WorkspaceScope } from './scope';
 import { readSettings, type Settings } from './settings';
 import { AlertStatusItem } from './statusBar';
 import { Thresholds } from './thresholds';
-import { DiagnosesTree, type Node, reportText } from './tree';
+import { DiagnosesTree, type Node } from './tree';
 
 /** What activate() returns: the pieces the extension-host tests drive and inspect. */
 export interface HotspotApi {
@@ -151,7 +152,10 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   cmd('revealInDashboard', (n?: Node) => dashboard.show(nodeTgid(n)));
   cmd('copyReport', async (n?: Node) => {
     if (n?.kind !== 'process') return;
-    await vscode.env.clipboard.writeText(reportText(n.d));
+    const last = m.last?.report;
+    await vscode.env.clipboard.writeText(
+      reportText(n.d, { ts: last?.ts ?? Date.now(), seq: last?.seq ?? 0, intervalMs: settings.intervalMs }),
+    );
     vscode.window.setStatusBarMessage('Hotspot: report copied', 3000);
   });
   cmd('revealAlert', async () => {

@@ -1,9 +1,12 @@
 // The status-bar alert: hidden while every shown process is OK; otherwise the most severe diagnosis
 // (OOM risk > Mem-thrashing > Starved > Noisy neighbor > CPU-bound), with a warning background for OOM risk.
 import * as vscode from 'vscode';
-import { alertOf, formatDuration, summarize } from '../shared/classifier';
+import { alertOf } from '../shared/classifier';
 import type { Diagnosis } from '../shared/diagnosis';
+import { cause } from '../shared/explain';
+import { formatDuration } from '../shared/format';
 import type { Update } from './monitor';
+import { processName } from './report';
 
 export class AlertStatusItem implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(
@@ -28,8 +31,8 @@ export class AlertStatusItem implements vscode.Disposable {
     }
     const tto = d.timeToOomSec !== null ? ` · ~${formatDuration(d.timeToOomSec)} to OOM` : '';
     const icon = d.label === 'OOM risk' ? '$(warning)' : '$(pulse)';
-    this.item.text = `${icon} ${d.label}: ${d.comm} (${d.tgid})${tto}`;
-    this.item.tooltip = `Hotspot: ${d.comm} (${d.tgid}) — ${d.label}\n${summarize(d)}\nClick to show it in the Diagnoses view.`;
+    this.item.text = `${icon} ${d.label}: ${processName(d)}${tto}`;
+    this.item.tooltip = `Hotspot: ${processName(d)} — ${d.label}\n${cause(d)}\nClick to show it in the Diagnoses view.`;
     this.item.backgroundColor =
       d.label === 'OOM risk' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.accessibilityInformation = {

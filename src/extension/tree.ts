@@ -1,10 +1,13 @@
 // The Diagnoses tree: one group per label (most severe first), processes under it, and under each process the
 // evidence that made the rule fire and who preempts whom.
 import * as vscode from 'vscode';
-import { formatDuration, pressureText, summarize } from '../shared/classifier';
-import type { Diagnosis, Evidence, Label } from '../shared/diagnosis';
+import { pressureText } from '../shared/classifier';
+import type { Diagnosis, Label } from '../shared/diagnosis';
 import { LABELS, SEVERITY } from '../shared/diagnosis';
+import { cause, details } from '../shared/explain';
+import { formatPercent } from '../shared/format';
 import type { Update } from './monitor';
+import { processName, shortTooltip } from './report';
 
 export type Node =
   | { kind: 'group'; label: Label; items: Diagnosis[]; total: number }
@@ -20,38 +23,6 @@ const ICON: Record<Label, [string, string | undefined]> = {
   'CPU-bound': ['dashboard', 'editorInfo.foreground'],
   OK: ['pass', 'testing.iconPassed'],
 };
-
-const UNITS: Partial<Record<Evidence['metric'], string>> = {
-  cpuPercent: '% of machine',
-  coreCpuPercent: '% of a core',
-  faultsPerSec: ' faults/s',
-  costPerFault: ' ms CPU/fault',
-  rssMb: ' MiB',
-  rssSlopeMbPerSec: ' MiB/s',
-  runqWaitPercent: '% waiting for a CPU',
-};
-
-const fmt = (v: number | boolean) =>
-  typeof v === 'boolean' ? (v ? 'yes' : 'no') : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(v % 1 ? 2 : 0);
-
-export function evidenceText(e: Evidence): string {
-  return `${e.metric} ${fmt(e.value)}${UNITS[e.metric] ?? ''} ${e.op} ${fmt(e.threshold)}`;
-}
-
-/** A plain-text report of one diagnosis, for the clipboard and the CLI-like copy action. */
-export function reportText(d: Diagnosis): string {
-  const lines = [
-    `${d.comm} (${d.tgid}): ${d.label} — ${summarize(d)}`,
-    `rule: ${d.rule}`,
-    ...d.evidence.map((e) => `  ${evidenceText(e)}`),
-    `cgroup: ${d.cgroup || '?'}  last CPU: ${d.lastCpu}`,
-  ];
-  if (d.timeToOomSec !== null)
-    lines.push(`time to OOM at the current slope: ${formatDuration(d.timeToOomSec)}`);
-  for (const a of d.preemptedBy) lines.push(`preempted by ${a.comm} (${a.tgid}) ×${a.count}`);
-  for (const v of d.preempts) lines.push(`preempts ${v.comm} (${v.tgid}) ×${v.count}`);
-  return lines.join('\n');
-}
 
 export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -85,7 +56,7 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
           icon: 'circuit-board',
           tooltip:
             'A single core is saturated while the machine as a whole is not: a single-threaded bottleneck or pinning.',
-          text: `Saturated: ${sat.map((c) => `CPU ${c.cpu} ${c.busyPercent.toFixed(0)}%`).join(', ')} (machine ${u.report.machineBusyPercent.toFixed(0)}%)`,
+          text: `Saturated: ${sat.map((c) => `CPU ${c.cpu} ${formatPercent(c.busyPercent)} busy`).join(', ')} (machine ${formatPercent(u.report.machineBusyPercent)})`,
         });
       for (const label of [...LABELS].sort((a, b) => SEVERITY[b] - SEVERITY[a])) {
         const items = groups.get(label);
@@ -101,29 +72,23 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
     if (n.kind === 'group') return n.items.map((d) => ({ kind: 'process', d }));
     if (n.kind !== 'process') return [];
     const d = n.d;
-    const out: Node[] = d.evidence.map((e) => ({
+    const out: Node[] = details(d).map((text) => ({
       kind: 'detail',
-      text: evidenceText(e),
+      text,
       tooltip: `rule ${d.rule}`,
       icon: 'symbol-ruler',
     }));
-    if (d.timeToOomSec !== null)
-      out.push({
-        kind: 'detail',
-        text: `reaches its memory limit in ~${formatDuration(d.timeToOomSec)}`,
-        icon: 'clock',
-      });
     for (const a of d.preemptedBy.slice(0, 5))
       out.push({
         kind: 'detail',
-        text: `preempted by ${a.comm} (${a.tgid}) ×${a.count}`,
+        text: `preempted by ${processName(a)} ×${a.count}`,
         icon: 'arrow-left',
         tgid: a.tgid,
       });
     for (const v of d.preempts.slice(0, 5))
       out.push({
         kind: 'detail',
-        text: `preempts ${v.comm} (${v.tgid}) ×${v.count}`,
+        text: `preempts ${processName(v)} ×${v.count}`,
         icon: 'arrow-right',
         tgid: v.tgid,
       });
@@ -143,12 +108,12 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
       }
       case 'process': {
         const d = n.d;
-        const item = new vscode.TreeItem(`${d.comm} (${d.tgid})`, vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(processName(d), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `proc:${d.tgid}:${d.label}`;
-        item.description = summarize(d);
-        item.tooltip = reportText(d); // plain text: process names and cgroups come from the machine, not from us
+        item.description = cause(d);
+        item.tooltip = shortTooltip(d); // plain text: process names and cgroups come from the machine, not from us
         // Screen readers get the row, not the whole report (which names other processes too).
-        item.accessibilityInformation = { label: `${d.comm} (${d.tgid}), ${d.label}: ${summarize(d)}` };
+        item.accessibilityInformation = { label: `${processName(d)}, ${d.label}: ${cause(d)}` };
         item.contextValue = 'process';
         return item;
       }

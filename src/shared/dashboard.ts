@@ -1,13 +1,17 @@
 // The dashboard's model and the typed messages between the extension and its webview. Pure (no vscode, no DOM):
 // the extension builds DashboardModel from reports, the webview only renders it.
-import { pressureText, summarize } from './classifier';
+import { pressureText } from './classifier';
 import { type CoreLoad, type Diagnosis, type Label, type Report, SEVERITY } from './diagnosis';
+import { cause, details } from './explain';
 
 export interface ProcessSeries {
   tgid: number;
   comm: string;
   label: Label;
+  /** cause(d): one sentence. */
   summary: string;
+  /** details(d): the figures behind it, for the expanded card. */
+  details: string[];
   timeToOomSec: number | null;
   /** One point per window, oldest first; NaN where the process was absent (a gap in the sparkline). */
   cpuPercent: number[];
@@ -101,6 +105,7 @@ export class DashboardHistory {
           comm: d.comm,
           label: d.label,
           summary: '',
+          details: [],
           timeToOomSec: null,
           cpuPercent: [],
           rssMb: [],
@@ -109,7 +114,8 @@ export class DashboardHistory {
         this.series.set(d.tgid, s);
       }
       s.label = d.label;
-      s.summary = summarize(d);
+      s.summary = cause(d);
+      s.details = details(d);
       s.timeToOomSec = d.timeToOomSec;
       push(s.cpuPercent, d.metrics.coreCpuPercent, max);
       push(s.rssMb, d.metrics.rssMb, max);
@@ -122,6 +128,7 @@ export class DashboardHistory {
       push(s.faultsPerSec, Number.NaN, max);
       s.label = 'OK';
       s.summary = 'idle or exited';
+      s.details = [];
       s.timeToOomSec = null;
       if (s.cpuPercent.every(Number.isNaN)) this.series.delete(tgid);
     }

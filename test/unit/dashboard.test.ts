@@ -9,6 +9,7 @@ const diag = (tgid: number, cpu: number): Diagnosis =>
     tgid,
     comm: `p${tgid}`,
     label: 'CPU-bound',
+    evidence: [],
     timeToOomSec: null,
     metrics: { coreCpuPercent: cpu, cpuPercent: cpu / 2, rssMb: 1, faultsPerSec: 0 },
     preemptedBy: tgid === 2 ? [{ tgid: 1, comm: 'p1', count: 4 }] : [],
