@@ -54,6 +54,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   const alert = new AlertStatusItem();
   const dashboard = new Dashboard(ctx.extensionUri, settings.historyWindows, (msg) => {
     if (msg.type === 'filter') filterTo({ roots: new Set([msg.tgid]), label: `process ${msg.tgid}` });
+    else if (msg.type === 'reveal') void revealProcess(msg.tgid);
   });
   const debuggees = new DebuggeeTracker(
     (pid) => scope.addRoot(pid),
@@ -158,12 +159,25 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     );
     vscode.window.setStatusBarMessage('Hotspot: report copied', 3000);
   });
+  /** Selects a process in the tree (status-bar click, an aggressor row, the dashboard). */
+  const revealProcess = async (tgid: number) => {
+    const node = tree.processNode(tgid);
+    if (node) await view.reveal(node, { select: true, focus: true, expand: true });
+    else {
+      await vscode.commands.executeCommand('hotspot.diagnoses.focus');
+      vscode.window.setStatusBarMessage(
+        `Hotspot: process ${tgid} is not in the view (idle, exited or filtered out)`,
+        4000,
+      );
+    }
+  };
   cmd('revealAlert', async () => {
     const d = alert.current;
-    if (!d) return;
-    const node = tree.processNode(d.tgid);
-    if (node) await view.reveal(node, { select: true, focus: true, expand: true });
-    else await vscode.commands.executeCommand('hotspot.diagnoses.focus');
+    if (d) await revealProcess(d.tgid);
+  });
+  cmd('revealProcess', (tgid?: number | Node) => {
+    const t = typeof tgid === 'number' ? tgid : tgid?.kind === 'detail' ? tgid.tgid : undefined;
+    if (t) return revealProcess(t);
   });
   cmd('openConfig', () => thresholds.open());
   cmd('generateConfig', () => thresholds.generate());

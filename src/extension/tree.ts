@@ -121,6 +121,11 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
         const item = new vscode.TreeItem(n.text, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon(n.icon);
         item.tooltip = n.tooltip;
+        if (n.tgid !== undefined) {
+          // An aggressor or victim: clicking the row selects that process.
+          item.command = { command: 'hotspot.revealProcess', title: 'Select', arguments: [n.tgid] };
+          item.tooltip = 'Click to select this process';
+        }
         return item;
       }
       case 'note': {

@@ -12,11 +12,23 @@ export interface ProcessSeries {
   summary: string;
   /** details(d): the figures behind it, for the expanded card. */
   details: string[];
+  /** It had a diagnosis other than OK at some point (its card outlives it for a few windows). */
+  alerted?: boolean;
   timeToOomSec: number | null;
   /** One point per window, oldest first; NaN where the process was absent (a gap in the sparkline). */
   cpuPercent: number[];
   rssMb: number[];
   faultsPerSec: number[];
+}
+
+/** One line of the "All processes" table: every shown process, not only the ones with sparklines. */
+export interface ProcessRow {
+  tgid: number;
+  comm: string;
+  label: Label;
+  coreCpuPercent: number;
+  rssMb: number;
+  summary: string;
 }
 
 export interface PreemptEdge {
@@ -30,6 +42,10 @@ export interface DashboardModel {
   ts: number;
   source: string;
   processes: ProcessSeries[];
+  /** Every shown process (most severe first), capped at MAX_ROWS. */
+  rows: ProcessRow[];
+  /** How many were shown before the cap. */
+  totalShown: number;
   edges: PreemptEdge[];
   cores: CoreLoad[];
   perCoreSaturation: number[];
@@ -47,16 +63,24 @@ export type ToWebview =
   | { type: 'reset'; text: string };
 
 /** Webview → extension. */
-export type FromWebview = { type: 'ready' } | { type: 'filter'; tgid: number };
+export type FromWebview =
+  | { type: 'ready' }
+  /** Show only this process and its descendants. */
+  | { type: 'filter'; tgid: number }
+  /** Select this process in the Diagnoses tree (an aggressor, a table row). */
+  | { type: 'reveal'; tgid: number };
 
 export function isFromWebview(m: unknown): m is FromWebview {
   if (typeof m !== 'object' || m === null) return false;
   const o = m as Record<string, unknown>;
   if (o.type === 'ready') return true;
-  return o.type === 'filter' && Number.isInteger(o.tgid) && (o.tgid as number) > 0;
+  return (o.type === 'filter' || o.type === 'reveal') && Number.isInteger(o.tgid) && (o.tgid as number) > 0;
 }
 
 export const MAX_SERIES = 40;
+export const MAX_ROWS = 1000;
+/** Windows a process may be absent before its card goes (an exited process is not news for long). */
+export const ABSENT_WINDOWS = 5;
 
 const push = (series: number[], v: number, max: number) => {
   series.push(v);
@@ -114,6 +138,7 @@ export class DashboardHistory {
         this.series.set(d.tgid, s);
       }
       s.label = d.label;
+      if (d.label !== 'OK') s.alerted = true;
       s.summary = cause(d);
       s.details = details(d);
       s.timeToOomSec = d.timeToOomSec;
@@ -130,7 +155,11 @@ export class DashboardHistory {
       s.summary = 'idle or exited';
       s.details = [];
       s.timeToOomSec = null;
-      if (s.cpuPercent.every(Number.isNaN)) this.series.delete(tgid);
+      // A process that was only ever OK is not news once it is gone (short-lived tools would fill the page);
+      // one that raised a diagnosis stays a few windows so its end can be seen.
+      const recent = s.cpuPercent.slice(-ABSENT_WINDOWS);
+      if (!s.alerted || (recent.length >= Math.min(ABSENT_WINDOWS, max) && recent.every(Number.isNaN)))
+        this.series.delete(tgid);
     }
     push(this.selfCpu, report.self.cpuPercentOfCore, max);
 
@@ -150,6 +179,15 @@ export class DashboardHistory {
       source,
       // Most severe first, as in the tree; idle or exited ones last.
       processes: [...this.series.values()].sort((a, b) => SEVERITY[b.label] - SEVERITY[a.label]),
+      rows: shown.slice(0, MAX_ROWS).map((d) => ({
+        tgid: d.tgid,
+        comm: d.comm,
+        label: d.label,
+        coreCpuPercent: d.metrics.coreCpuPercent,
+        rssMb: d.metrics.rssMb,
+        summary: cause(d),
+      })),
+      totalShown: shown.length,
       edges: edges.slice(0, 15), // the heaviest pairs; the rest is noise on a busy machine
       cores: report.cores,
       perCoreSaturation: report.perCoreSaturation.map((c) => c.cpu),

@@ -1,9 +1,21 @@
-// The dashboard's webview: renders DashboardModel with @vscode-elements components and inline SVG.
-// Process names come from the observed machine, so text is only ever set through textContent.
+// The dashboard's webview. The page is built once; every window only patches it: each process card, table row,
+// preemption pair and core bar is keyed (by pid or cpu) and keeps its DOM node, so scrolling, keyboard focus and
+// what the user expanded survive the updates. Process names come from the observed machine, so text is only
+// ever set through textContent.
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
-import type { DashboardModel, FromWebview, ProcessSeries, ToWebview } from '../shared/dashboard';
+import type {
+  DashboardModel,
+  FromWebview,
+  PreemptEdge,
+  ProcessRow,
+  ProcessSeries,
+  ToWebview,
+} from '../shared/dashboard';
+import { formatBytes, formatCount, formatCpu, formatPercent, plainText } from '../shared/format';
+import { keyboardNavigation } from './keyboard';
+import { KeyedList } from './keyed';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void };
 const vscode = acquireVsCodeApi();
@@ -28,35 +40,52 @@ function svg(tag: string, attrs: Record<string, string | number>): SVGElement {
   return e;
 }
 
-/** A sparkline; NaN points (process absent) break the line. */
-function sparkline(values: number[], title: string, fmt: (v: number) => string): HTMLElement {
-  const w = 160;
-  const h = 32;
-  const box = el('figure', 'spark');
-  const s = svg('svg', { viewBox: `0 0 ${w} ${h}`, width: w, height: h, role: 'img', 'aria-label': title });
-  const finite = values.filter(Number.isFinite);
-  const max = Math.max(1e-9, ...finite);
-  const step = values.length > 1 ? w / (values.length - 1) : w;
-  let d = '';
-  let pen = false;
-  values.forEach((v, i) => {
-    if (!Number.isFinite(v)) {
-      pen = false;
-      return;
-    }
-    const x = (i * step).toFixed(1);
-    const y = (h - 2 - ((h - 4) * v) / max).toFixed(1);
-    d += `${pen ? 'L' : 'M'}${x},${y} `;
-    pen = true;
-  });
-  if (d) s.appendChild(svg('path', { d, class: 'line' }));
-  box.appendChild(s);
-  const last = finite.length ? finite[finite.length - 1] : Number.NaN;
-  box.appendChild(el('figcaption', undefined, `${title} ${Number.isFinite(last) ? fmt(last) : '—'}`));
-  return box;
+/** Sets text only when it changed, so an unchanged window touches nothing (no layout, no flicker). */
+function setText(e: Element, text: string): void {
+  if (e.textContent !== text) e.textContent = text;
 }
 
-const num = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const name = (p: { comm: string; tgid: number }) => `${plainText(p.comm)} (${p.tgid})`;
+const mib = (v: number) => formatBytes(v * 2 ** 20);
+
+/** A sparkline patched in place; NaN points (process absent) break the line. */
+class Sparkline {
+  readonly el = el('figure', 'spark');
+  private readonly path = svg('path', { class: 'line' });
+  private readonly caption = el('figcaption');
+
+  constructor(
+    private readonly title: string,
+    private readonly fmt: (v: number) => string,
+  ) {
+    const s = svg('svg', { viewBox: '0 0 160 32', width: 160, height: 32, role: 'img', 'aria-label': title });
+    s.appendChild(this.path);
+    this.el.append(s, this.caption);
+  }
+
+  update(values: number[]): void {
+    const w = 160;
+    const h = 32;
+    let max = 1e-9;
+    for (const v of values) if (Number.isFinite(v) && v > max) max = v;
+    const step = values.length > 1 ? w / (values.length - 1) : w;
+    let d = '';
+    let pen = false;
+    let last = Number.NaN;
+    values.forEach((v, i) => {
+      if (!Number.isFinite(v)) {
+        pen = false;
+        return;
+      }
+      last = v;
+      d += `${pen ? 'L' : 'M'}${(i * step).toFixed(1)},${(h - 2 - ((h - 4) * v) / max).toFixed(1)} `;
+      pen = true;
+    });
+    if (this.path.getAttribute('d') !== d) this.path.setAttribute('d', d);
+    setText(this.caption, `${this.title} ${Number.isFinite(last) ? this.fmt(last) : '—'}`);
+  }
+}
+
 const LABEL_CLASS: Record<string, string> = {
   'OOM risk': 'sev-oom',
   'Mem-thrashing': 'sev-thrash',
@@ -66,171 +95,291 @@ const LABEL_CLASS: Record<string, string> = {
   OK: 'sev-ok',
 };
 
-function processCard(p: ProcessSeries): HTMLElement {
-  const card = el('section', `proc ${LABEL_CLASS[p.label] ?? ''}`);
-  card.id = `proc-${p.tgid}`;
-  const head = el('div', 'proc-head');
-  head.appendChild(el('strong', undefined, `${p.comm} (${p.tgid})`));
-  const badge = el('vscode-badge', undefined, p.label);
-  head.appendChild(badge);
-  head.appendChild(el('span', 'summary', p.summary));
-  const filter = el('vscode-button', undefined, 'Filter');
-  filter.setAttribute('secondary', '');
-  filter.title = 'Show only this process and its descendants';
-  filter.addEventListener('click', () => vscode.postMessage({ type: 'filter', tgid: p.tgid }));
-  head.appendChild(filter);
-  card.appendChild(head);
-  const sparks = el('div', 'sparks');
-  sparks.appendChild(sparkline(p.cpuPercent, 'CPU % of a core', num));
-  sparks.appendChild(sparkline(p.rssMb, 'RSS MiB', num));
-  sparks.appendChild(sparkline(p.faultsPerSec, 'faults/s', num));
-  card.appendChild(sparks);
-  return card;
+/** Cards whose details the user opened, by pid (kept across windows). */
+const expanded = new Set<number>();
+
+function button(text: string, title: string, onClick: () => void): HTMLElement {
+  const b = el('vscode-button', undefined, text);
+  b.setAttribute('secondary', '');
+  b.title = title;
+  b.addEventListener('click', onClick);
+  return b;
 }
 
-/** Aggressors on the left, victims on the right, an arrow per pair weighted by its count. */
-function preemptionGraph(m: DashboardModel): HTMLElement {
-  if (!m.edges.length) return el('p', 'empty', 'No involuntary preemptions between shown processes.');
-  const left = [...new Map(m.edges.map((e) => [e.aggressor.tgid, e.aggressor])).values()];
-  const right = [...new Map(m.edges.map((e) => [e.victim.tgid, e.victim])).values()];
-  const rowH = 26;
-  const w = 520;
-  const h = Math.max(left.length, right.length) * rowH + 10;
-  const s = svg('svg', { viewBox: `0 0 ${w} ${h}`, width: w, height: h, class: 'graph', role: 'img' });
-  const y = (i: number) => 18 + i * rowH;
-  const max = Math.max(...m.edges.map((e) => e.count));
-  for (const e of m.edges) {
-    const a = left.findIndex((x) => x.tgid === e.aggressor.tgid);
-    const v = right.findIndex((x) => x.tgid === e.victim.tgid);
-    const line = svg('line', {
-      x1: 180,
-      y1: y(a) - 4,
-      x2: 340,
-      y2: y(v) - 4,
-      class: 'edge',
-      'stroke-width': 1 + (3 * e.count) / max,
-    });
-    const t = svg('title', {});
-    t.textContent = `${e.aggressor.comm} (${e.aggressor.tgid}) preempted ${e.victim.comm} (${e.victim.tgid}) ×${e.count}`;
-    line.appendChild(t);
-    s.appendChild(line);
-  }
-  const label = (p: { tgid: number; comm: string }, i: number, x: number, anchor: string) => {
-    const t = svg('text', { x, y: y(i), 'text-anchor': anchor });
-    t.textContent = `${p.comm} (${p.tgid})`;
-    s.appendChild(t);
-  };
-  for (const [i, p] of left.entries()) label(p, i, 172, 'end');
-  for (const [i, p] of right.entries()) label(p, i, 348, 'start');
-  const box = el('div');
-  box.appendChild(el('p', 'legend', 'aggressor → victim (line width: preemptions this window)'));
-  box.appendChild(s);
-  return box;
-}
+class ProcessCard {
+  readonly el = el('section', 'proc');
+  private readonly title = el('strong');
+  private readonly badge = el('vscode-badge');
+  private readonly summary = el('span', 'summary');
+  private readonly toggle = el('button', 'toggle', 'Details');
+  private readonly details = el('ul', 'details');
+  private readonly sparks = [
+    new Sparkline('CPU (% of a core)', formatCpu),
+    new Sparkline('RSS', mib),
+    new Sparkline('page faults/s', formatCount),
+  ];
+  private detailKey = '';
 
-function coreBars(m: DashboardModel): HTMLElement {
-  const w = 300;
-  const rowH = 18;
-  const s = svg('svg', {
-    viewBox: `0 0 ${w + 110} ${m.cores.length * rowH + 4}`,
-    width: w + 110,
-    height: m.cores.length * rowH + 4,
-    role: 'img',
-  });
-  m.cores.forEach((c, i) => {
-    const t = svg('text', { x: 0, y: i * rowH + 13 });
-    t.textContent = `CPU ${c.cpu}`;
-    s.appendChild(t);
-    s.appendChild(svg('rect', { x: 50, y: i * rowH + 3, width: w, height: 12, class: 'bar-bg' }));
-    s.appendChild(
-      svg('rect', {
-        x: 50,
-        y: i * rowH + 3,
-        width: (w * c.busyPercent) / 100,
-        height: 12,
-        class: c.saturated ? 'bar hot' : 'bar',
-      }),
+  constructor(private readonly tgid: number) {
+    this.el.id = `proc-${tgid}`;
+    this.el.tabIndex = 0;
+    this.el.dataset.nav = 'procs';
+    this.el.dataset.tgid = String(tgid);
+    const head = el('div', 'proc-head');
+    this.toggle.setAttribute('aria-controls', `details-${tgid}`);
+    this.details.id = `details-${tgid}`;
+    this.toggle.addEventListener('click', () => this.setExpanded(!expanded.has(tgid)));
+    head.append(
+      this.title,
+      this.badge,
+      this.summary,
+      this.toggle,
+      button('Filter', 'Show only this process and its descendants', () =>
+        vscode.postMessage({ type: 'filter', tgid }),
+      ),
     );
-    const v = svg('text', { x: w + 56, y: i * rowH + 13 });
-    v.textContent = `${c.busyPercent.toFixed(0)}%`;
-    s.appendChild(v);
-  });
-  return s as unknown as HTMLElement;
+    const sparks = el('div', 'sparks');
+    sparks.append(...this.sparks.map((s) => s.el));
+    this.el.append(head, this.details, sparks);
+    this.setExpanded(expanded.has(tgid));
+  }
+
+  setExpanded(open: boolean): void {
+    if (open) expanded.add(this.tgid);
+    else expanded.delete(this.tgid);
+    this.toggle.setAttribute('aria-expanded', String(open));
+    this.details.hidden = !open;
+  }
+
+  update(p: ProcessSeries): void {
+    const cls = `proc ${LABEL_CLASS[p.label] ?? ''}${revealed === p.tgid ? ' revealed' : ''}`;
+    if (this.el.className !== cls) this.el.className = cls;
+    setText(this.title, name(p));
+    setText(this.badge, p.label);
+    setText(this.summary, p.summary);
+    this.el.setAttribute('aria-label', `${name(p)}, ${p.label}: ${p.summary}`);
+    const key = p.details.join('\n');
+    if (key !== this.detailKey) {
+      this.detailKey = key;
+      this.details.replaceChildren(...p.details.map((d) => el('li', undefined, d)));
+    }
+    this.toggle.hidden = p.details.length === 0;
+    this.sparks[0].update(p.cpuPercent);
+    this.sparks[1].update(p.rssMb);
+    this.sparks[2].update(p.faultsPerSec);
+  }
 }
 
-/** Open/closed state of each section by key, so re-rendering every window does not undo the user's choice. */
-const sectionOpen = new Map<string, boolean>();
+class TableRow {
+  readonly el = el('tr');
+  private readonly cells = [el('td'), el('td'), el('td', 'num'), el('td', 'num'), el('td', 'summary')];
 
-function section(key: string, title: string, body: HTMLElement, open = true): HTMLElement {
+  constructor(tgid: number) {
+    this.el.tabIndex = 0;
+    this.el.dataset.nav = 'rows';
+    this.el.dataset.tgid = String(tgid);
+    this.el.title = 'Enter: select it in the Diagnoses view';
+    this.el.append(...this.cells);
+  }
+
+  update(r: ProcessRow): void {
+    setText(this.cells[0], name(r));
+    setText(this.cells[1], r.label);
+    setText(this.cells[2], formatCpu(r.coreCpuPercent));
+    setText(this.cells[3], mib(r.rssMb));
+    setText(this.cells[4], r.summary);
+  }
+}
+
+/** One aggressor → victim pair; both names are buttons that select that process in the tree. */
+class EdgeRow {
+  readonly el = el('li', 'edge-row');
+  private readonly aggressor = el('button', 'link');
+  private readonly victim = el('button', 'link');
+  private readonly count = el('span', 'count');
+  private readonly bar = el('span', 'weight');
+  private tgids = { a: 0, v: 0 };
+
+  constructor() {
+    this.aggressor.dataset.nav = 'edges';
+    this.aggressor.addEventListener('click', () =>
+      vscode.postMessage({ type: 'reveal', tgid: this.tgids.a }),
+    );
+    this.victim.addEventListener('click', () => vscode.postMessage({ type: 'reveal', tgid: this.tgids.v }));
+    this.el.append(this.aggressor, el('span', 'arrow', ' preempted '), this.victim, this.count, this.bar);
+  }
+
+  update(e: PreemptEdge, max: number): void {
+    this.tgids = { a: e.aggressor.tgid, v: e.victim.tgid };
+    setText(this.aggressor, name(e.aggressor));
+    setText(this.victim, name(e.victim));
+    setText(this.count, ` ×${formatCount(e.count)}`);
+    this.bar.style.width = `${Math.max(2, (80 * e.count) / max).toFixed(0)}px`;
+  }
+}
+
+class CoreBar {
+  readonly el = el('div', 'core');
+  private readonly label = el('span', 'core-name');
+  private readonly fill = el('span', 'core-fill');
+  private readonly value = el('span', 'core-value');
+
+  constructor() {
+    const track = el('span', 'core-track');
+    track.appendChild(this.fill);
+    this.el.append(this.label, track, this.value);
+  }
+
+  update(c: { cpu: number; busyPercent: number; saturated: boolean }): void {
+    setText(this.label, `CPU ${c.cpu}`);
+    this.fill.style.width = `${Math.min(100, Math.max(0, c.busyPercent)).toFixed(1)}%`;
+    this.fill.classList.toggle('hot', c.saturated);
+    setText(this.value, `${formatPercent(c.busyPercent)} busy`);
+  }
+}
+
+// ---- the page, built once
+
+const statusEl = document.getElementById('status') as HTMLElement;
+const root = document.getElementById('root') as HTMLElement;
+
+function section(key: string, title: string, open: boolean, ...body: HTMLElement[]): HTMLElement {
   const c = el('vscode-collapsible');
   c.dataset.key = key;
   c.setAttribute('title', title);
-  if (sectionOpen.get(key) ?? open) c.setAttribute('open', '');
-  c.appendChild(body);
+  if (open) c.setAttribute('open', '');
+  c.append(...body);
   return c;
 }
 
-function rememberSections(): void {
-  for (const c of document.querySelectorAll<HTMLElement & { open?: boolean }>('vscode-collapsible[data-key]'))
-    if (c.dataset.key && typeof c.open === 'boolean') sectionOpen.set(c.dataset.key, c.open);
+const procsBox = el('div', 'procs');
+procsBox.setAttribute('role', 'list');
+const procsEmpty = el('p', 'empty', 'No process of this scope has been active yet.');
+const tableBody = el('tbody');
+const table = el('table', 'all');
+{
+  const head = el('tr');
+  for (const h of ['Process', 'Diagnosis', 'CPU (% of a core)', 'RSS', 'Cause'])
+    head.appendChild(el('th', undefined, h));
+  const thead = el('thead');
+  thead.appendChild(head);
+  table.append(thead, tableBody);
 }
+const tableNote = el('p', 'legend');
+const edgesBox = el('ul', 'edges');
+const edgesEmpty = el('p', 'empty', 'No involuntary preemptions between shown processes.');
+const coresBox = el('div', 'cores');
+const selfCpu = new Sparkline('helper CPU (% of a core)', formatCpu);
+const selfText = el('p');
+const dropsText = el('p', 'warn');
+const selfBox = el('div', 'self');
+selfBox.append(selfCpu.el, selfText, dropsText);
+const coresSection = section('cores', 'Cores', true, coresBox);
+root.append(
+  section('procs', 'Processes', true, procsEmpty, procsBox),
+  section('all', 'All processes', false, tableNote, table),
+  section(
+    'preemptions',
+    'Preemptions',
+    true,
+    el('p', 'legend', 'aggressor preempted victim (this window); click a name to select it'),
+    edgesEmpty,
+    edgesBox,
+  ),
+  coresSection,
+  section('self', 'Hotspot overhead', true, selfBox),
+);
+
+const cards = new KeyedList<ProcessSeries, ProcessCard>(
+  procsBox,
+  (p) => p.tgid,
+  (p) => new ProcessCard(p.tgid),
+  (c, p) => c.update(p),
+);
+const rows = new KeyedList<ProcessRow, TableRow>(
+  tableBody,
+  (r) => r.tgid,
+  (r) => new TableRow(r.tgid),
+  (v, r) => v.update(r),
+);
+const edges = new KeyedList<PreemptEdge & { max: number }, EdgeRow>(
+  edgesBox,
+  (e) => `${e.aggressor.tgid}>${e.victim.tgid}`,
+  () => new EdgeRow(),
+  (v, e) => v.update(e, e.max),
+);
+const cores = new KeyedList<DashboardModel['cores'][number], CoreBar>(
+  coresBox,
+  (c) => c.cpu,
+  () => new CoreBar(),
+  (v, c) => v.update(c),
+);
 
 let revealed: number | undefined;
 
 function render(m: DashboardModel): void {
-  const status = document.getElementById('status');
-  if (status)
-    status.textContent = `Window ${m.seq} · ${new Date(m.ts).toLocaleTimeString()} · source: ${m.source} · ${m.processes.length} processes${m.pressure ? ` · ${m.pressure}` : ''}`;
-  const root = document.getElementById('root');
-  if (!root) return;
-  const procs = el('div', 'procs');
-  if (!m.processes.length)
-    procs.appendChild(el('p', 'empty', 'No process of this scope has been active yet.'));
-  for (const p of m.processes) procs.appendChild(processCard(p));
-  const self = el('div', 'self');
-  self.appendChild(sparkline(m.self.cpuPercentOfCore, 'helper CPU % of a core', (v) => v.toFixed(2)));
-  self.appendChild(
-    el(
-      'p',
-      undefined,
-      `helper RSS ${m.self.rssMb.toFixed(0)} MiB · map drain ${m.self.drainMs.toFixed(2)} ms`,
-    ),
+  setText(
+    statusEl,
+    `Window ${m.seq} · ${new Date(m.ts).toLocaleTimeString()} · source: ${m.source} · ${m.totalShown} processes shown${m.pressure ? ` · ${m.pressure}` : ''}`,
   );
+  procsEmpty.hidden = m.processes.length > 0;
+  cards.update(m.processes);
+  setText(
+    tableNote,
+    m.totalShown > m.rows.length
+      ? `The ${m.rows.length} most severe of ${m.totalShown}. Enter or double-click selects a row in the Diagnoses view.`
+      : 'Enter or double-click selects a row in the Diagnoses view.',
+  );
+  rows.update(m.rows);
+  const max = Math.max(1, ...m.edges.map((e) => e.count));
+  edgesEmpty.hidden = m.edges.length > 0;
+  edges.update(m.edges.map((e) => ({ ...e, max })));
+  coresSection.setAttribute('title', `Cores${m.perCoreSaturation.length ? ' — saturated' : ''}`);
+  cores.update(m.cores);
+  selfCpu.update(m.self.cpuPercentOfCore);
+  setText(selfText, `helper RSS ${mib(m.self.rssMb)} · map drain ${m.self.drainMs.toFixed(2)} ms per window`);
   const drops = Object.entries(m.drops).filter(([, n]) => n > 0);
-  if (drops.length)
-    self.appendChild(
-      el('p', 'warn', `Map full, updates dropped: ${drops.map(([k, n]) => `${k} ${n}`).join(', ')}`),
-    );
-  const scroll = window.scrollY;
-  rememberSections();
-  root.replaceChildren(
-    section('procs', 'Processes', procs),
-    section('preemptions', 'Preemptions', preemptionGraph(m)),
-    section('cores', `Cores${m.perCoreSaturation.length ? ' — saturated' : ''}`, coreBars(m)),
-    section('self', 'Hotspot overhead', self, false),
+  dropsText.hidden = drops.length === 0;
+  setText(
+    dropsText,
+    drops.length ? `Map full, updates dropped: ${drops.map(([k, n]) => `${k} ${n}`).join(', ')}` : '',
   );
-
-  window.scrollTo(0, scroll);
-  if (revealed !== undefined) highlight(revealed);
 }
 
 function highlight(tgid: number): void {
   revealed = tgid;
   for (const e of document.querySelectorAll('.proc.revealed')) e.classList.remove('revealed');
-  const card = document.getElementById(`proc-${tgid}`);
-  card?.classList.add('revealed');
+  document.getElementById(`proc-${tgid}`)?.classList.add('revealed');
 }
+
+keyboardNavigation(root, {
+  activate(item) {
+    const tgid = Number(item.dataset.tgid);
+    if (!tgid) return;
+    if (item.dataset.nav === 'procs') {
+      const card = cards.view(tgid);
+      card?.setExpanded(!expanded.has(tgid));
+    } else vscode.postMessage({ type: 'reveal', tgid });
+  },
+});
+root.addEventListener('dblclick', (ev) => {
+  const row = (ev.target as HTMLElement).closest<HTMLElement>('tr[data-tgid]');
+  if (row) vscode.postMessage({ type: 'reveal', tgid: Number(row.dataset.tgid) });
+});
 
 window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   const m = ev.data;
   if (m.type === 'model') render(m.model);
   else if (m.type === 'reveal') {
     highlight(m.tgid);
-    document.getElementById(`proc-${m.tgid}`)?.scrollIntoView({ block: 'center' });
+    const card = document.getElementById(`proc-${m.tgid}`);
+    card?.scrollIntoView({ block: 'center' });
+    card?.focus({ preventScroll: true });
   } else if (m.type === 'reset') {
-    const s = document.getElementById('status');
-    if (s) s.textContent = m.text;
-    document.getElementById('root')?.replaceChildren();
+    setText(statusEl, m.text);
+    for (const list of [cards, rows, edges, cores]) list.update([]);
+    procsEmpty.hidden = false;
+    edgesEmpty.hidden = false;
   }
 });
 vscode.postMessage({ type: 'ready' });

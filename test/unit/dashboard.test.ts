@@ -59,3 +59,23 @@ test('messages from the webview are validated', () => {
   ])
     assert.ok(!isFromWebview(bad), JSON.stringify(bad));
 });
+
+test('a card that was only ever OK goes when its process does; one that alerted stays a few windows', () => {
+  const h = new DashboardHistory(60);
+  const ok = { ...diag(7, 1), label: 'OK' } as Diagnosis;
+  h.add(report(0, [diag(1, 90), ok]), [diag(1, 90), ok], 'live', {});
+  let m = h.add(report(1, []), [], 'live', {});
+  assert.equal(
+    m.processes.find((p) => p.tgid === 7),
+    undefined,
+    'OK-only process dropped at once',
+  );
+  assert.equal(m.processes.find((p) => p.tgid === 1)?.summary, 'idle or exited');
+  for (let i = 2; i <= 6; i++) m = h.add(report(i, []), [], 'live', {});
+  assert.equal(
+    m.processes.find((p) => p.tgid === 1),
+    undefined,
+    'the alerted one ages out after a few windows',
+  );
+  assert.equal(m.rows.length, 0);
+});
