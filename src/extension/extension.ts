@@ -45,7 +45,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     () => settings,
     (c) => m.setConfig(c),
   );
-  thresholds.reload();
+  thresholds.reload('activate');
   const tree = new DiagnosesTree(() => settings.topK);
   const view = vscode.window.createTreeView('hotspot.diagnoses', {
     treeDataProvider: tree,
@@ -125,7 +125,10 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   const cmd = (id: string, fn: (...args: never[]) => unknown) =>
     ctx.subscriptions.push(vscode.commands.registerCommand(`hotspot.${id}`, fn));
 
-  cmd('start', () => m.start());
+  cmd('start', () => {
+    thresholds.reload('start'); // a config broken since activation is reported now, where it is noticed
+    m.start();
+  });
   cmd('stop', () => m.stop());
   cmd('showDashboard', () => dashboard.show());
   cmd('showLog', () => log.show());
@@ -272,7 +275,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     dashboard,
     scope,
     config: () => thresholds.current,
-    reloadConfig: () => thresholds.reload(),
+    reloadConfig: () => thresholds.reload('settings'),
   };
 }
 
