@@ -6,13 +6,14 @@ import type { Failure } from '../shared/supervisor';
 import { Dashboard } from './dashboard';
 import { DebuggeeTracker, isExtensionTooling } from './debuggee';
 import { InstallError, installHelper } from './install';
-import { Monitor, type MonitorState } from './monitor';
+import { Monitor } from './monitor';
 import { reportText } from './report';
 import { type ProcessFilter, WorkspaceScope } from './scope';
 import { readSettings, type Settings } from './settings';
 import { AlertStatusItem } from './statusBar';
 import { Thresholds } from './thresholds';
 import { DiagnosesTree, type Node } from './tree';
+import { STATE_TEXT, ViewStatus } from './viewStatus';
 
 /** What activate() returns: the pieces the extension-host tests drive and inspect. */
 export interface HotspotApi {
@@ -25,15 +26,6 @@ export interface HotspotApi {
   /** Reloads the thresholds file; returns the error message when it is rejected (the old config stays). */
   reloadConfig(): string | undefined;
 }
-
-const STATE_TEXT: Record<MonitorState, string> = {
-  stopped: 'stopped',
-  starting: 'starting the eBPF helper…',
-  running: 'live (eBPF)',
-  restarting: 'restarting the helper…',
-  degraded: 'degraded mode (/proc)',
-  replaying: 'replaying a recorded session',
-};
 
 export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   const log = vscode.window.createOutputChannel('Hotspot', { log: true });
@@ -63,23 +55,8 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
 
   const setContext = (key: string, value: boolean) =>
     void vscode.commands.executeCommand('setContext', key, value);
-  const updateViewText = () => {
-    const f = m.filter;
-    view.description = f ? `filtered: ${f.label}` : m.state === 'stopped' ? undefined : STATE_TEXT[m.state];
-    const lines: string[] = [];
-    if (m.state === 'degraded')
-      lines.push(`Degraded mode from /proc (no preemption data): ${m.degradedReason ?? ''}`);
-    if (m.state === 'restarting')
-      lines.push('The helper stopped unexpectedly and is being restarted; see the log.');
-    if (f) lines.push(`Showing only ${f.label} and its descendants. Run "Hotspot: Clear Filter" to see all.`);
-    if (m.state !== 'stopped' && m.last && m.last.shown.length === 0 && !f)
-      lines.push(
-        settings.scope === 'workspace'
-          ? 'No process of this workspace was active in the last window.'
-          : 'No active process in the last window.',
-      );
-    view.message = lines.join(' ') || undefined;
-  };
+  const status = new ViewStatus(view, m, tree, () => settings);
+  const updateViewText = () => status.render();
   const filterTo = (f: ProcessFilter | undefined) => {
     m.setFilter(f);
     setContext('hotspot.filtered', f !== undefined);
@@ -90,7 +67,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     tree.update(u);
     alert.update(u);
     dashboard.update(u, STATE_TEXT[m.state], m.drops);
-    updateViewText();
+    status.windowArrived(u.fresh);
   });
   m.onDidChangeState((s) => {
     setContext('hotspot.running', s !== 'stopped');
@@ -101,7 +78,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
       dashboard.reset('Stopped.');
     }
     if (s === 'starting' || s === 'replaying') dashboard.reset(`${STATE_TEXT[s]}`); // a new session starts empty
-    updateViewText();
+    status.sessionChanged();
   });
   m.onDidChangeRecording((on) => setContext('hotspot.recording', on));
   let lastWarning = 0;
@@ -232,6 +209,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   });
 
   ctx.subscriptions.push(
+    status,
     view,
     alert,
     dashboard,

@@ -26,6 +26,8 @@ export interface Update {
   /** Diagnoses in view: scoped, filtered, most severe first. */
   shown: Diagnosis[];
   hello: Hello;
+  /** A new window (false when the last one is re-published after a filter or settings change). */
+  fresh: boolean;
 }
 
 export class Monitor implements vscode.Disposable {
@@ -249,7 +251,7 @@ export class Monitor implements vscode.Disposable {
         if (!this.classifier || !this.hello) return;
         if (this._state === 'starting' || this._state === 'restarting') this.setState('running');
         const report = this.classifier.classify(m);
-        this.publish(report, this.hello);
+        this.publish(report, this.hello, true);
         this.drops = {}; // a drops line follows the window it belongs to: shown with the next one, then cleared
         break;
       }
@@ -266,10 +268,10 @@ export class Monitor implements vscode.Disposable {
   /** Re-applies scope and filter to the last report (after a settings or filter change). */
   refresh(): void {
     if (this.last && (this._state !== 'stopped' || this.showsFinishedReplay))
-      this.publish(this.last.report, this.last.hello);
+      this.publish(this.last.report, this.last.hello, false);
   }
 
-  private publish(report: Report, hello: Hello): void {
+  private publish(report: Report, hello: Hello, fresh: boolean): void {
     const s = this.settings;
     const exclude = [...this.config.exclude, String(hello.pid)];
     let shown = report.diagnoses.filter(
@@ -282,7 +284,7 @@ export class Monitor implements vscode.Disposable {
     if (this._filter) shown = shown.filter(treePredicate(this._filter, report.diagnoses));
     else if (s.scope === 'workspace' && !this.fromReplay)
       shown = shown.filter(this.scope.predicate(report.diagnoses));
-    this.last = { report, shown, hello };
+    this.last = { report, shown, hello, fresh };
     this.updateEmitter.fire(this.last);
   }
 

@@ -28,6 +28,7 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private roots: Node[] = [];
+  private stale = false;
 
   constructor(private topK: () => number) {}
 
@@ -67,6 +68,13 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
     this.changed.fire(undefined);
   }
 
+  /** Marks every row as out of date (helper restarting, windows no longer arriving). */
+  setStale(stale: boolean): void {
+    if (stale === this.stale) return;
+    this.stale = stale;
+    this.changed.fire(undefined);
+  }
+
   getChildren(n?: Node): Node[] {
     if (!n) return this.roots;
     if (n.kind === 'group') return n.items.map((d) => ({ kind: 'process', d }));
@@ -101,8 +109,16 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
         const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `group:${n.label}`;
         item.description = n.total > n.items.length ? `${n.items.length} of ${n.total}` : String(n.total);
+        if (this.stale) item.description += ' · stale';
         const [icon, color] = ICON[n.label];
-        item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+        item.iconPath = new vscode.ThemeIcon(
+          icon,
+          this.stale
+            ? new vscode.ThemeColor('disabledForeground')
+            : color
+              ? new vscode.ThemeColor(color)
+              : undefined,
+        );
         item.contextValue = 'group';
         return item;
       }
@@ -110,7 +126,7 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
         const d = n.d;
         const item = new vscode.TreeItem(processName(d), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `proc:${d.tgid}:${d.label}`;
-        item.description = cause(d);
+        item.description = this.stale ? `(stale) ${cause(d)}` : cause(d);
         item.tooltip = shortTooltip(d); // plain text: process names and cgroups come from the machine, not from us
         // Screen readers get the row, not the whole report (which names other processes too).
         item.accessibilityInformation = { label: `${processName(d)}, ${d.label}: ${cause(d)}` };
