@@ -9,6 +9,7 @@ import {
   isFromWebview,
   type ToWebview,
 } from '../shared/dashboard';
+import type { Episode } from '../shared/timeline';
 import type { Update } from './monitor';
 
 export class Dashboard implements vscode.Disposable {
@@ -18,6 +19,7 @@ export class Dashboard implements vscode.Disposable {
   private model?: DashboardModel;
   private ready = false;
   private pendingReveal?: number;
+  private pendingSection?: string;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -36,8 +38,8 @@ export class Dashboard implements vscode.Disposable {
   }
 
   /** Called for every window whether or not the panel is open, so history is there when it opens. */
-  update(u: Update, source: string, drops: Record<string, number>): void {
-    this.model = this.history.add(u.report, u.shown, source, drops);
+  update(u: Update, source: string, drops: Record<string, number>, episodes: readonly Episode[]): void {
+    this.model = this.history.add(u.report, u.shown, source, drops, episodes);
     this.post({ type: 'model', model: this.model });
   }
 
@@ -55,6 +57,13 @@ export class Dashboard implements vscode.Disposable {
       if (this.ready) this.post({ type: 'reveal', tgid: revealTgid });
       else this.pendingReveal = revealTgid;
     }
+  }
+
+  /** Opens the panel at one of its sections. */
+  showSection(key: string): void {
+    this.show();
+    if (this.ready) this.post({ type: 'section', key });
+    else this.pendingSection = key;
   }
 
   private create(): void {
@@ -100,6 +109,8 @@ export class Dashboard implements vscode.Disposable {
         if (this.model) this.post({ type: 'model', model: this.model });
         if (this.pendingReveal !== undefined) this.post({ type: 'reveal', tgid: this.pendingReveal });
         this.pendingReveal = undefined;
+        if (this.pendingSection) this.post({ type: 'section', key: this.pendingSection });
+        this.pendingSection = undefined;
       } else this.onMessage(m);
     });
     panel.onDidDispose(() => {

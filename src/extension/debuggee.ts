@@ -10,7 +10,7 @@ export class DebuggeeTracker implements vscode.Disposable {
   private readonly pids = new Map<string, number>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(onPid: (pid: number) => void, onGone: (pid: number) => void) {
+  constructor(onPid: (pid: number, session: string) => void, onGone: (pid: number) => void) {
     const pids = this.pids;
     this.disposables.push(
       vscode.debug.registerDebugAdapterTrackerFactory('*', {
@@ -20,7 +20,7 @@ export class DebuggeeTracker implements vscode.Disposable {
               const pid = m?.type === 'event' && m.event === 'process' ? m.body?.systemProcessId : undefined;
               if (typeof pid === 'number' && Number.isInteger(pid) && pid > 1) {
                 pids.set(session.id, pid);
-                onPid(pid);
+                onPid(pid, session.name);
               }
             },
           };

@@ -1,18 +1,24 @@
 // Hotspot's entry point: wires the session (Monitor) to the views (tree, status bar, dashboard) and the commands.
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type Config, DEFAULT_CONFIG } from '../shared/config';
+import type { Diagnosis } from '../shared/diagnosis';
 import type { Failure } from '../shared/supervisor';
+import { timelineCsv } from '../shared/timeline';
+import { CommandLines, commandLineText, scriptName } from './commandLine';
 import { Dashboard } from './dashboard';
 import { DebuggeeTracker, isExtensionTooling } from './debuggee';
 import { InstallError, installHelper } from './install';
 import { Monitor } from './monitor';
+import { Owners } from './owners';
+import { renice, sendSignal } from './processActions';
 import { reportText } from './report';
 import { type ProcessFilter, WorkspaceScope } from './scope';
 import { readSettings, type Settings } from './settings';
 import { AlertStatusItem } from './statusBar';
 import { Thresholds } from './thresholds';
-import { DiagnosesTree, type Node } from './tree';
+import { DiagnosesTree, type Identity, type Node } from './tree';
 import { STATE_TEXT, ViewStatus } from './viewStatus';
 
 /** What activate() returns: the pieces the extension-host tests drive and inspect. */
@@ -38,7 +44,19 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     (c) => m.setConfig(c),
   );
   thresholds.reload('activate');
-  const tree = new DiagnosesTree(() => settings.topK);
+  const commandLines = new CommandLines();
+  const owners = new Owners();
+  /** Command line and owner of a live process (a replay's pids are another machine's: nothing to read). */
+  const identify = (d: Diagnosis): Identity => {
+    if (m.state === 'replaying' || m.showsFinishedReplay) return {};
+    const argv = commandLines.argv(d.tgid, d.comm);
+    return {
+      script: argv ? scriptName(argv) : undefined,
+      commandLine: argv ? commandLineText(argv) : undefined,
+      owner: owners.of(d.tgid),
+    };
+  };
+  const tree = new DiagnosesTree(() => settings.topK, identify);
   const view = vscode.window.createTreeView('hotspot.diagnoses', {
     treeDataProvider: tree,
     showCollapseAll: true,
@@ -49,8 +67,14 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     else if (msg.type === 'reveal') void revealProcess(msg.tgid);
   });
   const debuggees = new DebuggeeTracker(
-    (pid) => scope.addRoot(pid),
-    (pid) => scope.removeRoot(pid),
+    (pid, session) => {
+      scope.addRoot(pid);
+      owners.addDebuggee(pid, session);
+    },
+    (pid) => {
+      scope.removeRoot(pid);
+      owners.removeRoot(pid);
+    },
   );
 
   const setContext = (key: string, value: boolean) =>
@@ -64,13 +88,15 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   };
 
   m.onDidUpdate((u) => {
+    if (u.fresh) owners.newWindow();
     tree.update(u);
-    alert.update(u);
-    dashboard.update(u, STATE_TEXT[m.state], m.drops);
+    alert.update(u, m.timeline.lastEndedOom());
+    dashboard.update(u, STATE_TEXT[m.state], m.drops, m.timeline.episodes);
     status.windowArrived(u.fresh);
   });
   m.onDidChangeState((s) => {
     setContext('hotspot.running', s !== 'stopped');
+    setContext('hotspot.replaying', s === 'replaying' || m.showsFinishedReplay);
     // A finished replay leaves its last window on screen; Stop and failures clear the views.
     if (s === 'stopped' && !m.showsFinishedReplay) {
       tree.update(undefined);
@@ -117,7 +143,10 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
       return void vscode.window.showWarningMessage(
         `Hotspot: the debug adapter of "${s.name}" did not say which process it debugs.`,
       );
-    for (const p of pids) scope.addRoot(p);
+    for (const p of pids) {
+      scope.addRoot(p);
+      owners.addDebuggee(p, s.name);
+    }
     filterTo({
       roots: new Set(pids),
       label: `debug "${s.name}" (${pids.join(', ')})`,
@@ -134,10 +163,41 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   cmd('copyReport', async (n?: Node) => {
     if (n?.kind !== 'process') return;
     const last = m.last?.report;
+    const who = identify(n.d);
     await vscode.env.clipboard.writeText(
-      reportText(n.d, { ts: last?.ts ?? Date.now(), seq: last?.seq ?? 0, intervalMs: settings.intervalMs }),
+      reportText(n.d, {
+        ts: last?.ts ?? Date.now(),
+        seq: last?.seq ?? 0,
+        intervalMs: settings.intervalMs,
+        commandLine: who.commandLine,
+        owner: who.owner?.label,
+      }),
     );
     vscode.window.setStatusBarMessage('Hotspot: report copied', 3000);
+  });
+  const protectedPids = () => [process.pid, m.hello?.pid];
+  const afterAction = (done: boolean, d: Diagnosis) => {
+    if (done) commandLines.forget(d.tgid);
+  };
+  cmd('terminateProcess', async (n?: Node) => {
+    if (n?.kind === 'process')
+      afterAction(await sendSignal(n.d, 'SIGTERM', identify(n.d).commandLine, protectedPids()), n.d);
+  });
+  cmd('killProcess', async (n?: Node) => {
+    if (n?.kind === 'process')
+      afterAction(await sendSignal(n.d, 'SIGKILL', identify(n.d).commandLine, protectedPids()), n.d);
+  });
+  cmd('reniceProcess', async (n?: Node) => {
+    if (n?.kind === 'process') await renice(n.d, identify(n.d).commandLine, protectedPids());
+  });
+  cmd('revealTerminal', (n?: Node) => {
+    if (n?.kind !== 'process') return;
+    const o = owners.of(n.d.tgid);
+    if (o?.kind === 'terminal') o.terminal.show();
+    else
+      void vscode.window.showInformationMessage(
+        `Hotspot: ${n.d.comm} (${n.d.tgid}) was not started from a VS Code terminal${o ? ` (it runs under ${o.label})` : ''}.`,
+      );
   });
   /** Selects a process in the tree (status-bar click, an aggressor row, the dashboard). */
   const revealProcess = async (tgid: number) => {
@@ -158,6 +218,24 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   cmd('revealProcess', (tgid?: number | Node) => {
     const t = typeof tgid === 'number' ? tgid : tgid?.kind === 'detail' ? tgid.tgid : undefined;
     if (t) return revealProcess(t);
+  });
+  cmd('showTimeline', () => dashboard.showSection('timeline'));
+  cmd('exportTimeline', async (file?: string) => {
+    if (!m.timeline.episodes.length)
+      return void vscode.window.showInformationMessage('Hotspot: no alert in this session yet.');
+    if (typeof file !== 'string') {
+      const uri = await vscode.window.showSaveDialog({
+        title: 'Export the alert timeline to',
+        filters: { CSV: ['csv'] },
+        defaultUri: vscode.Uri.file(
+          path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', 'hotspot-timeline.csv'),
+        ),
+      });
+      file = uri?.fsPath;
+    }
+    if (!file) return;
+    writeFileSync(file, timelineCsv(m.timeline.episodes));
+    vscode.window.setStatusBarMessage(`Hotspot: alert timeline written to ${file}`, 4000);
   });
   cmd('openConfig', () => thresholds.open());
   cmd('generateConfig', () => thresholds.generate());
@@ -210,6 +288,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
 
   ctx.subscriptions.push(
     status,
+    owners,
     view,
     alert,
     dashboard,

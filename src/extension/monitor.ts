@@ -1,14 +1,15 @@
 // The extension's session: a source of protocol messages (the elevated helper, the degraded /proc sampler, or a
 // recorded session), the classifier, and the scoping that decides what the views show. vscode is used only for
 // events; the views subscribe to onDidUpdate.
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
+import { bySeverity, Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
 import type { Config } from '../shared/config';
 import type { Diagnosis, Report } from '../shared/diagnosis';
 import { ProcfsSampler } from '../shared/procfsSampler';
 import { encode, type Hello, type Message, parseLine } from '../shared/protocol';
+import { Stabilizer } from '../shared/stabilizer';
 import {
   DEGRADABLE,
   type Failure,
@@ -16,6 +17,7 @@ import {
   type Logger,
   type SupervisorOptions,
 } from '../shared/supervisor';
+import { Timeline } from '../shared/timeline';
 import { type ProcessFilter, treePredicate, type WorkspaceScope } from './scope';
 import type { Settings } from './settings';
 
@@ -28,6 +30,9 @@ export interface Update {
   hello: Hello;
   /** A new window (false when the last one is re-published after a filter or settings change). */
   fresh: boolean;
+  /** Every process past the base filters (own pid, kernel threads, cgroup, exclude), before scope and filter:
+   *  where a machine-wide OOM risk is found even while the view is narrowed. */
+  context: Diagnosis[];
 }
 
 export class Monitor implements vscode.Disposable {
@@ -54,6 +59,10 @@ export class Monitor implements vscode.Disposable {
   hello?: Hello;
   last?: Update;
   drops: Record<string, number> = {};
+  /** Holds labels for two windows (calm views); one per session. */
+  private readonly stabilizer = new Stabilizer();
+  /** When each process entered and left each diagnosis, this session. */
+  readonly timeline = new Timeline();
   /** Why the session is degraded, for the view's message. */
   degradedReason?: string;
 
@@ -212,6 +221,8 @@ export class Monitor implements vscode.Disposable {
     this.classifier = undefined;
     this.fromReplay = false;
     this.drops = {};
+    this.stabilizer.clear();
+    this.timeline.clear();
   }
 
   /** Records the live session's protocol stream; false when there is no live session to record. */
@@ -250,8 +261,10 @@ export class Monitor implements vscode.Disposable {
       case 'window': {
         if (!this.classifier || !this.hello) return;
         if (this._state === 'starting' || this._state === 'restarting') this.setState('running');
-        const report = this.classifier.classify(m);
+        const raw = this.classifier.classify(m);
+        const report = { ...raw, diagnoses: this.stabilizer.apply(raw.diagnoses).sort(bySeverity) };
         this.publish(report, this.hello, true);
+        this.record(raw, this.last);
         this.drops = {}; // a drops line follows the window it belongs to: shown with the next one, then cleared
         break;
       }
@@ -271,20 +284,36 @@ export class Monitor implements vscode.Disposable {
       this.publish(this.last.report, this.last.hello, false);
   }
 
+  /** Adds the window to the timeline: the shown processes' diagnoses, and any OOM risk on the machine. */
+  private record(raw: Report, u: Update | undefined): void {
+    if (!u) return;
+    const alerting = u.shown.filter((d) => d.label !== 'OK');
+    for (const d of u.context) if (d.label === 'OOM risk' && !alerting.includes(d)) alerting.push(d);
+    const present = new Set(raw.diagnoses.map((d) => d.tgid));
+    // A replay's pids are another machine's: whatever vanished from it counts as exited.
+    this.timeline.add(
+      u.report.ts,
+      alerting,
+      present,
+      (pid) => !this.fromReplay && existsSync(`/proc/${pid}`),
+    );
+  }
+
   private publish(report: Report, hello: Hello, fresh: boolean): void {
     const s = this.settings;
     const exclude = [...this.config.exclude, String(hello.pid)];
-    let shown = report.diagnoses.filter(
+    const context = report.diagnoses.filter(
       (d) =>
         d.tgid !== process.pid && // our own extension host
         !(s.hideKernelThreads && isKernelThread(d.tgid, d.comm)) &&
         (!s.cgroupFilter || matchesCgroup(d.cgroup, s.cgroupFilter)) &&
         !isExcluded(d, exclude),
     );
+    let shown = context;
     if (this._filter) shown = shown.filter(treePredicate(this._filter, report.diagnoses));
     else if (s.scope === 'workspace' && !this.fromReplay)
       shown = shown.filter(this.scope.predicate(report.diagnoses));
-    this.last = { report, shown, hello, fresh };
+    this.last = { report, shown, hello, fresh, context };
     this.updateEmitter.fire(this.last);
   }
 

@@ -1,10 +1,13 @@
-// The status-bar alert: hidden while every shown process is OK; otherwise the most severe diagnosis
-// (OOM risk > Mem-thrashing > Starved > Noisy neighbor > CPU-bound), with a warning background for OOM risk.
+// The status-bar alert: the most severe diagnosis in view (OOM risk > Mem-thrashing > Starved > Noisy neighbor >
+// CPU-bound), with a warning background for OOM risk. An OOM risk anywhere on the machine wins even while the view
+// is narrowed (a filter to the debuggee must not hide it); once it ended, "was at OOM risk until 14:02 (exited)"
+// stays until something else needs saying or the session ends.
 import * as vscode from 'vscode';
 import { alertOf } from '../shared/classifier';
 import type { Diagnosis } from '../shared/diagnosis';
 import { cause } from '../shared/explain';
 import { formatDuration } from '../shared/format';
+import type { Episode } from '../shared/timeline';
 import type { Update } from './monitor';
 import { processName } from './report';
 
@@ -19,25 +22,56 @@ export class AlertStatusItem implements vscode.Disposable {
 
   constructor() {
     this.item.name = 'Hotspot Alert';
-    this.item.command = 'hotspot.revealAlert';
   }
 
-  update(u: Update | undefined): void {
-    const d = u ? alertOf({ ...u.report, diagnoses: u.shown }) : undefined;
+  update(u: Update | undefined, ended?: Episode): void {
+    let d = u ? alertOf({ ...u.report, diagnoses: u.shown }) : undefined;
+    let outside = false;
+    if (u && d?.label !== 'OOM risk') {
+      const oom = alertOf({ ...u.report, diagnoses: u.context.filter((x) => x.label === 'OOM risk') });
+      if (oom) {
+        d = oom;
+        outside = !u.shown.includes(oom);
+      }
+    }
     this.current = d;
     if (!d) {
-      this.item.hide();
+      this.showEnded(u ? ended : undefined);
       return;
     }
     const tto = d.timeToOomSec !== null ? ` · ~${formatDuration(d.timeToOomSec)} to OOM` : '';
     const icon = d.label === 'OOM risk' ? '$(warning)' : '$(pulse)';
     this.item.text = `${icon} ${d.label}: ${processName(d)}${tto}`;
-    this.item.tooltip = `Hotspot: ${processName(d)} — ${d.label}\n${cause(d)}\nClick to show it in the Diagnoses view.`;
+    this.item.tooltip = [
+      `Hotspot: ${processName(d)} — ${d.label}`,
+      cause(d),
+      outside ? 'It is outside the current view (filter or scope).' : '',
+      'Click to show it in the Diagnoses view.',
+    ]
+      .filter(Boolean)
+      .join('\n');
+    this.item.command = 'hotspot.revealAlert';
     this.item.backgroundColor =
       d.label === 'OOM risk' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.accessibilityInformation = {
       label: `Hotspot alert: ${d.label} for ${d.comm} process ${d.tgid}`,
     };
+    this.item.show();
+  }
+
+  /** "was at OOM risk until 14:02 (exited)": the end of an alert is news too. */
+  private showEnded(e: Episode | undefined): void {
+    if (!e || e.end === undefined) {
+      this.item.hide();
+      return;
+    }
+    const until = new Date(e.last).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    const how = e.exited ? ' (exited)' : '';
+    this.item.text = `$(history) ${processName(e)} was at OOM risk until ${until}${how}`;
+    this.item.tooltip = `Hotspot: ${processName(e)} was at OOM risk from ${new Date(e.start).toLocaleTimeString()} to ${new Date(e.last).toLocaleTimeString()}${how}.\n${e.cause}\nClick to see the alert timeline.`;
+    this.item.command = 'hotspot.showTimeline';
+    this.item.backgroundColor = undefined;
+    this.item.accessibilityInformation = { label: this.item.text.replace('$(history) ', 'Hotspot: ') };
     this.item.show();
   }
 

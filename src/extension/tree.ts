@@ -7,7 +7,16 @@ import { LABELS, SEVERITY } from '../shared/diagnosis';
 import { cause, details } from '../shared/explain';
 import { formatPercent } from '../shared/format';
 import type { Update } from './monitor';
+import type { Owner } from './owners';
 import { processName, shortTooltip } from './report';
+
+/** What the extension knows about a process beyond the diagnosis: what it runs, and who started it. */
+export interface Identity {
+  /** Short: the script of an interpreter ("leak.py"), or the executable and first arguments. */
+  script?: string;
+  commandLine?: string;
+  owner?: Owner;
+}
 
 export type Node =
   | { kind: 'group'; label: Label; items: Diagnosis[]; total: number }
@@ -30,7 +39,10 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
   private roots: Node[] = [];
   private stale = false;
 
-  constructor(private topK: () => number) {}
+  constructor(
+    private topK: () => number,
+    private readonly identify: (d: Diagnosis) => Identity = () => ({}),
+  ) {}
 
   update(u: Update | undefined): void {
     this.roots = [];
@@ -126,11 +138,18 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
         const d = n.d;
         const item = new vscode.TreeItem(processName(d), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `proc:${d.tgid}:${d.label}`;
-        item.description = this.stale ? `(stale) ${cause(d)}` : cause(d);
-        item.tooltip = shortTooltip(d); // plain text: process names and cgroups come from the machine, not from us
+        const who = this.identify(d);
+        // The script tells one "node" from another; the command line and owner go in the tooltip.
+        const script = who.script && who.script !== d.comm ? `${who.script} · ` : '';
+        item.description = `${this.stale ? '(stale) ' : ''}${script}${cause(d)}`;
+        const tip = shortTooltip(d, who.commandLine).split('\n');
+        if (who.owner) tip.splice(Math.min(tip.length - 1, 3), 0, `started from ${who.owner.label}`);
+        item.tooltip = tip.slice(0, 5).join('\n'); // plain text: names and command lines come from the machine
         // Screen readers get the row, not the whole report (which names other processes too).
-        item.accessibilityInformation = { label: `${processName(d)}, ${d.label}: ${cause(d)}` };
-        item.contextValue = 'process';
+        item.accessibilityInformation = {
+          label: `${processName(d)}${who.script ? `, ${who.script}` : ''}, ${d.label}: ${cause(d)}`,
+        };
+        item.contextValue = who.owner?.kind === 'terminal' ? 'process.terminal' : 'process';
         return item;
       }
       case 'detail': {

@@ -3,6 +3,7 @@
 import { pressureText } from './classifier';
 import { type CoreLoad, type Diagnosis, type Label, type Report, SEVERITY } from './diagnosis';
 import { cause, details } from './explain';
+import type { Episode } from './timeline';
 
 export interface ProcessSeries {
   tgid: number;
@@ -31,6 +32,21 @@ export interface ProcessRow {
   summary: string;
 }
 
+/** One line of the alert timeline, newest first. */
+export interface TimelineRow {
+  key: string;
+  tgid: number;
+  comm: string;
+  label: Label;
+  start: number;
+  /** Last window the label held. */
+  last: number;
+  state: 'ongoing' | 'ended' | 'exited';
+  cause: string;
+}
+
+export const MAX_TIMELINE_ROWS = 200;
+
 export interface PreemptEdge {
   victim: { tgid: number; comm: string };
   aggressor: { tgid: number; comm: string };
@@ -46,6 +62,7 @@ export interface DashboardModel {
   rows: ProcessRow[];
   /** How many were shown before the cap. */
   totalShown: number;
+  timeline: TimelineRow[];
   edges: PreemptEdge[];
   cores: CoreLoad[];
   perCoreSaturation: number[];
@@ -59,6 +76,8 @@ export interface DashboardModel {
 export type ToWebview =
   | { type: 'model'; model: DashboardModel }
   | { type: 'reveal'; tgid: number }
+  /** Open and scroll to a section (e.g. the alert timeline). */
+  | { type: 'section'; key: string }
   /** The session ended or a new one began: clear everything and show this instead. */
   | { type: 'reset'; text: string };
 
@@ -115,6 +134,7 @@ export class DashboardHistory {
     shown: readonly Diagnosis[],
     source: string,
     drops: Record<string, number>,
+    episodes: readonly Episode[] = [],
   ): DashboardModel {
     const max = this.maxWindows;
     const seen = new Set<number>();
@@ -188,6 +208,19 @@ export class DashboardHistory {
         summary: cause(d),
       })),
       totalShown: shown.length,
+      timeline: episodes
+        .slice(-MAX_TIMELINE_ROWS)
+        .reverse()
+        .map((e) => ({
+          key: `${e.tgid}:${e.label}:${e.start}`,
+          tgid: e.tgid,
+          comm: e.comm,
+          label: e.label,
+          start: e.start,
+          last: e.last,
+          state: e.end === undefined ? 'ongoing' : e.exited ? 'exited' : 'ended',
+          cause: e.cause,
+        })),
       edges: edges.slice(0, 15), // the heaviest pairs; the rest is noise on a busy machine
       cores: report.cores,
       perCoreSaturation: report.perCoreSaturation.map((c) => c.cpu),

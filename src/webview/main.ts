@@ -11,6 +11,7 @@ import type {
   PreemptEdge,
   ProcessRow,
   ProcessSeries,
+  TimelineRow,
   ToWebview,
 } from '../shared/dashboard';
 import { formatBytes, formatCount, formatCpu, formatPercent, plainText } from '../shared/format';
@@ -218,6 +219,41 @@ class EdgeRow {
   }
 }
 
+const time = (ms: number) => new Date(ms).toLocaleTimeString();
+
+/** One episode of the alert timeline: "14:01:05 – 14:02:10 python3 (123) OOM risk (exited)". */
+class EpisodeRow {
+  readonly el = el('li', 'episode');
+  private readonly when = el('span', 'when');
+  private readonly who = el('button', 'link');
+  private readonly what = el('strong');
+  private readonly state = el('span', 'state');
+  private readonly why = el('span', 'summary');
+  private tgid = 0;
+
+  constructor() {
+    this.who.dataset.nav = 'timeline';
+    this.who.addEventListener('click', () => vscode.postMessage({ type: 'reveal', tgid: this.tgid }));
+    this.el.append(this.when, this.who, this.what, this.state, this.why);
+  }
+
+  update(r: TimelineRow): void {
+    this.tgid = r.tgid;
+    this.el.className = `episode ${LABEL_CLASS[r.label] ?? ''} ${r.state}`;
+    setText(
+      this.when,
+      r.state === 'ongoing' ? `since ${time(r.start)}` : `${time(r.start)} – ${time(r.last)}`,
+    );
+    setText(this.who, name(r));
+    setText(this.what, r.label);
+    setText(
+      this.state,
+      r.state === 'ongoing' ? 'ongoing' : r.state === 'exited' ? 'until it exited' : 'ended',
+    );
+    setText(this.why, r.cause);
+  }
+}
+
 class CoreBar {
   readonly el = el('div', 'core');
   private readonly label = el('span', 'core-name');
@@ -266,6 +302,8 @@ const table = el('table', 'all');
   table.append(thead, tableBody);
 }
 const tableNote = el('p', 'legend');
+const timelineBox = el('ul', 'timeline');
+const timelineEmpty = el('p', 'empty', 'No alert in this session yet.');
 const edgesBox = el('ul', 'edges');
 const edgesEmpty = el('p', 'empty', 'No involuntary preemptions between shown processes.');
 const coresBox = el('div', 'cores');
@@ -277,6 +315,7 @@ selfBox.append(selfCpu.el, selfText, dropsText);
 const coresSection = section('cores', 'Cores', true, coresBox);
 root.append(
   section('procs', 'Processes', true, procsEmpty, procsBox),
+  section('timeline', 'Alert timeline', true, timelineEmpty, timelineBox),
   section('all', 'All processes', false, tableNote, table),
   section(
     'preemptions',
@@ -308,6 +347,12 @@ const edges = new KeyedList<PreemptEdge & { max: number }, EdgeRow>(
   () => new EdgeRow(),
   (v, e) => v.update(e, e.max),
 );
+const episodes = new KeyedList<TimelineRow, EpisodeRow>(
+  timelineBox,
+  (r) => r.key,
+  () => new EpisodeRow(),
+  (v, r) => v.update(r),
+);
 const cores = new KeyedList<DashboardModel['cores'][number], CoreBar>(
   coresBox,
   (c) => c.cpu,
@@ -331,6 +376,8 @@ function render(m: DashboardModel): void {
       : 'Enter or double-click selects a row in the Diagnoses view.',
   );
   rows.update(m.rows);
+  timelineEmpty.hidden = m.timeline.length > 0;
+  episodes.update(m.timeline);
   const max = Math.max(1, ...m.edges.map((e) => e.count));
   edgesEmpty.hidden = m.edges.length > 0;
   edges.update(m.edges.map((e) => ({ ...e, max })));
@@ -375,9 +422,17 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
     const card = document.getElementById(`proc-${m.tgid}`);
     card?.scrollIntoView({ block: 'center' });
     card?.focus({ preventScroll: true });
+  } else if (m.type === 'section') {
+    const c = root.querySelector<HTMLElement & { open?: boolean }>(`vscode-collapsible[data-key="${m.key}"]`);
+    if (c) {
+      c.open = true;
+      c.setAttribute('open', '');
+      c.scrollIntoView({ block: 'start' });
+    }
   } else if (m.type === 'reset') {
     setText(statusEl, m.text);
-    for (const list of [cards, rows, edges, cores]) list.update([]);
+    for (const list of [cards, rows, edges, cores, episodes]) list.update([]);
+    timelineEmpty.hidden = false;
     procsEmpty.hidden = false;
     edgesEmpty.hidden = false;
   }

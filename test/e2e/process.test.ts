@@ -1,0 +1,116 @@
+// Telling processes apart and acting on them, and the alert history, in a real VS Code:
+// 1. a node process's row names its script (busy.js), and its context-menu "Terminate" (after the modal
+//    confirmation) ends it with SIGTERM, sent by the extension as the user;
+// 2. a leak flagged OOM risk and then killed stays on record: the dashboard's alert timeline lists the episode as
+//    ended when it exited, and the status bar says it "was at OOM risk until …".
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { openWorkbench, runCommand, screenshot, type Workbench, webview } from '../../scripts/e2e/browser';
+import { type CodeServer, startCodeServer } from '../../scripts/e2e/codeServer';
+import {
+  EXTENSION_DIR,
+  killAll,
+  missing,
+  showDiagnoses,
+  startLeak,
+  startWorkload,
+  TEST_CONFIG,
+  WORKSPACE,
+  waitForTree,
+} from './lib';
+
+const skip = missing();
+let cs: CodeServer | undefined;
+let wb: Workbench | undefined;
+const workloads: ChildProcess[] = [];
+
+const exited = (c: ChildProcess) =>
+  new Promise<string>((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) resolve(String(c.signalCode ?? c.exitCode));
+    else c.once('exit', (code, sig) => resolve(String(sig ?? code)));
+  });
+
+before(async () => {
+  if (skip) return;
+  cs = await startCodeServer({
+    settings: { 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000, 'hotspot.scope': 'workspace' },
+  });
+  wb = await openWorkbench(cs.url(WORKSPACE, { devPath: EXTENSION_DIR }));
+  await showDiagnoses(wb.page);
+  await runCommand(wb.page, 'Hotspot: Start');
+});
+
+after(async () => {
+  killAll(workloads);
+  await wb?.close();
+  await cs?.stop();
+});
+
+test('a process row shows its script, and its context-menu Terminate ends it', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  const page = (wb as Workbench).page;
+  const busy = startWorkload('node', [path.join(WORKSPACE, 'busy.js')]);
+  workloads.push(busy);
+  const row = `node (${busy.pid})`;
+  const rows = await waitForTree(
+    page,
+    (rs) => rs.some((r) => r.level > 1 && r.text.includes(row) && r.text.includes('busy.js')),
+    `a row "${row}" naming busy.js`,
+    60_000,
+  );
+  console.log(`  row: ${rows.find((r) => r.text.includes(row))?.text}`);
+  await screenshot(page, 'process-row');
+
+  const gone = exited(busy);
+  const pane = page
+    .locator('.pane', { has: page.locator('.pane-header', { hasText: /Diagnoses/i }) })
+    .first();
+  await pane.locator('.monaco-list-row', { hasText: row }).first().click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-item', { hasText: 'Terminate Process (SIGTERM)' });
+  await item.first().waitFor({ timeout: 10_000 });
+  await screenshot(page, 'process-context-menu');
+  await item.first().click();
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ timeout: 10_000 });
+  assert.match((await dialog.textContent()) ?? '', /busy\.js/, 'the confirmation shows the command line');
+  await screenshot(page, 'process-confirm');
+  await dialog.locator('.monaco-button', { hasText: /^Terminate$/ }).click();
+  const how = await Promise.race([
+    gone,
+    new Promise<string>((r) => setTimeout(() => r('still running'), 10_000)),
+  ]);
+  assert.equal(how, 'SIGTERM', 'the process ended by SIGTERM');
+});
+
+test('the alert timeline keeps an OOM episode after the leaking process exits', {
+  skip,
+  timeout: 150_000,
+}, async () => {
+  const page = (wb as Workbench).page;
+  const leak = startLeak();
+  workloads.push(leak);
+  const row = `python3 (${leak.pid})`;
+  await waitForTree(
+    page,
+    (rs) => rs.some((r) => r.level > 1 && r.text.includes(row) && /OOM risk/.test(r.group)),
+    `"${row}" under OOM risk`,
+    60_000,
+  );
+  leak.kill('SIGKILL');
+  await exited(leak);
+
+  const status = page.locator('#workbench\\.parts\\.statusbar', {
+    hasText: new RegExp(`python3 \\(${leak.pid}\\) was at OOM risk until .*\\(exited\\)`),
+  });
+  await status.waitFor({ timeout: 20_000 });
+  await runCommand(page, 'Hotspot: Show Alert Timeline');
+  const episode = webview(page).locator('.episode', { hasText: row }).filter({ hasText: 'OOM risk' });
+  await episode.filter({ hasText: 'until it exited' }).first().waitFor({ timeout: 20_000 });
+  console.log(`  timeline: ${(await episode.first().textContent())?.trim()}`);
+  await screenshot(page, 'timeline-oom-exited');
+  await runCommand(page, 'Hotspot: Stop');
+});
