@@ -24,6 +24,9 @@ export type Node =
   | { kind: 'detail'; text: string; tooltip?: string; icon: string; tgid?: number }
   | { kind: 'note'; text: string; icon: string; tooltip: string };
 
+/** At most this many OK rows: the busiest, enough to see what runs without drowning the alerts. */
+export const OK_CAP = 10;
+
 const ICON: Record<Label, [string, string | undefined]> = {
   'OOM risk': ['flame', 'errorForeground'],
   'Mem-thrashing': ['arrow-swap', 'editorWarning.foreground'],
@@ -73,8 +76,11 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
         });
       for (const label of [...LABELS].sort((a, b) => SEVERITY[b] - SEVERITY[a])) {
         const items = groups.get(label);
-        if (items)
-          this.roots.push({ kind: 'group', label, items: items.slice(0, this.topK()), total: items.length });
+        if (items) {
+          // OK is the background, not news: fewer rows, and the group starts collapsed (see getTreeItem).
+          const cap = label === 'OK' ? Math.min(this.topK(), OK_CAP) : this.topK();
+          this.roots.push({ kind: 'group', label, items: items.slice(0, cap), total: items.length });
+        }
       }
     }
     this.changed.fire(undefined);
@@ -118,7 +124,12 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
   getTreeItem(n: Node): vscode.TreeItem {
     switch (n.kind) {
       case 'group': {
-        const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(
+          n.label,
+          n.label === 'OK'
+            ? vscode.TreeItemCollapsibleState.Collapsed
+            : vscode.TreeItemCollapsibleState.Expanded,
+        );
         item.id = `group:${n.label}`;
         item.description = n.total > n.items.length ? `${n.items.length} of ${n.total}` : String(n.total);
         if (this.stale) item.description += ' · stale';
