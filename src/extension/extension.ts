@@ -9,8 +9,9 @@ import { timelineCsv } from '../shared/timeline';
 import { CommandLines, commandLineText, scriptName } from './commandLine';
 import { Dashboard } from './dashboard';
 import { DebuggeeTracker, isExtensionTooling } from './debuggee';
-import { InstallError, installHelper } from './install';
+import { isRoot } from './environment';
 import { Monitor } from './monitor';
+import { Onboarding } from './onboarding';
 import { Owners } from './owners';
 import { renice, sendSignal } from './processActions';
 import { reportText } from './report';
@@ -107,28 +108,15 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     status.sessionChanged();
   });
   m.onDidChangeRecording((on) => setContext('hotspot.recording', on));
-  let lastWarning = 0;
-  m.onDidFail((f: Failure) => void notifyFailure(f));
-  const notifyFailure = async (f: Failure) => {
-    const text = `Hotspot: ${f.message} ${f.hint}`;
-    if (!f.fatal) {
-      if (Date.now() - lastWarning < 30_000) return; // restarts are logged; do not stack toasts
-      lastWarning = Date.now();
-      const c = await vscode.window.showWarningMessage(text, 'Show Log');
-      if (c) log.show();
-      return;
-    }
-    const actions = f.code === 'NOT_INSTALLED' ? ['Install Helper', 'Show Log'] : ['Show Log'];
-    const c = await vscode.window.showErrorMessage(text, ...actions);
-    if (c === 'Show Log') log.show();
-    else if (c === 'Install Helper') void vscode.commands.executeCommand('hotspot.installHelper');
-  };
+  const onboarding = new Onboarding(ctx, log, () => vscode.commands.executeCommand('hotspot.start'));
+  m.onDidFail((f: Failure) => void onboarding.failed(f));
 
   const nodeTgid = (n?: Node): number | undefined => (n?.kind === 'process' ? n.d.tgid : alert.current?.tgid);
   const cmd = (id: string, fn: (...args: never[]) => unknown) =>
     ctx.subscriptions.push(vscode.commands.registerCommand(`hotspot.${id}`, fn));
 
   cmd('start', () => {
+    onboarding.sessionStarted();
     thresholds.reload('start'); // a config broken since activation is reported now, where it is noticed
     m.start();
   });
@@ -239,25 +227,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   });
   cmd('openConfig', () => thresholds.open());
   cmd('generateConfig', () => thresholds.generate());
-  cmd('installHelper', () =>
-    vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Hotspot: installing the privileged helper…' },
-      async () => {
-        try {
-          const r = await installHelper({ extensionPath: ctx.extensionPath, log });
-          void vscode.window.showInformationMessage(`Hotspot: helper installed in ${r.installDir}.`);
-        } catch (e) {
-          const hint = e instanceof InstallError ? ` ${e.hint}` : '';
-          log.error(`install failed: ${(e as Error).message}`);
-          const c = await vscode.window.showErrorMessage(
-            `Hotspot: ${(e as Error).message}${hint}`,
-            'Show Log',
-          );
-          if (c) log.show();
-        }
-      },
-    ),
-  );
+  cmd('installHelper', () => onboarding.install());
   cmd('recordSession', async () => {
     const uri = await vscode.window.showSaveDialog({
       title: 'Record the Hotspot session to',
@@ -287,6 +257,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   });
 
   ctx.subscriptions.push(
+    onboarding,
     status,
     owners,
     view,
@@ -321,6 +292,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     log, // last: the others log while they stop
   );
   setContext('hotspot.running', false);
+  setContext('hotspot.isRoot', isRoot()); // root runs the helper directly: no install to offer
   setContext('hotspot.filtered', false);
   setContext('hotspot.recording', false);
   log.info(`Hotspot activated (scope: ${settings.scope}, window ${settings.intervalMs} ms)`);

@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_INSTALL_DIR, LAUNCHER, type Logger, unsafeForRoot } from '../shared/supervisor';
+import { sudoInstallCommand } from './environment';
 
 export const POLKIT_ACTION = 'dev.hotspot.helper';
 export const DEFAULT_POLICY_DIR = '/usr/share/polkit-1/actions';
@@ -202,7 +203,10 @@ export async function installHelper(opts: InstallOptions): Promise<InstallResult
     opts.log.info(`installing the helper into ${installDir} (${elevated ? 'via pkexec' : 'as root'})`);
     const r = elevated ? await run('pkexec', ['/bin/sh', ...script]) : await run('/bin/sh', script);
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new InstallError('pkexec is not installed.', 'Install it: sudo apt-get install pkexec polkitd.');
+      throw new InstallError(
+        'pkexec is not installed.',
+        `Install from a terminal: ${sudoInstallCommand(opts.extensionPath)}`,
+      );
     if (elevated && (r.code === 126 || (r.code === 127 && /not authori[sz]ed/i.test(r.stderr))))
       throw new InstallError(
         'Authentication was cancelled or denied.',
@@ -211,7 +215,7 @@ export async function installHelper(opts: InstallOptions): Promise<InstallResult
     if (elevated && r.code === 127)
       throw new InstallError(
         `pkexec could not reach polkit (${r.stderr.split('\n')[0] || 'no authority'}).`,
-        'Start polkitd and the system D-Bus, or install as root: sudo node dist/cli.js --install-helper.',
+        `Install from a terminal: ${sudoInstallCommand(opts.extensionPath)}`,
       );
     if (r.code !== 0)
       throw new InstallError(

@@ -87,7 +87,7 @@ export class ViewStatus implements vscode.Disposable {
     }
     if (stale) lines.push('The figures below are stale.');
     if (m.state === 'degraded')
-      lines.push(`From /proc, without preemption data${m.degradedReason ? `: ${m.degradedReason}` : ''}.`);
+      lines.push(`From /proc, without preemption data: ${degradedText(m.degradedReason)}.`);
     if (f) lines.push(`Showing only ${f.label} and its descendants ("Hotspot: Clear Filter" shows all).`);
     if (m.state !== 'stopped' && m.last && !f && this.emptyWindows >= EMPTY_WINDOWS)
       lines.push(
@@ -102,6 +102,14 @@ export class ViewStatus implements vscode.Disposable {
   dispose(): void {
     clearInterval(this.timer);
   }
+}
+
+/** The supervisor's reason, said for a person: a first run is "not installed yet", not an unsafe install. */
+export function degradedText(reason: string | undefined): string {
+  if (!reason) return 'the eBPF helper cannot run';
+  if (/not installed safely \(.*does not exist\)/.test(reason))
+    return 'the eBPF helper is not installed yet ("Hotspot: Install Helper")';
+  return reason.replace(/\.$/, '');
 }
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
