@@ -108,6 +108,8 @@ export interface StartOptions {
   logFile?: string;
   /** Keep the profile dir on stop (npm start keeps nothing either way unless asked). */
   keepProfile?: boolean;
+  /** Run code-server (and so the extension host) as this unprivileged user; the profile is handed to it. */
+  user?: { uid: number; gid: number };
 }
 
 export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServer> {
@@ -115,6 +117,7 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
     throw new Error(`code-server is not installed (${CODE_SERVER_BIN}); run: bash scripts/setup.sh --e2e`);
   const profile = opts.profile ?? makeProfile(opts.settings, opts.extensionsDir);
   const port = opts.port ?? (await freePort());
+  if (opts.user) execFileSync('chown', ['-R', `${opts.user.uid}:${opts.user.gid}`, profile.base]);
   mkdirSync(ARTIFACTS, { recursive: true });
   const logFile = opts.logFile ?? path.join(ARTIFACTS, `code-server-${port}.log`);
   const log = createWriteStream(logFile);
@@ -130,7 +133,13 @@ export async function startCodeServer(opts: StartOptions = {}): Promise<CodeServ
       '--disable-workspace-trust',
       ...profileArgs(profile),
     ],
-    { env: profile.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: profile.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      uid: opts.user?.uid,
+      gid: opts.user?.gid,
+    },
   );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

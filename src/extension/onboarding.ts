@@ -111,7 +111,7 @@ export class Onboarding implements vscode.Disposable {
   async offerTerminal(why: string): Promise<void> {
     const command = sudoInstallCommand(this.ctx.extensionPath);
     const c = await vscode.window.showWarningMessage(
-      `Hotspot: pkexec cannot ask for your password here (${why.replace(/\.$/, '')}). Install the helper from a terminal instead: ${command}`,
+      `Hotspot: pkexec cannot ask for your password here: ${why.replace(/\.$/, '')}. Install the helper from a terminal instead: ${command}`,
       'Run in Terminal',
       'Copy',
     );
