@@ -1,7 +1,7 @@
 // The status-bar alert: the most severe diagnosis in view (OOM risk > Mem-thrashing > Starved > Noisy neighbor >
 // CPU-bound), with a warning background for OOM risk. An OOM risk anywhere on the machine wins even while the view
-// is narrowed (a filter to the debuggee must not hide it); once it ended, "was at OOM risk until 14:02 (exited)"
-// stays until something else needs saying or the session ends.
+// is narrowed (a filter to the debuggee must not hide it). Once an OOM risk ended, a second item keeps
+// "was at OOM risk until 14:02 (exited)" for a while, whatever else is alerting, so the episode is not lost.
 import * as vscode from 'vscode';
 import { alertOf } from '../shared/classifier';
 import type { Diagnosis } from '../shared/diagnosis';
@@ -11,17 +11,27 @@ import type { Episode } from '../shared/timeline';
 import type { Update } from './monitor';
 import { processName } from './report';
 
+/** How long an ended OOM risk stays in the status bar. */
+const PAST_MS = 15 * 60_000;
+
 export class AlertStatusItem implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(
     'hotspot.alert',
     vscode.StatusBarAlignment.Left,
     50,
   );
+  private readonly past = vscode.window.createStatusBarItem(
+    'hotspot.pastAlert',
+    vscode.StatusBarAlignment.Left,
+    49,
+  );
   /** The process the item is about (the click reveals it). */
   current?: Diagnosis;
 
   constructor() {
     this.item.name = 'Hotspot Alert';
+    this.past.name = 'Hotspot: Past OOM Risk';
+    this.past.command = 'hotspot.showTimeline';
   }
 
   update(u: Update | undefined, ended?: Episode): void {
@@ -35,8 +45,9 @@ export class AlertStatusItem implements vscode.Disposable {
       }
     }
     this.current = d;
+    this.showEnded(u ? ended : undefined);
     if (!d) {
-      this.showEnded(u ? ended : undefined);
+      this.item.hide();
       return;
     }
     const tto = d.timeToOomSec !== null ? ` · ~${formatDuration(d.timeToOomSec)} to OOM` : '';
@@ -59,23 +70,22 @@ export class AlertStatusItem implements vscode.Disposable {
     this.item.show();
   }
 
-  /** "was at OOM risk until 14:02 (exited)": the end of an alert is news too. */
+  /** "was at OOM risk until 14:02 (exited)": the end of an alert is news too, for PAST_MS after it ended. */
   private showEnded(e: Episode | undefined): void {
-    if (!e || e.end === undefined) {
-      this.item.hide();
+    if (!e || e.end === undefined || Date.now() - e.end > PAST_MS) {
+      this.past.hide();
       return;
     }
     const until = new Date(e.last).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     const how = e.exited ? ' (exited)' : '';
-    this.item.text = `$(history) ${processName(e)} was at OOM risk until ${until}${how}`;
-    this.item.tooltip = `Hotspot: ${processName(e)} was at OOM risk from ${new Date(e.start).toLocaleTimeString()} to ${new Date(e.last).toLocaleTimeString()}${how}.\n${e.cause}\nClick to see the alert timeline.`;
-    this.item.command = 'hotspot.showTimeline';
-    this.item.backgroundColor = undefined;
-    this.item.accessibilityInformation = { label: this.item.text.replace('$(history) ', 'Hotspot: ') };
-    this.item.show();
+    this.past.text = `$(history) ${processName(e)} was at OOM risk until ${until}${how}`;
+    this.past.tooltip = `Hotspot: ${processName(e)} was at OOM risk from ${new Date(e.start).toLocaleTimeString()} to ${new Date(e.last).toLocaleTimeString()}${how}.\n${e.cause}\nClick to see the alert timeline.`;
+    this.past.accessibilityInformation = { label: this.past.text.replace('$(history) ', 'Hotspot: ') };
+    this.past.show();
   }
 
   dispose(): void {
     this.item.dispose();
+    this.past.dispose();
   }
 }

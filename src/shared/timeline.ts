@@ -74,12 +74,11 @@ export class Timeline {
     }
   }
 
-  /** The latest ended OOM-risk episode, if none is open: "was at OOM risk until …". */
+  /** The latest ended OOM-risk episode of a process that is not at OOM risk again: "was at OOM risk until …". */
   lastEndedOom(): Episode | undefined {
-    for (const e of this.open.values()) if (e.label === 'OOM risk') return undefined;
     for (let i = this.episodes.length - 1; i >= 0; i--) {
       const e = this.episodes[i];
-      if (e.label === 'OOM risk' && e.end !== undefined) return e;
+      if (e.label === 'OOM risk' && e.end !== undefined && !this.open.has(`${e.tgid}:OOM risk`)) return e;
     }
     return undefined;
   }

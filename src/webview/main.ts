@@ -124,6 +124,7 @@ class ProcessCard {
   constructor(private readonly tgid: number) {
     this.el.id = `proc-${tgid}`;
     this.el.tabIndex = 0;
+    this.el.setAttribute('role', 'listitem');
     this.el.dataset.nav = 'procs';
     this.el.dataset.tgid = String(tgid);
     const head = el('div', 'proc-head');

@@ -5,6 +5,7 @@
 //    ended when it exited, and the status bar says it "was at OOM risk until …".
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { openWorkbench, runCommand, screenshot, type Workbench, webview } from '../../scripts/e2e/browser';
@@ -84,6 +85,61 @@ test('a process row shows its script, and its context-menu Terminate ends it', {
     new Promise<string>((r) => setTimeout(() => r('still running'), 10_000)),
   ]);
   assert.equal(how, 'SIGTERM', 'the process ended by SIGTERM');
+});
+
+/** Pids whose command line runs the given script (a process started in a VS Code terminal is not our child). */
+function pidsRunning(script: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8')
+          .split('\0')
+          .some((a) => a.endsWith(script));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test('a process started in a VS Code terminal knows its terminal: Reveal Owning Terminal', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  const page = (wb as Workbench).page;
+  const before = new Set(pidsRunning('busy.js'));
+  await runCommand(page, 'Terminal: Create New Terminal');
+  await page.locator('.terminal-wrapper.active .xterm').first().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(1000); // the shell's prompt
+  await page.keyboard.type('node busy.js\n');
+  let pid = 0;
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!pid && Date.now() < deadline) {
+      pid = pidsRunning('busy.js').find((p) => !before.has(p)) ?? 0;
+      if (!pid) await page.waitForTimeout(300);
+    }
+    assert.ok(pid, 'node busy.js started in the terminal');
+    const row = `node (${pid})`;
+    await waitForTree(
+      page,
+      (rs) => rs.some((r) => r.level > 1 && r.text.includes(row)),
+      `a row "${row}"`,
+      60_000,
+    );
+    const pane = page
+      .locator('.pane', { has: page.locator('.pane-header', { hasText: /Diagnoses/i }) })
+      .first();
+    await pane.locator('.monaco-list-row', { hasText: row }).first().click({ button: 'right' });
+    const item = page.locator('.monaco-menu .action-item', { hasText: 'Reveal Owning Terminal' });
+    await item.first().waitFor({ timeout: 10_000 });
+    await screenshot(page, 'process-terminal-menu');
+    await item.first().click();
+    await page.locator('.terminal-wrapper.active').first().waitFor({ timeout: 10_000 });
+  } finally {
+    if (pid) process.kill(pid, 'SIGKILL');
+  }
 });
 
 test('the alert timeline keeps an OOM episode after the leaking process exits', {

@@ -80,7 +80,9 @@ test('the timeline records entering and leaving a diagnosis, and exited processe
   assert.equal(oom?.end, 3000);
   assert.equal(oom?.exited, true);
   assert.equal(oom?.worstRssMb, 900);
+  t.add(4000, [d(3, 'OOM risk')], new Set([1, 3]), (p) => alive.has(p));
+  assert.equal(t.lastEndedOom()?.tgid, 2, 'another process at OOM risk does not hide the ended episode');
   const csv = timelineCsv(t.episodes).trim().split('\n');
-  assert.equal(csv.length, 3);
+  assert.equal(csv.length, 4);
   assert.match(csv[2], /,2,p2,OOM risk,exited,/);
 });
