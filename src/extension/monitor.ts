@@ -141,7 +141,11 @@ export class Monitor implements vscode.Disposable {
     sup.on('drops', (m: Message) => this.onMessage(m));
     sup.on('state', (s: string) => {
       if (this.supervisor !== sup) return;
-      if (s === 'running' || s === 'restarting' || s === 'starting') this.setState(s);
+      // The supervisor passes through 'starting' again when it respawns the helper: for the views that is still
+      // a restart (old figures on screen, now stale), not a new session.
+      if (s === 'starting' && (this._state === 'restarting' || this._state === 'running'))
+        this.setState('restarting');
+      else if (s === 'running' || s === 'restarting' || s === 'starting') this.setState(s);
     });
     sup.on('failure', (f: Failure) => {
       if (this.supervisor !== sup) return;
