@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { openWorkbench, screenshot, type Workbench } from '../../scripts/e2e/browser';
+import { openWorkbench, runCommand, screenshot, type Workbench } from '../../scripts/e2e/browser';
 import { type CodeServer, startCodeServer } from '../../scripts/e2e/codeServer';
 import { EXTENSION_DIR, missing, showDiagnoses, WORKSPACE } from './lib';
 
@@ -83,4 +83,20 @@ test('a malformed config saved on disk shows in Problems within 2 s and clears w
   await screenshot(page, 'config-fixed');
   console.log(`  cleared after ${clearedAfter} ms`);
   assert.ok(clearedAfter <= 2000, `cleared within 2 s (took ${clearedAfter} ms)`);
+
+  // The same through the editor: Hotspot: Open Config, break a value, save (Ctrl+S).
+  await runCommand(page, 'Hotspot: Open Config');
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await editor.waitFor({ timeout: 20_000 });
+  await editor.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('\nstarved:\n  min_preempted: -5\n');
+  const t2 = Date.now();
+  await page.keyboard.press('Control+S');
+  const row2 = await waitFor('the saved mistake in Problems', 10_000, async () =>
+    (await problemRows(page)).find((r) => /min_preempted/.test(r)),
+  );
+  console.log(`  saved in the editor: shown after ${Date.now() - t2} ms: ${row2}`);
+  assert.ok(Date.now() - t2 <= 2500, 'shown within about 2 s of the save');
+  await screenshot(page, 'config-editor-save');
 });
