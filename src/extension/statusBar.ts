@@ -3,11 +3,11 @@
 // is narrowed (a filter to the debuggee must not hide it). Once an OOM risk ended, a second item keeps
 // "was at OOM risk until 14:02 (exited)" for a while, whatever else is alerting, so the episode is not lost.
 import * as vscode from 'vscode';
-import { alertOf } from '../shared/classifier';
 import type { Diagnosis } from '../shared/diagnosis';
 import { cause } from '../shared/explain';
 import { formatDuration } from '../shared/format';
 import type { Episode } from '../shared/timeline';
+import { chooseAlert } from './alertChoice';
 import type { Update } from './monitor';
 import { processName } from './report';
 
@@ -35,15 +35,9 @@ export class AlertStatusItem implements vscode.Disposable {
   }
 
   update(u: Update | undefined, ended?: Episode): void {
-    let d = u ? alertOf({ ...u.report, diagnoses: u.shown }) : undefined;
-    let outside = false;
-    if (u && d?.label !== 'OOM risk') {
-      const oom = alertOf({ ...u.report, diagnoses: u.context.filter((x) => x.label === 'OOM risk') });
-      if (oom) {
-        d = oom;
-        outside = !u.shown.includes(oom);
-      }
-    }
+    const choice = u ? chooseAlert(u.report, u.shown, u.context) : undefined;
+    const d = choice?.d;
+    const outside = choice?.outside ?? false;
     this.current = d;
     this.showEnded(u ? ended : undefined);
     if (!d) {
