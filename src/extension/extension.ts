@@ -116,7 +116,6 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     ctx.subscriptions.push(vscode.commands.registerCommand(`hotspot.${id}`, fn));
 
   cmd('start', () => {
-    onboarding.sessionStarted();
     thresholds.reload('start'); // a config broken since activation is reported now, where it is noticed
     m.start();
   });

@@ -2,7 +2,7 @@
 // - No polkit agent (Remote-SSH, WSL, code-server, headless) or no pkexec: offer the one sudo command to run in a
 //   terminal, with "Run in Terminal" / "Copy", and notice when the install has happened.
 // - A container without BPF capabilities: say so instead of a generic failure; installing would not help.
-// - Degraded (/proc) mode: information, once per session, with "Don't Show Again". Root is never offered an
+// - Degraded (/proc) mode: information, once per VS Code session (not at every Start), with "Don't Show Again". Root is never offered an
 //   install (it runs the helper directly).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -24,11 +24,6 @@ export class Onboarding implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly start: () => void,
   ) {}
-
-  /** A new session (Start): the degraded notice may be given again. */
-  sessionStarted(): void {
-    this.announcedDegraded = false;
-  }
 
   async failed(f: Failure): Promise<void> {
     if (!f.fatal) {
