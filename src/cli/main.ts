@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Classifier, isExcluded, isKernelThread, matchesCgroup, summarize } from '../shared/classifier';
 import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml, parseConfig } from '../shared/config';
 import type { Diagnosis, Report } from '../shared/diagnosis';
+import { plainText } from '../shared/format';
 import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
 import { readPpid } from '../shared/procfs';
 import { ProcfsSampler } from '../shared/procfsSampler';
@@ -25,6 +26,14 @@ function loadConfig(o: CliOptions): Config {
     throw new UsageError(`--config: cannot read ${o.configPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
   return parseConfig(text, o.configPath);
+}
+
+/**
+ * One message on stderr. Its text may come from a replay file or the helper, so it is made plain (no control or
+ * bidi characters) before it reaches the terminal.
+ */
+function say(message: string, hint?: string): void {
+  process.stderr.write(`hotspot: ${plainText(message)}${hint ? `\n  ${plainText(hint)}` : ''}\n`);
 }
 
 /** Applies the view filters *after* classification, as the reference does (history is kept for everyone). */
@@ -73,15 +82,11 @@ class Session {
       this.hello = msg;
       this.classifier = new Classifier(this.cfg, msg);
       if (!this.o.json)
-        process.stderr.write(
-          `hotspot: kernel ${msg.kernel}, faults via ${msg.attach.faults}, window ${msg.intervalMs} ms\n`,
-        );
+        say(`kernel ${msg.kernel}, faults via ${msg.attach.faults}, window ${msg.intervalMs} ms`);
     } else if (msg.type === 'window' && this.classifier && this.hello)
       this.onWindow(msg, this.hello, this.classifier);
-    else if (msg.type === 'drops')
-      process.stderr.write(`hotspot: map full, updates dropped: ${JSON.stringify(msg.maps)}\n`);
-    else if (msg.type === 'error')
-      process.stderr.write(`hotspot: ${msg.message}${msg.hint ? `\n  ${msg.hint}` : ''}\n`);
+    else if (msg.type === 'drops') say(`map full, updates dropped: ${JSON.stringify(msg.maps)}`);
+    else if (msg.type === 'error') say(msg.message, msg.hint);
   }
 
   private onWindow(w: Window, hello: Hello, classifier: Classifier): void {
@@ -117,7 +122,7 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
   const log: Logger = {
     info: () => {},
     debug: () => {},
-    warn: (m) => process.stderr.write(`hotspot: ${m}\n`),
+    warn: (m) => say(m),
     error: () => {}, // fatal failures reach the 'failure' handler below, which prints them once
   };
   const sup = new HelperSupervisor({
@@ -130,7 +135,7 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
   sup.on('drops', (m) => session.onMessage(m));
   let degraded: NodeJS.Timeout | undefined;
   sup.on('failure', (f) => {
-    process.stderr.write(`hotspot: ${f.message}\n  ${f.hint}\n`);
+    say(f.message, f.hint);
     if (f.fatal && DEGRADABLE.has(f.code)) {
       // Still useful without eBPF: CPU, faults and RSS from /proc (no preemption data).
       process.stderr.write('hotspot: continuing in degraded mode from /proc (no Starved / Noisy neighbor)\n');
@@ -160,7 +165,7 @@ export function main(argv: string[]): void {
     cfg = loadConfig(o);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
-      process.stderr.write(`hotspot: ${e.message}\n`);
+      say(e.message);
       process.exit(2);
     }
     throw e;
@@ -178,7 +183,7 @@ export function main(argv: string[]): void {
     try {
       replay(o, session);
     } catch (e) {
-      process.stderr.write(`hotspot: ${(e as Error).message}\n`);
+      say((e as Error).message);
       process.exit(2);
     }
     recorder?.end();

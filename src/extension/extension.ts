@@ -8,6 +8,7 @@ import { DebuggeeTracker, isExtensionTooling } from './debuggee';
 import { InstallError, installHelper } from './install';
 import { Monitor, type MonitorState } from './monitor';
 import { type ProcessFilter, WorkspaceScope } from './scope';
+import { plainLines } from './safeText';
 import { readSettings, type Settings } from './settings';
 import { AlertStatusItem } from './statusBar';
 import { Thresholds } from './thresholds';
@@ -151,7 +152,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   cmd('revealInDashboard', (n?: Node) => dashboard.show(nodeTgid(n)));
   cmd('copyReport', async (n?: Node) => {
     if (n?.kind !== 'process') return;
-    await vscode.env.clipboard.writeText(reportText(n.d));
+    await vscode.env.clipboard.writeText(plainLines(reportText(n.d))); // no control characters in a paste
     vscode.window.setStatusBarMessage('Hotspot: report copied', 3000);
   });
   cmd('revealAlert', async () => {

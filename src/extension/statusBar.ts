@@ -3,7 +3,9 @@
 import * as vscode from 'vscode';
 import { alertOf, formatDuration, summarize } from '../shared/classifier';
 import type { Diagnosis } from '../shared/diagnosis';
+import { plainText } from '../shared/format';
 import type { Update } from './monitor';
+import { statusBarText } from './safeText';
 
 export class AlertStatusItem implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(
@@ -28,12 +30,14 @@ export class AlertStatusItem implements vscode.Disposable {
     }
     const tto = d.timeToOomSec !== null ? ` · ~${formatDuration(d.timeToOomSec)} to OOM` : '';
     const icon = d.label === 'OOM risk' ? '$(warning)' : '$(pulse)';
-    this.item.text = `${icon} ${d.label}: ${d.comm} (${d.tgid})${tto}`;
-    this.item.tooltip = `Hotspot: ${d.comm} (${d.tgid}) — ${d.label}\n${summarize(d)}\nClick to show it in the Diagnoses view.`;
+    const comm = plainText(d.comm);
+    // The icon is ours; the name is not, so its `$(` cannot become a codicon.
+    this.item.text = `${icon} ${d.label}: ${statusBarText(d.comm)} (${d.tgid})${tto}`;
+    this.item.tooltip = `Hotspot: ${comm} (${d.tgid}) — ${d.label}\n${summarize(d)}\nClick to show it in the Diagnoses view.`;
     this.item.backgroundColor =
       d.label === 'OOM risk' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.accessibilityInformation = {
-      label: `Hotspot alert: ${d.label} for ${d.comm} process ${d.tgid}`,
+      label: `Hotspot alert: ${d.label} for ${comm} process ${d.tgid}`,
     };
     this.item.show();
   }
