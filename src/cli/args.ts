@@ -29,7 +29,7 @@ Live diagnosis of why processes are slow, starved or heading for OOM (eBPF; need
 
   --interval <dur>       sampling window, e.g. 5s, 500ms, 1m (default 5s)
   --topk <n>             rows per diagnosis in the table (default 5)
-  --hide-kernel[=bool]   hide kernel threads (default true)
+  --hide-kernel [bool]   hide kernel threads (default true; --hide-kernel false shows them)
   --cgroup-filter <s>    only processes whose cgroup contains <s>
   --exclude <a,b,123>    hide processes by comm or pid (adds to the config's exclude list)
   --config <file.yaml>   thresholds (see --generate-config)
@@ -63,6 +63,7 @@ function bool(flag: string, text: string): boolean {
   throw new UsageError(`${flag}: expected true or false, got "${text}"`);
 }
 
+const BOOLEAN_WORDS: ReadonlySet<string> = new Set(['true', 'false', '1', '0']);
 const BOOLEAN_FLAGS = new Set(['--hide-kernel', '--generate-config', '--json', '--help', '-h', '--version']);
 
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -98,7 +99,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         o.topK = positiveInt(flag, value());
         break;
       case '--hide-kernel':
-        o.hideKernel = inline === undefined ? true : bool(flag, inline);
+        // A separate boolean word belongs to the flag (--hide-kernel false), anything else is the next flag.
+        if (inline !== undefined) o.hideKernel = bool(flag, inline);
+        else if (BOOLEAN_WORDS.has(argv[i + 1] ?? '')) o.hideKernel = bool(flag, argv[++i]);
+        else o.hideKernel = true;
         break;
       case '--cgroup-filter':
         o.cgroupFilter = value();

@@ -177,6 +177,11 @@ export function main(argv: string[]): void {
       () => recorder?.end(() => process.exit(process.exitCode ?? 0)) ?? process.exit(process.exitCode ?? 0),
     );
   };
+  // The reader went away (`hotspot --json | head`): stop the helper and leave quietly, as other filters do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    finish();
+  });
   const session = new Session(o, cfg, recorder, finish);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, finish);
   if (o.replay) {

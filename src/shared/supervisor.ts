@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
+import { plainText } from './format';
 import { type Drops, type Hello, LineSplitter, parseLine, type Window } from './protocol';
 
 export interface Logger {
@@ -72,6 +73,21 @@ function checkArgs(args: string[]): void {
   for (const a of args)
     if (!/^(--[a-z-]+|[0-9]{1,7}|[a-z_,]{1,64})$/.test(a))
       throw new Error(`refusing helper argument ${JSON.stringify(a)}`);
+}
+
+/**
+ * The helper's own last error line from its stderr tail, for the crash message: a line it logged itself
+ * ("hotspot-helper: …") or the error line of an uncaught exception ("TypeError: …"). Other lines (libbpf chatter,
+ * pkexec, Node's version footer, stack frames) would name the wrong culprit, so they are never quoted.
+ */
+export function lastWords(stderrTail: readonly string[]): string | undefined {
+  for (let i = stderrTail.length - 1; i >= 0; i--) {
+    const line = stderrTail[i].trim();
+    const own = /^hotspot-helper: (.+)$/.exec(line);
+    if (own) return plainText(own[1]).slice(0, 300);
+    if (/^[A-Z]\w*Error(?: \[\w+\])?: ./.test(line)) return plainText(line).slice(0, 300);
+  }
+  return undefined;
 }
 
 const fail = (code: string, message: string, hint: string, fatal: boolean): Failure => ({
@@ -308,13 +324,15 @@ export class HelperSupervisor extends EventEmitter {
         'Start polkitd and the system D-Bus, or run VS Code as root.',
         true,
       );
-    else
+    else {
+      const words = lastWords(this.stderrTail);
       f = fail(
         'CRASHED',
-        `The helper exited unexpectedly (${signal ?? `code ${code}`})${tail ? `: ${tail.split('\n').pop()}` : ''}.`,
+        `The helper exited unexpectedly (${signal ?? `code ${code}`})${words ? `: ${words}` : ''}.`,
         'Hotspot restarts it; see the Hotspot log for details.',
         false,
       );
+    }
 
     const retryable = !f.fatal || ['CRASHED', 'STALLED', 'MAP_READ', 'INTERNAL'].includes(f.code);
     const max = this.opts.maxRestarts ?? 5;
