@@ -1,6 +1,6 @@
 // `hotspot`: the same diagnoses as the extension, in a terminal. Spawns the helper (directly when root, else the
 // root-owned install through pkexec), classifies each window and prints a table or JSON lines.
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { Classifier, isExcluded, isKernelThread, matchesCgroup, summarize } from '../shared/classifier';
 import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml, parseConfig } from '../shared/config';
@@ -34,6 +34,30 @@ function loadConfig(o: CliOptions): Config {
  */
 function say(message: string, hint?: string): void {
   process.stderr.write(`hotspot: ${plainText(message)}${hint ? `\n  ${plainText(hint)}` : ''}\n`);
+}
+
+/**
+ * The --record file: always a new file, private to the user (0600), never reached through a symlink. The CLI often
+ * runs as root, so following a link planted in a shared directory, or truncating what is there, would let anyone
+ * who can write that directory overwrite a file of root's.
+ */
+function openRecording(file: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(
+      file,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'EEXIST' || code === 'ELOOP'
+        ? `--record: ${file} already exists (or is a symlink); choose a new file name`
+        : `--record: cannot create ${file}: ${code ?? e}`,
+    );
+  }
+  return createWriteStream('', { fd });
 }
 
 /** Applies the view filters *after* classification, as the reference does (history is kept for everyone). */
@@ -170,7 +194,13 @@ export function main(argv: string[]): void {
     }
     throw e;
   }
-  const recorder = o.record ? createWriteStream(o.record) : undefined;
+  let recorder: WriteStream | undefined;
+  try {
+    recorder = o.record ? openRecording(o.record) : undefined;
+  } catch (e) {
+    say((e as Error).message);
+    process.exit(2);
+  }
   let stop: () => Promise<void> = async () => {};
   const finish = () => {
     void stop().then(
