@@ -3,7 +3,8 @@
 import { constants, createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { Classifier, isExcluded, isKernelThread, matchesCgroup, summarize } from '../shared/classifier';
-import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml, parseConfig } from '../shared/config';
+import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml } from '../shared/config';
+import { loadConfigFile } from '../shared/configFile';
 import type { Diagnosis, Report } from '../shared/diagnosis';
 import { plainText } from '../shared/format';
 import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
@@ -17,15 +18,9 @@ import { renderReport } from './render';
 declare const HOTSPOT_VERSION: string | undefined;
 const version = typeof HOTSPOT_VERSION === 'string' ? HOTSPOT_VERSION : '0.1.0';
 
-function loadConfig(o: CliOptions): Config {
-  if (!o.configPath) return DEFAULT_CONFIG;
-  let text: string;
-  try {
-    text = readFileSync(o.configPath, 'utf8');
-  } catch (e) {
-    throw new UsageError(`--config: cannot read ${o.configPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
-  return parseConfig(text, o.configPath);
+/** The --config file (regular, ≤ 1 MiB, read asynchronously), or the defaults. Throws ConfigError. */
+async function loadConfig(o: CliOptions): Promise<Config> {
+  return o.configPath ? loadConfigFile(o.configPath) : DEFAULT_CONFIG;
 }
 
 /**
@@ -178,7 +173,7 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
   sup.start();
 }
 
-export function main(argv: string[]): void {
+export async function main(argv: string[]): Promise<void> {
   let o: CliOptions;
   let cfg: Config;
   try {
@@ -186,7 +181,7 @@ export function main(argv: string[]): void {
     if (o.help) return void process.stdout.write(`${USAGE}\n`);
     if (o.version) return void process.stdout.write(`hotspot ${version}\n`);
     if (o.generateConfig) return void process.stdout.write(generateConfigYaml());
-    cfg = loadConfig(o);
+    cfg = await loadConfig(o);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
       say(e.message);
@@ -229,4 +224,4 @@ export function main(argv: string[]): void {
   });
 }
 
-if (require.main === module) main(process.argv.slice(2));
+if (require.main === module) void main(process.argv.slice(2));

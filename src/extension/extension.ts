@@ -23,7 +23,7 @@ export interface HotspotApi {
   scope: WorkspaceScope;
   config(): Config;
   /** Reloads the thresholds file; returns the error message when it is rejected (the old config stays). */
-  reloadConfig(): string | undefined;
+  reloadConfig(): Promise<string | undefined>;
 }
 
 const STATE_TEXT: Record<MonitorState, string> = {
@@ -45,7 +45,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     () => settings,
     (c) => m.setConfig(c),
   );
-  thresholds.reload();
+  void thresholds.reload();
   const tree = new DiagnosesTree(() => settings.topK);
   const view = vscode.window.createTreeView('hotspot.diagnoses', {
     treeDataProvider: tree,
@@ -224,12 +224,12 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
       settings = readSettings();
       dashboard.setHistoryWindows(settings.historyWindows);
       if (e.affectsConfiguration('hotspot.configPath') || e.affectsConfiguration('hotspot.thresholds'))
-        thresholds.reload();
+        void thresholds.reload();
       m.setSettings(settings);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       settings = readSettings();
-      thresholds.reload();
+      void thresholds.reload();
     }),
     vscode.debug.onDidTerminateDebugSession((s) => {
       const f = m.filter;

@@ -13,6 +13,7 @@ export class Thresholds implements vscode.Disposable {
   current: Config = DEFAULT_CONFIG;
   private watcher?: vscode.FileSystemWatcher;
   private watched = '';
+  private generation = 0;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
@@ -20,17 +21,24 @@ export class Thresholds implements vscode.Disposable {
     private readonly onChange: (c: Config) => void,
   ) {}
 
-  /** Loads file + setting again; returns the error message when rejected (the previous thresholds stay). */
-  reload(): string | undefined {
+  /**
+   * Loads file + setting again; resolves to the error message when rejected (the previous thresholds stay). The
+   * file is read asynchronously; when reloads overlap, only the latest one applies its result.
+   */
+  async reload(): Promise<string | undefined> {
     const s = this.settings();
     this.watch(s.configPath);
+    const generation = ++this.generation;
     try {
-      this.current = loadThresholds(s.configPath, s.thresholds);
+      const loaded = await loadThresholds(s.configPath, s.thresholds);
+      if (generation !== this.generation) return undefined; // a newer reload is under way
+      this.current = loaded;
       if (s.configPath) this.log.info(`thresholds loaded from ${s.configPath}`);
       this.onChange(this.current);
       return undefined;
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
+      if (generation !== this.generation) return e.message;
       this.log.error(`config rejected, the previous thresholds stay in force: ${e.message}`);
       void vscode.window
         .showErrorMessage(
@@ -52,8 +60,8 @@ export class Thresholds implements vscode.Disposable {
     this.watcher = vscode.workspace.createFileSystemWatcher(
       new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)),
     );
-    this.watcher.onDidChange(() => this.reload());
-    this.watcher.onDidCreate(() => this.reload());
+    this.watcher.onDidChange(() => void this.reload());
+    this.watcher.onDidCreate(() => void this.reload());
   }
 
   /** Opens the config at the error's position (or the settings UI for a bad setting). */

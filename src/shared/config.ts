@@ -123,6 +123,9 @@ function defaults(): Config {
   return out as unknown as Config;
 }
 
+/** The largest config accepted (1 MiB): the generated file is about 3 KiB. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(defaults());
 
 export class ConfigError extends Error {
@@ -254,6 +257,12 @@ function build(obj: unknown, file: string | undefined, locate: Locate, base?: Co
  * column and key; callers keep their previous config in force when it throws.
  */
 export function parseConfig(text: string, file?: string): Config {
+  if (text.length > MAX_CONFIG_BYTES)
+    throw new ConfigError(
+      '',
+      `the text is longer than ${MAX_CONFIG_BYTES} characters; a config is a few lines`,
+      file,
+    );
   const lc = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lc,
