@@ -90,6 +90,20 @@ export function lastWords(stderrTail: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** After stdin EOF and SIGTERM, how long a helper gets before SIGKILL. */
+const STOP_GRACE_MS = 2000;
+/** How long an exit may take at most before the helper is abandoned (stop() resolves within this). */
+const ABANDON_MS = 5000;
+
+/** Sends a signal; EPERM (a root child of pkexec) is expected and left to the abandonment timer. */
+function signal(child: ChildProcess, sig: NodeJS.Signals): void {
+  try {
+    child.kill(sig);
+  } catch {
+    /* the abandonment timer decides */
+  }
+}
+
 const fail = (code: string, message: string, hint: string, fatal: boolean): Failure => ({
   code,
   message,
@@ -109,6 +123,9 @@ export class HelperSupervisor extends EventEmitter {
   private protocolErrors = 0;
   private intervalMs = 5000;
   private exitWaiters: (() => void)[] = [];
+  /** The helper's own pid from its hello (under pkexec the process we spawned may not be the helper itself). */
+  private helperPid?: number;
+  private abandonTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -165,6 +182,7 @@ export class HelperSupervisor extends EventEmitter {
   private spawnHelper(): void {
     this.setState('starting');
     this.helperError = undefined;
+    this.helperPid = undefined;
     this.stderrTail = [];
     let l: ReturnType<HelperSupervisor['launch']>;
     try {
@@ -215,6 +233,7 @@ export class HelperSupervisor extends EventEmitter {
     }
     switch (msg.type) {
       case 'hello':
+        this.helperPid = msg.pid;
         this.opts.log.info(
           `helper ${msg.version} on ${msg.kernel}: sched via ${msg.attach.sched}, faults via ${msg.attach.faults}`,
         );
@@ -264,7 +283,7 @@ export class HelperSupervisor extends EventEmitter {
       if (!this.child) return;
       this.helperError = fail(
         'STALLED',
-        `The helper sent nothing for ${Math.round(ms / 1000)} s and was restarted.`,
+        `The helper sent nothing for ${Math.round(ms / 1000)} s and was stopped to be restarted.`,
         'See the Hotspot log; this can happen on a heavily loaded machine.',
         false,
       );
@@ -272,12 +291,47 @@ export class HelperSupervisor extends EventEmitter {
     }, ms);
   }
 
+  /**
+   * Asks the helper to exit: stdin EOF (the only request a root helper started by pkexec can receive from us), then
+   * SIGTERM, SIGKILL after STOP_GRACE_MS. Signals to a root child fail with EPERM and a stopped (SIGSTOP) helper
+   * reads nothing, so if it has not exited after ABANDON_MS it is abandoned: reported with the command that ends
+   * it, and the supervisor moves on instead of waiting forever.
+   */
   private kill(child: ChildProcess): void {
-    child.stdin?.end(); // the helper exits on stdin EOF: the only way to stop it when pkexec made it root
-    child.kill('SIGTERM');
+    child.stdin?.end();
+    signal(child, 'SIGTERM');
     setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }, 2000).unref();
+      if (child.exitCode === null && child.signalCode === null) signal(child, 'SIGKILL');
+    }, STOP_GRACE_MS).unref();
+    clearTimeout(this.abandonTimer);
+    this.abandonTimer = setTimeout(() => this.abandon(child), ABANDON_MS);
+  }
+
+  /** Lets go of a helper that would not exit; the user is told the exact command that ends it. */
+  private abandon(child: ChildProcess): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    clearTimeout(this.watchdog);
+    clearTimeout(this.healthyTimer);
+    for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
+    child.unref();
+    const pid = this.helperPid ?? child.pid;
+    const left = `It is still running as pid ${pid} (it runs as root, so Hotspot cannot end it) and its BPF programs stay attached until it ends.`;
+    const hint = `End it with: sudo kill -9 ${pid}`;
+    this.opts.log.error(
+      `abandoned helper pid ${pid}: it did not exit within ${ABANDON_MS / 1000} s. ${hint}`,
+    );
+    const waiters = this.exitWaiters.splice(0);
+    if (waiters.length) {
+      // stop(): resolve now, and say what was left behind.
+      this.failure(fail('ABANDONED', `The helper did not stop. ${left}`, hint, false));
+      this.setState('stopped');
+      for (const w of waiters) w();
+      return;
+    }
+    // The watchdog's kill did not work: report the stall (and the leftover) and carry on as after an exit.
+    const stalled = this.helperError ?? fail('STALLED', 'The helper stopped responding.', '', false);
+    this.afterFailure({ ...stalled, message: `${stalled.message} ${left}`, hint });
   }
 
   private onExit(
@@ -291,6 +345,7 @@ export class HelperSupervisor extends EventEmitter {
     this.child = undefined;
     clearTimeout(this.watchdog);
     clearTimeout(this.healthyTimer);
+    clearTimeout(this.abandonTimer);
     const waiters = this.exitWaiters.splice(0);
     if (waiters.length) {
       for (const w of waiters) w();
@@ -334,6 +389,12 @@ export class HelperSupervisor extends EventEmitter {
       );
     }
 
+    this.afterFailure(f);
+  }
+
+  /** Restarts with backoff after a retryable failure, else reports it as fatal. */
+  private afterFailure(failure: Failure): void {
+    let f = failure;
     const retryable = !f.fatal || ['CRASHED', 'STALLED', 'MAP_READ', 'INTERNAL'].includes(f.code);
     const max = this.opts.maxRestarts ?? 5;
     if (retryable && this.restarts < max) {
@@ -352,14 +413,16 @@ export class HelperSupervisor extends EventEmitter {
   stop(): Promise<void> {
     clearTimeout(this.restartTimer);
     clearTimeout(this.watchdog);
+    // A kill already under way (the watchdog's) keeps its abandonment timer: stop() resolves by then at the latest.
     const child = this.child;
     if (!child) {
       this.setState('stopped');
       return Promise.resolve();
     }
     return new Promise((resolve) => {
+      const killing = this.exitWaiters.length > 0;
       this.exitWaiters.push(resolve);
-      this.kill(child);
+      if (!killing) this.kill(child);
     });
   }
 }
