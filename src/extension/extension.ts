@@ -170,7 +170,10 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
       async () => {
         try {
           const r = await installHelper({ extensionPath: ctx.extensionPath, log });
-          void vscode.window.showInformationMessage(`Hotspot: helper installed in ${r.installDir}.`);
+          void vscode.window.showInformationMessage(
+            `Hotspot: helper installed in ${r.installDir}; its ${r.verifiedFiles} files match the manifest built at ` +
+              `packaging (sha256 ${r.manifestSha256}).`,
+          );
         } catch (e) {
           const hint = e instanceof InstallError ? ` ${e.hint}` : '';
           log.error(`install failed: ${(e as Error).message}`);

@@ -3,7 +3,7 @@
 // (never a file the user can write). Every failure becomes a Failure with what happened and what to do.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { plainText } from './format';
 import { type Drops, type Hello, LineSplitter, parseLine, type Window } from './protocol';
@@ -48,24 +48,48 @@ export const DEGRADABLE: ReadonlySet<string> = new Set([
 ]);
 
 export const DEFAULT_INSTALL_DIR = '/usr/local/lib/hotspot';
+/** Where the hotspot-helper .deb installs the same tree (Debian packages do not install into /usr/local). */
+export const PACKAGE_INSTALL_DIR = '/usr/lib/hotspot';
 export const LAUNCHER = 'hotspot-helper';
+/** pkexec by absolute path: a PATH entry the user controls must not decide what runs. */
+export const PKEXEC = '/usr/bin/pkexec';
 
-/** Why a path is unsafe to run as root, or undefined: it and every parent must be root-owned, not group/other-writable. */
+/**
+ * Why a path is unsafe to run as root, or undefined. The file and every parent must be root-owned and not writable
+ * by group or others — both along the path as given and along its realpath, so a root-owned link into a directory
+ * the user controls is refused as well.
+ */
 export function unsafeForRoot(file: string): string | undefined {
-  let p = path.resolve(file);
-  for (;;) {
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(p);
-    } catch {
-      return `${p} does not exist`;
-    }
-    if (st.uid !== 0) return `${p} is not owned by root`;
-    if (st.mode & 0o022) return `${p} is writable by group or others`;
-    const parent = path.dirname(p);
-    if (parent === p) return undefined;
-    p = parent;
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return `${path.resolve(file)} does not exist`;
   }
+  for (const start of new Set([path.resolve(file), real])) {
+    let p = start;
+    for (;;) {
+      let st: ReturnType<typeof lstatSync>;
+      try {
+        st = lstatSync(p);
+      } catch {
+        return `${p} does not exist`;
+      }
+      if (st.uid !== 0) return `${p} is not owned by root`;
+      if (!st.isSymbolicLink() && st.mode & 0o022) return `${p} is writable by group or others`;
+      const parent = path.dirname(p);
+      if (parent === p) break;
+      p = parent;
+    }
+  }
+  return undefined;
+}
+
+/** The installed launcher to run: the configured dir, else the .deb's if it is installed, else Install Helper's. */
+export function launcherPath(installDir?: string): string {
+  if (installDir) return path.join(installDir, LAUNCHER);
+  const packaged = path.join(PACKAGE_INSTALL_DIR, LAUNCHER);
+  return existsSync(packaged) ? packaged : path.join(DEFAULT_INSTALL_DIR, LAUNCHER);
 }
 
 /** Arguments passed through pkexec must look like what we generate ourselves: flags and small tokens. */
@@ -159,7 +183,7 @@ export class HelperSupervisor extends EventEmitter {
         args: [this.opts.devHelperPath, ...this.opts.helperArgs],
         elevated: false,
       };
-    const launcher = path.join(this.opts.installDir ?? DEFAULT_INSTALL_DIR, LAUNCHER);
+    const launcher = launcherPath(this.opts.installDir);
     const why = unsafeForRoot(launcher);
     if (why)
       return fail(
@@ -168,7 +192,7 @@ export class HelperSupervisor extends EventEmitter {
         "Run 'Hotspot: Install Helper' (it asks for your password once).",
         true,
       );
-    return { cmd: 'pkexec', args: [launcher, ...this.opts.helperArgs], elevated: true };
+    return { cmd: PKEXEC, args: [launcher, ...this.opts.helperArgs], elevated: true };
   }
 
   start(): void {
