@@ -147,6 +147,11 @@ test('a stalled root helper (SIGSTOP) is reported STALLED with the exact command
     const ready = await d.waitFor((e) => e.ev === 'ready', 60_000, 'the first window');
     pid = ready.helperPid as number;
     assert.equal(uidOf(pid), 0, 'the helper runs as root');
+    // …with no more than reading its maps needs, and no way to regain privileges (finding 12).
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    assert.match(status, /^NoNewPrivs:\s*1$/m);
+    const capEff = BigInt(`0x${/^CapEff:\s*(\w+)/m.exec(status)?.[1]}`);
+    assert.equal(capEff & ~((1n << 38n) | (1n << 39n) | (1n << 24n)), 0n, `CapEff ${capEff.toString(16)}`);
     progs = bpfProgIdsOf(pid);
     process.kill(pid, 'SIGSTOP');
     const stoppedAt = Date.now();
