@@ -2,6 +2,7 @@
 // root-owned install through pkexec), classifies each window and prints a table or JSON lines.
 import { constants, createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
+import { InstallError, installHelper } from '../extension/install';
 import { Classifier, isExcluded, isKernelThread, matchesCgroup, summarize } from '../shared/classifier';
 import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml } from '../shared/config';
 import { loadConfigFile } from '../shared/configFile';
@@ -173,6 +174,34 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
   sup.start();
 }
 
+/**
+ * `sudo node <extension>/dist/cli.js install-helper`: the same install as the extension's Install Helper (every file
+ * checked against the packaging manifest), from a terminal — for machines without a polkit agent.
+ */
+async function installFromTerminal(o: CliOptions): Promise<void> {
+  const log: Logger = {
+    info: (m) => say(m),
+    warn: (m) => say(m),
+    error: (m) => say(m),
+    debug: () => {},
+  };
+  try {
+    const r = await installHelper({
+      extensionPath: path.resolve(__dirname, '..'),
+      installDir: o.installDir,
+      policyDir: o.policyDir,
+      log,
+    });
+    process.stdout.write(
+      `hotspot: helper installed in ${r.installDir} (launcher ${r.launcher}, policy ${r.policyFile});\n` +
+        `  ${r.verifiedFiles} files verified against the packaging manifest, sha256 ${r.manifestSha256}\n`,
+    );
+  } catch (e) {
+    say((e as Error).message, e instanceof InstallError ? e.hint : undefined);
+    process.exitCode = 1;
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   let o: CliOptions;
   let cfg: Config;
@@ -181,6 +210,7 @@ export async function main(argv: string[]): Promise<void> {
     if (o.help) return void process.stdout.write(`${USAGE}\n`);
     if (o.version) return void process.stdout.write(`hotspot ${version}\n`);
     if (o.generateConfig) return void process.stdout.write(generateConfigYaml());
+    if (o.command === 'install-helper') return await installFromTerminal(o);
     cfg = await loadConfig(o);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {

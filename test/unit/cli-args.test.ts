@@ -54,3 +54,12 @@ test('--hide-kernel takes its boolean as the next word too (--hide-kernel false)
   assert.deepEqual([o.hideKernel, o.json], [true, true], 'a following flag is not its value');
   assert.throws(() => parseArgs(['--hide-kernel', 'nope']), UsageError, 'an unknown word is still an error');
 });
+
+test('install-helper is a subcommand with its own two flags', () => {
+  assert.equal(parseArgs(['install-helper']).command, 'install-helper');
+  const o = parseArgs(['install-helper', '--install-dir', '/opt/h', '--policy-dir=/opt/p']);
+  assert.deepEqual([o.command, o.installDir, o.policyDir], ['install-helper', '/opt/h', '/opt/p']);
+  assert.throws(() => parseArgs(['--install-dir', '/x']), /belongs to install-helper/);
+  assert.throws(() => parseArgs(['install-helper', 'now']), UsageError);
+  assert.equal(parseArgs(['--json']).command, undefined);
+});
