@@ -26,6 +26,7 @@ import {
   POLKIT_ACTION,
   readManifest,
 } from '../../src/extension/install';
+import { unsafeForRoot } from '../../src/shared/supervisor';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BASE = '/usr/local/lib/hotspot-sec-install-test';
@@ -227,4 +228,25 @@ test('reinstall over a working install: a failed update restores the previous tr
     'the previous tree is back',
   );
   assert.deepEqual(readdirSync(base).sort(), ['hotspot', 'p']);
+});
+
+test('the supervisor checks the launcher along its realpath: a root-owned link into a user-owned dir is refused', {
+  skip,
+}, () => {
+  const base = fresh('realpath');
+  const userDir = path.join(base, 'user');
+  mkdirSync(userDir, { mode: 0o755 });
+  const launcher = path.join(userDir, 'hotspot-helper');
+  writeFileSync(launcher, '#!/bin/sh\n', { mode: 0o755 }); // root's file, in a directory the user owns
+  chownSync(userDir, NOBODY, NOBODY);
+  const rootDir = path.join(base, 'root');
+  mkdirSync(rootDir, { mode: 0o755 });
+  symlinkSync(launcher, path.join(rootDir, 'hotspot-helper'));
+  assert.equal(
+    unsafeForRoot(path.join(rootDir, 'hotspot-helper')),
+    `${userDir} is not owned by root`,
+    'the user could rename their directory and put any launcher behind the link',
+  );
+  chownSync(userDir, 0, 0);
+  assert.equal(unsafeForRoot(path.join(rootDir, 'hotspot-helper')), undefined);
 });
