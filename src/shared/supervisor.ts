@@ -399,7 +399,7 @@ export class HelperSupervisor extends EventEmitter {
     else if (elevated && code === 127)
       f = fail(
         'PKEXEC_UNAVAILABLE',
-        `pkexec could not reach polkit${tail ? ` (${tail.split('\n')[0]})` : ''}.`,
+        `pkexec could not reach polkit${tail ? ` (${plainText(tail.split('\n')[0]).slice(0, 200)})` : ''}.`,
         'Start polkitd and the system D-Bus, or run VS Code as root.',
         true,
       );
