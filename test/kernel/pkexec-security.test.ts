@@ -160,7 +160,8 @@ test('a stalled root helper (SIGSTOP) is reported STALLED with the exact command
     assert.match(f.message as string, new RegExp(`still running as pid ${pid}\\b`));
     assert.equal(f.hint, `End it with: sudo kill -9 ${pid}`);
     const took = (f.at as number) - stoppedAt;
-    assert.ok(took < 15_000, `reported ${took} ms after the stall (watchdog 1.5 s + abandon 5 s)`);
+    // Watchdog 1.5 s after the last window + 5 s to abandon; generous slack for a loaded shared machine.
+    assert.ok(took < 25_000, `reported ${took} ms after the stall`);
     const stopped = await d.waitFor((e) => e.ev === 'stopped', 10_000, 'stop() after the failure');
     assert.equal(stopped.state, 'stopped');
     assert.ok(alive(pid), 'the stalled root helper is still there: Hotspot could not end it, and said so');
@@ -186,7 +187,11 @@ test('stop() on a stalled root helper resolves within its bound and says how to 
     process.kill(ready.driverPid as number, 'SIGUSR1');
     const stopped = await d.waitFor((e) => e.ev === 'stopped', 20_000, 'stop() to resolve');
     assert.equal(stopped.state, 'stopped');
-    assert.ok((stopped.ms as number) < 6500, `stop() took ${stopped.ms} ms`);
+    // Bounded by the 5 s abandonment timer (plus scheduling slack on a shared machine), not by the helper.
+    assert.ok(
+      (stopped.ms as number) >= 4500 && (stopped.ms as number) < 9000,
+      `stop() took ${stopped.ms} ms`,
+    );
     const f = d.events.find((e) => e.ev === 'failure');
     assert.equal(f?.code, 'ABANDONED');
     assert.equal(f?.hint, `End it with: sudo kill -9 ${pid}`);
