@@ -307,7 +307,7 @@ export class HelperSupervisor extends EventEmitter {
       if (!this.child) return;
       this.helperError = fail(
         'STALLED',
-        `The helper sent nothing for ${Math.round(ms / 1000)} s and was stopped to be restarted.`,
+        `The helper sent nothing for ${Math.round(ms / 1000)} s; Hotspot restarts it.`,
         'See the Hotspot log; this can happen on a heavily loaded machine.',
         false,
       );
