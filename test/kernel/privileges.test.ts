@@ -1,12 +1,16 @@
 // After attaching, the root helper keeps only the capabilities reading its maps needs and sets no_new_privs
 // (issue 11, finding 12) — and still delivers windows with real data, so none of the dropped ones was needed.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { neededCapabilities } from '../../src/helper/privileges';
 import type { Window } from '../../src/shared/protocol';
 import { runHelper, stopHelper } from '../support/helper';
 
+const ROOT = path.resolve(__dirname, '../..');
 const skip = process.getuid?.() !== 0 ? 'needs root' : false;
 
 function statusOf(pid: number): Record<string, string> {
@@ -58,5 +62,49 @@ test('the helper drops to CAP_BPF + CAP_PERFMON (+ CAP_SYS_RESOURCE when it had 
     assert.ok(!r.messages.some((m) => m.type === 'error'), 'no MAP_READ errors');
   } finally {
     await stopHelper(r);
+  }
+});
+
+test('after the drop a task iterator attached before it can still be created and read (no CAP_SYS_ADMIN needed)', {
+  skip: skip || (spawnSync('clang', ['--version']).status !== 0 ? 'clang is missing' : false),
+  timeout: 60_000,
+}, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hotspot-iter-'));
+  const pinned = `/sys/fs/bpf/hotspot_sec_iter_${process.pid}`;
+  try {
+    const obj = path.join(dir, 'iter_task.bpf.o');
+    execFileSync('clang', [
+      '-O2',
+      '-g',
+      '-target',
+      'bpf',
+      '-I',
+      path.join(ROOT, 'bpf'),
+      '-c',
+      path.join(__dirname, 'fixtures/iter_task.bpf.c'),
+      '-o',
+      obj,
+    ]);
+    execFileSync('bpftool', ['iter', 'pin', obj, pinned]); // load + attach, with full privileges
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'fixtures/iterAfterDrop.ts'), pinned],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { iterFd: number; pid: number; pids?: number[]; status: string };
+    assert.match(out.status, /^NoNewPrivs:\s*1$/m);
+    const capEff = BigInt(`0x${/^CapEff:\s*(\w+)/m.exec(out.status)?.[1]}`);
+    assert.equal((capEff >> 21n) & 1n, 0n, 'read without CAP_SYS_ADMIN');
+    assert.ok(out.iterFd >= 0, `bpf_iter_create after the drop: ${out.iterFd}`);
+    assert.ok(out.pids?.includes(out.pid), 'the iterator walked the tasks (the reader among them)');
+    assert.ok((out.pids?.length ?? 0) > 10);
+  } finally {
+    rmSync(pinned, { force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
