@@ -22,7 +22,12 @@ const skip =
         ? `${PKG} is already installed on this machine; not touching it`
         : !existsSync(path.join(ROOT, 'dist/helper-manifest.sha256'))
           ? 'not built'
-          : false;
+          : spawnSync('sh', [
+                '-c',
+                'dpkg --compare-versions "$(dpkg-query -W -f=\'${Version}\' nodejs)" ge 20',
+              ]).status !== 0
+            ? 'the package depends on the nodejs package ≥ 20, which is not installed here'
+            : false;
 
 test('package-deb.sh → apt-get install ./hotspot-helper_….deb → dpkg --verify → the helper runs → purge', {
   skip,
