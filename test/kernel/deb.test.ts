@@ -24,6 +24,7 @@ const skip =
           ? 'not built'
           : spawnSync('sh', [
                 '-c',
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format, not JavaScript
                 'dpkg --compare-versions "$(dpkg-query -W -f=\'${Version}\' nodejs)" ge 20',
               ]).status !== 0
             ? 'the package depends on the nodejs package ≥ 20, which is not installed here'
