@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds hotspot-helper_<version>_<arch>.deb: the privileged helper as a Debian package, the ecosystem's way to give
 # root files it can trust. The tree under /usr/lib/hotspot is exactly the files of dist/helper-manifest.sha256 (each
-# checked here), plus that manifest and the launcher; the polkit action names that launcher. dpkg records every
+# checked here), plus that manifest, the launcher and the CLI; the polkit action names that launcher. dpkg records every
 # file's checksum at install (`dpkg --verify hotspot-helper` checks them) and the files are root's, written by dpkg.
 # Usage: scripts/package-deb.sh [out-dir]   (run after the build; prints the .deb's path)
 set -euo pipefail
@@ -28,6 +28,10 @@ done <"$manifest"
 install -m 0644 "$manifest" "$lib/helper-manifest.sha256"
 (cd "$lib" && sha256sum --quiet --strict -c helper-manifest.sha256) ||
   { echo "package-deb: the built files do not match $manifest" >&2; exit 1; }
+
+# The CLI too, so that `sudo node /usr/lib/hotspot/cli.js` runs a root-owned, dpkg-verified copy (it finds the
+# helper next to itself).
+install -m 0644 dist/cli.js "$lib/cli.js"
 
 cat >"$lib/hotspot-helper" <<'SH'
 #!/bin/sh

@@ -75,6 +75,12 @@ test('package-deb.sh → apt-get install ./hotspot-helper_….deb → dpkg --ver
       .find((m) => m.type === 'hello');
     assert.ok(hello, `no hello from the packaged helper: ${run.stderr.slice(-1500)}`);
 
+    // The packaged CLI runs from the root-owned tree.
+    const cli = spawnSync('/usr/bin/node', [path.join(PACKAGE_INSTALL_DIR, 'cli.js'), '--version'], {
+      encoding: 'utf8',
+    });
+    assert.match(cli.stdout, /^hotspot \d+\.\d+\.\d+/);
+
     // A changed file is caught by dpkg --verify.
     appendFileSync(path.join(PACKAGE_INSTALL_DIR, 'node_modules/koffi/index.cjs'), '\n// changed\n');
     const tampered = spawnSync('dpkg', ['--verify', PKG], { encoding: 'utf8' });
