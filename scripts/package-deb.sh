@@ -36,6 +36,12 @@ install -m 0644 dist/cli.js "$lib/cli.js"
 cat >"$lib/hotspot-helper" <<'SH'
 #!/bin/sh
 # Installed by the hotspot-helper package: the privileged eBPF helper, run by pkexec with the system's node.
+# Every thread starts with at most what loading BPF needs (the helper drops to CAP_BPF + CAP_PERFMON once attached);
+# without a setpriv that knows these capabilities the helper still starts, and drops what it can itself.
+caps=-all,+setpcap,+sys_admin,+bpf,+perfmon,+sys_resource
+if /usr/bin/setpriv --bounding-set=$caps --inh-caps=-all true 2>/dev/null; then
+  exec /usr/bin/setpriv --bounding-set=$caps --inh-caps=-all -- /usr/bin/node /usr/lib/hotspot/helper.js "$@"
+fi
 exec /usr/bin/node /usr/lib/hotspot/helper.js "$@"
 SH
 chmod 0755 "$lib/hotspot-helper"

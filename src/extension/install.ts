@@ -114,7 +114,17 @@ find "$new" -type f -exec chmod 0644 {} +
 listed=$(cut -c67- "$new/${MANIFEST}" | LC_ALL=C sort)
 present=$(cd "$new" && find . -type f ! -name "${MANIFEST}" | sed 's#^\\./##' | LC_ALL=C sort)
 [ "$listed" = "$present" ] || fail "the staged tree differs from the manifest's file list"
-printf '#!/bin/sh\\n# Installed by Hotspot: the privileged eBPF helper, run by pkexec with a root-owned node.\\nexec %s %s/helper.js "$@"\\n' "$node" "$dst" > "$new/${LAUNCHER}"
+cat > "$new/${LAUNCHER}" <<EOF
+#!/bin/sh
+# Installed by Hotspot: the privileged eBPF helper, run by pkexec with a root-owned node.
+# Every thread starts with at most what loading BPF needs (the helper drops to CAP_BPF + CAP_PERFMON once attached);
+# without a setpriv that knows these capabilities the helper still starts, and drops what it can itself.
+caps=-all,+setpcap,+sys_admin,+bpf,+perfmon,+sys_resource
+if /usr/bin/setpriv --bounding-set=\\$caps --inh-caps=-all true 2>/dev/null; then
+  exec /usr/bin/setpriv --bounding-set=\\$caps --inh-caps=-all -- $node $dst/helper.js "\\$@"
+fi
+exec $node $dst/helper.js "\\$@"
+EOF
 chmod 0755 "$new/${LAUNCHER}"
 if [ -e "$dst" ]; then old=$(mktemp -u "$dst.old.XXXXXX"); mv -T "$dst" "$old"; fi
 swapped=1

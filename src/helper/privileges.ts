@@ -68,13 +68,18 @@ export function dropPrivileges(log: (m: string) => void = () => {}): PrivilegeRe
   const warnings: string[] = [];
   const last = lastCap();
   const permitted = BigInt(`0x${status('CapPrm') || '0'}`);
+  const bounding = BigInt(`0x${status('CapBnd') || '0'}`);
   const keep = neededCapabilities(last).filter((c) => (permitted >> BigInt(c)) & 1n);
 
   if ((prctlFn(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number) !== 0)
     warnings.push(`no_new_privs: errno ${koffi.errno()}`);
   // The bounding set first: dropping from it needs CAP_SETPCAP, which the capset below removes.
   for (let c = 0; c <= last; c++)
-    if (!keep.includes(c) && (prctlFn(PR_CAPBSET_DROP, c, 0, 0, 0) as number) !== 0) {
+    if (
+      !keep.includes(c) &&
+      (bounding >> BigInt(c)) & 1n &&
+      (prctlFn(PR_CAPBSET_DROP, c, 0, 0, 0) as number) !== 0
+    ) {
       warnings.push(`bounding set: errno ${koffi.errno()} dropping capability ${c}`);
       break;
     }

@@ -4,7 +4,15 @@
 // disturb the other pkexec tests.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -152,6 +160,16 @@ test('a stalled root helper (SIGSTOP) is reported STALLED with the exact command
     assert.match(status, /^NoNewPrivs:\s*1$/m);
     const capEff = BigInt(`0x${/^CapEff:\s*(\w+)/m.exec(status)?.[1]}`);
     assert.equal(capEff & ~((1n << 38n) | (1n << 39n) | (1n << 24n)), 0n, `CapEff ${capEff.toString(16)}`);
+    // Every other thread was started by the launcher with at most what loading needs (setpriv's bounding set):
+    // CAP_SETPCAP, CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE — no CAP_DAC_OVERRIDE, CAP_SYS_MODULE, ….
+    const loadCaps = [8n, 21n, 24n, 38n, 39n].reduce((m, c) => m | (1n << c), 0n);
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const t = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+      for (const field of ['CapEff', 'CapPrm', 'CapBnd']) {
+        const v = BigInt(`0x${new RegExp(`^${field}:\\s*(\\w+)`, 'm').exec(t)?.[1]}`);
+        assert.equal(v & ~loadCaps, 0n, `thread ${task} ${field} ${v.toString(16)}`);
+      }
+    }
     progs = bpfProgIdsOf(pid);
     process.kill(pid, 'SIGSTOP');
     const stoppedAt = Date.now();
