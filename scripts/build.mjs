@@ -1,6 +1,7 @@
 // Bundles every entry point with esbuild. koffi stays external: it carries its own native binaries.
 import { existsSync } from 'node:fs';
 import * as esbuild from 'esbuild';
+import { writeManifest } from './helper-manifest.mjs';
 
 const watch = process.argv.includes('--watch');
 const node = {
@@ -37,4 +38,8 @@ if (watch) {
   for (const e of entries) await (await esbuild.context(e)).watch();
 } else {
   await Promise.all(entries.map((e) => esbuild.build(e)));
+  // The helper's manifest (what Install Helper may install, with hashes), once the BPF objects exist.
+  if (existsSync('bpf/sched.bpf.o') && existsSync('bpf/faults.bpf.o')) writeManifest('.');
+  else
+    console.warn('build: no BPF objects yet, so no dist/helper-manifest.sha256 (run scripts/build-bpf.sh)');
 }

@@ -3,6 +3,10 @@
 // Pure: parseArgs never touches the file system, so it is unit-tested directly.
 
 export interface CliOptions {
+  /** A subcommand instead of a live session: install-helper (run with sudo). */
+  command?: 'install-helper';
+  installDir?: string;
+  policyDir?: string;
   intervalMs: number;
   topK: number;
   hideKernel: boolean;
@@ -24,12 +28,13 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage: hotspot [flags]
+       sudo node <extension>/dist/cli.js install-helper [--install-dir <dir>] [--policy-dir <dir>]
 
 Live diagnosis of why processes are slow, starved or heading for OOM (eBPF; needs root).
 
   --interval <dur>       sampling window, e.g. 5s, 500ms, 1m (default 5s)
   --topk <n>             rows per diagnosis in the table (default 5)
-  --hide-kernel[=bool]   hide kernel threads (default true)
+  --hide-kernel [bool]   hide kernel threads (default true; --hide-kernel false shows them)
   --cgroup-filter <s>    only processes whose cgroup contains <s>
   --exclude <a,b,123>    hide processes by comm or pid (adds to the config's exclude list)
   --config <file.yaml>   thresholds (see --generate-config)
@@ -39,7 +44,10 @@ Live diagnosis of why processes are slow, starved or heading for OOM (eBPF; need
   --pid <pid[,pid]>      only these processes (and their descendants)
   --record <file.jsonl>  also save the raw helper stream, for --replay and test fixtures
   --replay <file.jsonl>  diagnose a recorded session instead of the live kernel (no root needed)
-  --version, --help`;
+  --version, --help
+
+install-helper copies the privileged helper from this extension into a root-owned directory (default
+/usr/local/lib/hotspot) with its polkit policy, after checking every file against the manifest built at packaging.`;
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
 
@@ -63,6 +71,7 @@ function bool(flag: string, text: string): boolean {
   throw new UsageError(`${flag}: expected true or false, got "${text}"`);
 }
 
+const BOOLEAN_WORDS: ReadonlySet<string> = new Set(['true', 'false', '1', '0']);
 const BOOLEAN_FLAGS = new Set(['--hide-kernel', '--generate-config', '--json', '--help', '-h', '--version']);
 
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -78,7 +87,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     help: false,
     version: false,
   };
-  for (let i = 0; i < argv.length; i++) {
+  let start = 0;
+  if (argv[0] === 'install-helper') {
+    o.command = 'install-helper';
+    start = 1;
+  }
+  for (let i = start; i < argv.length; i++) {
     // Accept --flag value, --flag=value and the reference tool's single-dash spelling.
     let [flag, inline] = argv[i].split(/=(.*)/s, 2) as [string, string | undefined];
     if (/^-[a-z]{2,}/.test(flag)) flag = `-${flag}`;
@@ -98,7 +112,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         o.topK = positiveInt(flag, value());
         break;
       case '--hide-kernel':
-        o.hideKernel = inline === undefined ? true : bool(flag, inline);
+        // A separate boolean word belongs to the flag (--hide-kernel false), anything else is the next flag.
+        if (inline !== undefined) o.hideKernel = bool(flag, inline);
+        else if (BOOLEAN_WORDS.has(argv[i + 1] ?? '')) o.hideKernel = bool(flag, argv[++i]);
+        else o.hideKernel = true;
         break;
       case '--cgroup-filter':
         o.cgroupFilter = value();
@@ -135,6 +152,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       case '--replay':
         o.replay = value();
+        break;
+      case '--install-dir':
+      case '--policy-dir':
+        if (!o.command) throw new UsageError(`${flag} belongs to install-helper`);
+        if (flag === '--install-dir') o.installDir = value();
+        else o.policyDir = value();
         break;
       case '--help':
       case '-h':

@@ -1,10 +1,13 @@
 // `hotspot`: the same diagnoses as the extension, in a terminal. Spawns the helper (directly when root, else the
 // root-owned install through pkexec), classifies each window and prints a table or JSON lines.
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
+import { InstallError, installHelper } from '../extension/install';
 import { Classifier, isExcluded, isKernelThread, matchesCgroup, summarize } from '../shared/classifier';
-import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml, parseConfig } from '../shared/config';
+import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml } from '../shared/config';
+import { loadConfigFile } from '../shared/configFile';
 import type { Diagnosis, Report } from '../shared/diagnosis';
+import { plainText } from '../shared/format';
 import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
 import { readPpid } from '../shared/procfs';
 import { ProcfsSampler } from '../shared/procfsSampler';
@@ -16,15 +19,41 @@ import { renderReport } from './render';
 declare const HOTSPOT_VERSION: string | undefined;
 const version = typeof HOTSPOT_VERSION === 'string' ? HOTSPOT_VERSION : '0.1.0';
 
-function loadConfig(o: CliOptions): Config {
-  if (!o.configPath) return DEFAULT_CONFIG;
-  let text: string;
+/** The --config file (regular, ≤ 1 MiB, read asynchronously), or the defaults. Throws ConfigError. */
+async function loadConfig(o: CliOptions): Promise<Config> {
+  return o.configPath ? loadConfigFile(o.configPath) : DEFAULT_CONFIG;
+}
+
+/**
+ * One message on stderr. Its text may come from a replay file or the helper, so it is made plain (no control or
+ * bidi characters) before it reaches the terminal.
+ */
+function say(message: string, hint?: string): void {
+  process.stderr.write(`hotspot: ${plainText(message)}${hint ? `\n  ${plainText(hint)}` : ''}\n`);
+}
+
+/**
+ * The --record file: always a new file, private to the user (0600), never reached through a symlink. The CLI often
+ * runs as root, so following a link planted in a shared directory, or truncating what is there, would let anyone
+ * who can write that directory overwrite a file of root's.
+ */
+function openRecording(file: string): WriteStream {
+  let fd: number;
   try {
-    text = readFileSync(o.configPath, 'utf8');
+    fd = openSync(
+      file,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
   } catch (e) {
-    throw new UsageError(`--config: cannot read ${o.configPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'EEXIST' || code === 'ELOOP'
+        ? `--record: ${file} already exists (or is a symlink); choose a new file name`
+        : `--record: cannot create ${file}: ${code ?? e}`,
+    );
   }
-  return parseConfig(text, o.configPath);
+  return createWriteStream('', { fd });
 }
 
 /** Applies the view filters *after* classification, as the reference does (history is kept for everyone). */
@@ -73,15 +102,11 @@ class Session {
       this.hello = msg;
       this.classifier = new Classifier(this.cfg, msg);
       if (!this.o.json)
-        process.stderr.write(
-          `hotspot: kernel ${msg.kernel}, faults via ${msg.attach.faults}, window ${msg.intervalMs} ms\n`,
-        );
+        say(`kernel ${msg.kernel}, faults via ${msg.attach.faults}, window ${msg.intervalMs} ms`);
     } else if (msg.type === 'window' && this.classifier && this.hello)
       this.onWindow(msg, this.hello, this.classifier);
-    else if (msg.type === 'drops')
-      process.stderr.write(`hotspot: map full, updates dropped: ${JSON.stringify(msg.maps)}\n`);
-    else if (msg.type === 'error')
-      process.stderr.write(`hotspot: ${msg.message}${msg.hint ? `\n  ${msg.hint}` : ''}\n`);
+    else if (msg.type === 'drops') say(`map full, updates dropped: ${JSON.stringify(msg.maps)}`);
+    else if (msg.type === 'error') say(msg.message, msg.hint);
   }
 
   private onWindow(w: Window, hello: Hello, classifier: Classifier): void {
@@ -117,7 +142,7 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
   const log: Logger = {
     info: () => {},
     debug: () => {},
-    warn: (m) => process.stderr.write(`hotspot: ${m}\n`),
+    warn: (m) => say(m),
     error: () => {}, // fatal failures reach the 'failure' handler below, which prints them once
   };
   const sup = new HelperSupervisor({
@@ -130,7 +155,7 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
   sup.on('drops', (m) => session.onMessage(m));
   let degraded: NodeJS.Timeout | undefined;
   sup.on('failure', (f) => {
-    process.stderr.write(`hotspot: ${f.message}\n  ${f.hint}\n`);
+    say(f.message, f.hint);
     if (f.fatal && DEGRADABLE.has(f.code)) {
       // Still useful without eBPF: CPU, faults and RSS from /proc (no preemption data).
       process.stderr.write('hotspot: continuing in degraded mode from /proc (no Starved / Noisy neighbor)\n');
@@ -149,7 +174,35 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
   sup.start();
 }
 
-export function main(argv: string[]): void {
+/**
+ * `sudo node <extension>/dist/cli.js install-helper`: the same install as the extension's Install Helper (every file
+ * checked against the packaging manifest), from a terminal — for machines without a polkit agent.
+ */
+async function installFromTerminal(o: CliOptions): Promise<void> {
+  const log: Logger = {
+    info: (m) => say(m),
+    warn: (m) => say(m),
+    error: (m) => say(m),
+    debug: () => {},
+  };
+  try {
+    const r = await installHelper({
+      extensionPath: path.resolve(__dirname, '..'),
+      installDir: o.installDir,
+      policyDir: o.policyDir,
+      log,
+    });
+    process.stdout.write(
+      `hotspot: helper installed in ${r.installDir} (launcher ${r.launcher}, policy ${r.policyFile});\n` +
+        `  ${r.verifiedFiles} files verified against the packaging manifest, sha256 ${r.manifestSha256}\n`,
+    );
+  } catch (e) {
+    say((e as Error).message, e instanceof InstallError ? e.hint : undefined);
+    process.exitCode = 1;
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
   let o: CliOptions;
   let cfg: Config;
   try {
@@ -157,28 +210,40 @@ export function main(argv: string[]): void {
     if (o.help) return void process.stdout.write(`${USAGE}\n`);
     if (o.version) return void process.stdout.write(`hotspot ${version}\n`);
     if (o.generateConfig) return void process.stdout.write(generateConfigYaml());
-    cfg = loadConfig(o);
+    if (o.command === 'install-helper') return await installFromTerminal(o);
+    cfg = await loadConfig(o);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
-      process.stderr.write(`hotspot: ${e.message}\n`);
+      say(e.message);
       process.exit(2);
     }
     throw e;
   }
-  const recorder = o.record ? createWriteStream(o.record) : undefined;
+  let recorder: WriteStream | undefined;
+  try {
+    recorder = o.record ? openRecording(o.record) : undefined;
+  } catch (e) {
+    say((e as Error).message);
+    process.exit(2);
+  }
   let stop: () => Promise<void> = async () => {};
   const finish = () => {
     void stop().then(
       () => recorder?.end(() => process.exit(process.exitCode ?? 0)) ?? process.exit(process.exitCode ?? 0),
     );
   };
+  // The reader went away (`hotspot --json | head`): stop the helper and leave quietly, as other filters do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    finish();
+  });
   const session = new Session(o, cfg, recorder, finish);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, finish);
   if (o.replay) {
     try {
       replay(o, session);
     } catch (e) {
-      process.stderr.write(`hotspot: ${(e as Error).message}\n`);
+      say((e as Error).message);
       process.exit(2);
     }
     recorder?.end();
@@ -189,4 +254,4 @@ export function main(argv: string[]): void {
   });
 }
 
-if (require.main === module) main(process.argv.slice(2));
+if (require.main === module) void main(process.argv.slice(2));

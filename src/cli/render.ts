@@ -1,7 +1,10 @@
 // Terminal rendering of a Report: grouped by diagnosis (most severe first), top-K rows each, with the *why*.
+// Process names come from outside (any program picks its own comm): they pass through plainText before they reach
+// the terminal, so a name cannot carry escape sequences (retitle, clear, hyperlinks) into the user's TTY.
 import { pressureText, summarize } from '../shared/classifier';
 import type { Diagnosis, Label, Report } from '../shared/diagnosis';
 import { SEVERITY } from '../shared/diagnosis';
+import { plainText } from '../shared/format';
 
 const COLOUR: Record<Label, string> = {
   'OOM risk': '\x1b[1;31m',
@@ -34,14 +37,14 @@ function row(d: Diagnosis): string {
   const m = d.metrics;
   return [
     pad(String(d.tgid), 7, true),
-    pad(d.comm, 16),
+    pad(plainText(d.comm), 16),
     pad(fmt(m.cpuPercent), 6, true),
     pad(fmt(m.coreCpuPercent), 6, true),
     pad(fmt(m.faultsPerSec), 8, true),
     pad(fmt(m.rssMb), 8, true),
     pad(String(m.preempted), 6, true),
     pad(String(m.preemptsOthers), 6, true),
-    `  ${summarize(d)}`,
+    `  ${plainText(summarize(d))}`,
   ].join(' ');
 }
 
@@ -87,9 +90,9 @@ export function renderReport(report: Report, diagnoses: Diagnosis[], o: RenderOp
     out.push('', c(COLOUR[label], `${label} (${rows.length})`), c(DIM, HEADER));
     for (const d of rows.slice(0, o.topK)) {
       out.push(row(d));
-      const who = d.preemptedBy.slice(0, 3).map((p) => `${p.comm} (${p.tgid}) ×${p.count}`);
+      const who = d.preemptedBy.slice(0, 3).map((p) => `${plainText(p.comm)} (${p.tgid}) ×${p.count}`);
       if (who.length) out.push(c(DIM, `${' '.repeat(25)}preempted by ${who.join(', ')}`));
-      const whom = d.preempts.slice(0, 3).map((p) => `${p.comm} (${p.tgid}) ×${p.count}`);
+      const whom = d.preempts.slice(0, 3).map((p) => `${plainText(p.comm)} (${p.tgid}) ×${p.count}`);
       if (whom.length && (label === 'Noisy neighbor' || label === 'Starved'))
         out.push(c(DIM, `${' '.repeat(25)}preempts ${whom.join(', ')}`));
     }

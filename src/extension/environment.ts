@@ -21,8 +21,8 @@ export function nodeBinary(): string {
 const shellQuote = (s: string) => (/^[A-Za-z0-9_./+:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The one command that installs the helper without polkit: `sudo <node> <extension>/dist/cli.js install-helper`. */
-export function sudoInstallCommand(extensionPath: string): string {
-  return ['sudo', nodeBinary(), path.join(extensionPath, 'dist', 'cli.js'), 'install-helper']
+export function sudoInstallCommand(extensionPath: string, node = nodeBinary()): string {
+  return ['sudo', node, path.join(extensionPath, 'dist', 'cli.js'), 'install-helper']
     .map(shellQuote)
     .join(' ');
 }

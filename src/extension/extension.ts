@@ -15,6 +15,7 @@ import { Onboarding } from './onboarding';
 import { Owners } from './owners';
 import { renice, sendSignal } from './processActions';
 import { reportText } from './report';
+import { plainLines } from './safeText';
 import { type ProcessFilter, WorkspaceScope } from './scope';
 import { readSettings, type Settings } from './settings';
 import { AlertStatusItem } from './statusBar';
@@ -31,7 +32,7 @@ export interface HotspotApi {
   scope: WorkspaceScope;
   config(): Config;
   /** Reloads the thresholds file; returns the error message when it is rejected (the old config stays). */
-  reloadConfig(): string | undefined;
+  reloadConfig(): Promise<string | undefined>;
 }
 
 export function activate(ctx: vscode.ExtensionContext): HotspotApi {
@@ -44,7 +45,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     () => settings,
     (c) => m.setConfig(c),
   );
-  thresholds.reload('activate');
+  void thresholds.reload('activate');
   const commandLines = new CommandLines();
   const owners = new Owners();
   /** Command line and owner of a live process (a replay's pids are another machine's: nothing to read). */
@@ -152,13 +153,16 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     const last = m.last?.report;
     const who = identify(n.d);
     await vscode.env.clipboard.writeText(
-      reportText(n.d, {
-        ts: last?.ts ?? Date.now(),
-        seq: last?.seq ?? 0,
-        intervalMs: settings.intervalMs,
-        commandLine: who.commandLine,
-        owner: who.owner?.label,
-      }),
+      plainLines(
+        // no control characters in a paste
+        reportText(n.d, {
+          ts: last?.ts ?? Date.now(),
+          seq: last?.seq ?? 0,
+          intervalMs: settings.intervalMs,
+          commandLine: who.commandLine,
+          owner: who.owner?.label,
+        }),
+      ),
     );
     vscode.window.setStatusBarMessage('Hotspot: report copied', 3000);
   });
@@ -271,12 +275,12 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
       settings = readSettings();
       dashboard.setHistoryWindows(settings.historyWindows);
       if (e.affectsConfiguration('hotspot.configPath') || e.affectsConfiguration('hotspot.thresholds'))
-        thresholds.reload();
+        void thresholds.reload();
       m.setSettings(settings);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       settings = readSettings();
-      thresholds.reload();
+      void thresholds.reload();
     }),
     vscode.debug.onDidTerminateDebugSession((s) => {
       const f = m.filter;

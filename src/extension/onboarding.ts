@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_INSTALL_DIR, DEGRADABLE, type Failure, LAUNCHER, unsafeForRoot } from '../shared/supervisor';
 import { bpfImpossible, isRoot, sudoInstallCommand } from './environment';
-import { InstallError, installHelper } from './install';
+import { findRootNode, InstallError, installHelper } from './install';
 
 const HIDE_DEGRADED = 'hotspot.hideDegradedNotice';
 /** pkexec cannot ask for a password here: installing through it is pointless, sudo in a terminal is not. */
@@ -79,8 +79,8 @@ export class Onboarding implements vscode.Disposable {
       { location: vscode.ProgressLocation.Notification, title: 'Hotspot: installing the privileged helper…' },
       async () => {
         try {
-          installedIn = (await installHelper({ extensionPath: this.ctx.extensionPath, log: this.log }))
-            .installDir;
+          const r = await installHelper({ extensionPath: this.ctx.extensionPath, log: this.log });
+          installedIn = `${r.installDir}; its ${r.verifiedFiles} files match the manifest built at packaging (sha256 ${r.manifestSha256})`;
         } catch (e) {
           error = e as Error;
         }
@@ -104,7 +104,7 @@ export class Onboarding implements vscode.Disposable {
 
   /** "Run this in a terminal": the one sudo command, runnable or copyable. */
   async offerTerminal(why: string): Promise<void> {
-    const command = sudoInstallCommand(this.ctx.extensionPath);
+    const command = sudoInstallCommand(this.ctx.extensionPath, findRootNode());
     const c = await vscode.window.showWarningMessage(
       `Hotspot: pkexec cannot ask for your password here: ${why.replace(/\.$/, '')}. Install the helper from a terminal instead: ${command}`,
       'Run in Terminal',

@@ -1,8 +1,8 @@
 // The `hotspot.*` settings and the YAML thresholds file they may point at.
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type Config, ConfigError, DEFAULT_CONFIG, parseConfig, validateConfig } from '../shared/config';
+import { type Config, DEFAULT_CONFIG, validateConfig } from '../shared/config';
+import { loadConfigFile } from '../shared/configFile';
 
 export interface Settings {
   intervalMs: number;
@@ -43,20 +43,8 @@ export function readSettings(): Settings {
  * Defaults ← the YAML file (hotspot.configPath) ← the hotspot.thresholds setting. Throws ConfigError (file:line:col
  * key: what, or the setting's name and key) so the caller keeps the old config.
  */
-export function loadThresholds(configPath: string, overrides?: unknown): Config {
-  let cfg = DEFAULT_CONFIG;
-  if (configPath) {
-    let text: string;
-    try {
-      text = readFileSync(configPath, 'utf8');
-    } catch (e) {
-      throw new ConfigError(
-        '',
-        `cannot read the file (${(e as NodeJS.ErrnoException).code ?? e})`,
-        configPath,
-      );
-    }
-    cfg = parseConfig(text, configPath);
-  }
+export async function loadThresholds(configPath: string, overrides?: unknown): Promise<Config> {
+  // Regular files only, at most 1 MiB, read asynchronously: a FIFO or /dev/zero here must not freeze the host.
+  const cfg = configPath ? await loadConfigFile(configPath) : DEFAULT_CONFIG;
   return validateConfig(overrides, 'setting hotspot.thresholds', cfg); // an unset or empty setting keeps cfg
 }

@@ -10,6 +10,7 @@ import type { Episode } from '../shared/timeline';
 import { chooseAlert } from './alertChoice';
 import type { Update } from './monitor';
 import { processName } from './report';
+import { statusBarText } from './safeText';
 
 /** How long an ended OOM risk stays in the status bar. */
 const PAST_MS = 15 * 60_000;
@@ -46,7 +47,8 @@ export class AlertStatusItem implements vscode.Disposable {
     }
     const tto = d.timeToOomSec !== null ? ` · ~${formatDuration(d.timeToOomSec)} to OOM` : '';
     const icon = d.label === 'OOM risk' ? '$(warning)' : '$(pulse)';
-    this.item.text = `${icon} ${d.label}: ${processName(d)}${tto}`;
+    // The icon is ours; the name is not, so its `$(` cannot become a codicon.
+    this.item.text = `${icon} ${d.label}: ${statusBarText(processName(d))}${tto}`;
     this.item.tooltip = [
       `Hotspot: ${processName(d)} — ${d.label}`,
       cause(d),
@@ -59,7 +61,7 @@ export class AlertStatusItem implements vscode.Disposable {
     this.item.backgroundColor =
       d.label === 'OOM risk' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.accessibilityInformation = {
-      label: `Hotspot alert: ${d.label} for ${d.comm} process ${d.tgid}`,
+      label: `Hotspot alert: ${d.label} for ${processName(d)}`,
     };
     this.item.show();
   }
@@ -72,7 +74,7 @@ export class AlertStatusItem implements vscode.Disposable {
     }
     const until = new Date(e.last).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     const how = e.exited ? ' (exited)' : '';
-    this.past.text = `$(history) ${processName(e)} was at OOM risk until ${until}${how}`;
+    this.past.text = `$(history) ${statusBarText(processName(e))} was at OOM risk until ${until}${how}`;
     this.past.tooltip = `Hotspot: ${processName(e)} was at OOM risk from ${new Date(e.start).toLocaleTimeString()} to ${new Date(e.last).toLocaleTimeString()}${how}.\n${e.cause}\nClick to see the alert timeline.`;
     this.past.accessibilityInformation = { label: this.past.text.replace('$(history) ', 'Hotspot: ') };
     this.past.show();

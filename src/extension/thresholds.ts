@@ -27,6 +27,7 @@ export class Thresholds implements vscode.Disposable {
   private dismissError?: () => void;
   private shownError = '';
   private debounce?: NodeJS.Timeout;
+  private generation = 0;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
@@ -49,13 +50,17 @@ export class Thresholds implements vscode.Disposable {
   /**
    * Loads file + setting again; returns the error message when rejected. A rejected config leaves the thresholds
    * that were in force (the defaults when none was ever loaded), shows the error in the Problems panel at its
-   * file:line:col, and keeps a notification up until the config is fixed.
+   * file:line:col, and keeps a notification up until the config is fixed. The file is read asynchronously; when
+   * reloads overlap, only the latest one applies its result.
    */
-  reload(reason: ReloadReason = 'settings'): string | undefined {
+  async reload(reason: ReloadReason = 'settings'): Promise<string | undefined> {
     const s = this.settings();
     this.watch(s.configPath);
+    const generation = ++this.generation;
     try {
-      this.current = loadThresholds(s.configPath, s.thresholds);
+      const loaded = await loadThresholds(s.configPath, s.thresholds);
+      if (generation !== this.generation) return undefined; // a newer reload is under way
+      this.current = loaded;
       this.loadedAt = s.configPath || hasKeys(s.thresholds) ? new Date() : undefined;
       if (s.configPath) this.log.info(`thresholds loaded from ${s.configPath} (${reason})`);
       this.problems.clear();
@@ -64,6 +69,7 @@ export class Thresholds implements vscode.Disposable {
       return undefined;
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
+      if (generation !== this.generation) return e.message;
       const inForce = this.loadedAt
         ? `The thresholds loaded at ${this.loadedAt.toLocaleTimeString()} stay in force`
         : 'The default thresholds apply';

@@ -40,6 +40,20 @@ function programs(obj: Ptr): Ptr[] {
   return out;
 }
 
+/**
+ * Why bpf_object__load failed, in words. libbpf returns -ESRCH ("No such process") when the kernel's BTF cannot be
+ * parsed, which reads like a missing pid; its log says what really happened, so name the BTF instead.
+ */
+function loadFailure(rc: number, log: readonly string[]): string {
+  if (
+    log.some((l) =>
+      /failed to find valid kernel BTF|Error loading vmlinux BTF|loading kernel BTF .*: -\d+/.test(l),
+    )
+  )
+    return "the kernel's BTF (/sys/kernel/btf/vmlinux) is unreadable or corrupt, so the CO-RE programs cannot be relocated";
+  return strerror(rc);
+}
+
 /** `maxEntries` resizes maps before load (map name → entries), e.g. per-TGID maps for a smaller machine. */
 export function loadObject(
   file: string,
@@ -73,7 +87,7 @@ export function loadObject(
     const rc = lib.load(obj) as number;
     if (rc < 0) {
       close();
-      throw new LoadError(`loading ${enable.join(', ')} failed: ${strerror(rc)}`, -rc, log, 'load');
+      throw new LoadError(`loading ${enable.join(', ')} failed: ${loadFailure(rc, log)}`, -rc, log, 'load');
     }
     for (const name of enable) {
       const p = byName.get(name);

@@ -135,6 +135,7 @@ async function main(): Promise<void> {
       'See the Hotspot log for libbpf details.',
     );
   }
+  (await import('./privileges')).dropPrivileges(log); // attached: keep only what reading the maps needs
   for (const f of session.faults.failed)
     log(`fault attach point ${f.attach} unavailable: ${f.error.message}`);
   log(`faults via ${session.faults.attach}`);

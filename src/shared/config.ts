@@ -123,6 +123,9 @@ function defaults(): Config {
   return out as unknown as Config;
 }
 
+/** The largest config accepted (1 MiB): the generated file is about 3 KiB. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(defaults());
 
 export class ConfigError extends Error {
@@ -163,16 +166,49 @@ function unknownKey(key: string, known: string[]): string {
 type Locate = (path: string[], onKey: boolean) => { line?: number; column?: number };
 
 function describe(v: unknown): string {
-  return typeof v === 'string'
-    ? JSON.stringify(v)
-    : Array.isArray(v)
-      ? 'a list'
-      : v === null
-        ? 'nothing'
-        : String(v);
+  // Never String() an object from input: its own toString/valueOf may be anything (or throw).
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (Array.isArray(v)) return 'a list';
+  if (v === null || v === undefined) return 'nothing';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'function') return 'a function';
+  return String(v);
 }
 
-/** Validates a plain object against the schema, starting from the defaults; `locate` adds positions. */
+/**
+ * Names JavaScript gives meaning to on every object. A config is read with own-key checks only, so they could not
+ * reach a prototype anyway; they are refused by name so a hostile or mistaken file says what is wrong.
+ */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** `obj[key]` only when `key` is obj's own property: a config key never resolves through a prototype. */
+function own<T>(obj: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** The own enumerable entries of an input mapping, refusing reserved names. */
+function entriesOf(
+  value: object,
+  at: string[],
+  err: (path: string[], detail: string, onKey?: boolean) => never,
+): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const key of Object.keys(value)) {
+    if (RESERVED_KEYS.has(key))
+      err(
+        [...at, key],
+        'reserved name, not a Hotspot setting (refused: it would reach JavaScript internals)',
+        true,
+      );
+    out.push([key, (value as Record<string, unknown>)[key]]);
+  }
+  return out;
+}
+
+/**
+ * Validates a plain object against the schema, starting from the defaults; `locate` adds positions. The result is
+ * built from the schema's own keys only: nothing from the input becomes a key, a prototype or a target of a write.
+ */
 function build(obj: unknown, file: string | undefined, locate: Locate, base?: Config): Config {
   const err = (path: string[], detail: string, onKey = false): never => {
     const at = locate(path, onKey);
@@ -183,23 +219,24 @@ function build(obj: unknown, file: string | undefined, locate: Locate, base?: Co
   if (typeof obj !== 'object' || Array.isArray(obj))
     err([], 'expected a mapping of sections (oom:, cpu_bound:, …)');
   const sections = [...Object.keys(SCHEMA), 'exclude'];
-  for (const [section, value] of Object.entries(obj as Record<string, unknown>)) {
+  const schema = SCHEMA as Readonly<Record<string, Readonly<Record<string, Leaf>>>>;
+  const target = cfg as unknown as Record<string, Record<string, unknown>>;
+  for (const [section, value] of entriesOf(obj as object, [], err)) {
     if (section === 'exclude') {
       if (!Array.isArray(value) || value.some((x) => typeof x !== 'string' && typeof x !== 'number'))
         err([section], `expected a list of process names or pids, got ${describe(value)}`);
       cfg.exclude = (value as unknown[]).map(String);
       continue;
     }
-    const keys = SCHEMA[section as keyof typeof SCHEMA];
-    if (!keys) err([section], unknownKey(section, sections), true);
+    const keys = own(schema, section);
+    if (!keys) return err([section], unknownKey(section, sections), true);
     if (value === null) continue;
     if (typeof value !== 'object' || Array.isArray(value))
       err([section], `expected a mapping, got ${describe(value)}`);
-    const target = (cfg as unknown as Record<string, Record<string, unknown>>)[section];
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      const leaf = keys[key];
+    for (const [key, v] of entriesOf(value as object, [section], err)) {
+      const leaf = own(keys, key);
       const path = [section, key];
-      if (!leaf) err(path, unknownKey(key, Object.keys(keys)), true);
+      if (!leaf) return err(path, unknownKey(key, Object.keys(keys)), true);
       if (leaf.kind === 'boolean') {
         if (typeof v !== 'boolean') err(path, `expected true or false, got ${describe(v)}`);
       } else {
@@ -209,7 +246,7 @@ function build(obj: unknown, file: string | undefined, locate: Locate, base?: Co
         if (n < leaf.min || n > leaf.max || (leaf.integer && !Number.isInteger(n)))
           err(path, `expected ${range}, got ${n}`);
       }
-      target[key] = v;
+      target[section][key] = v;
     }
   }
   return cfg;
@@ -220,8 +257,19 @@ function build(obj: unknown, file: string | undefined, locate: Locate, base?: Co
  * column and key; callers keep their previous config in force when it throws.
  */
 export function parseConfig(text: string, file?: string): Config {
+  if (text.length > MAX_CONFIG_BYTES)
+    throw new ConfigError(
+      '',
+      `the text is longer than ${MAX_CONFIG_BYTES} characters; a config is a few lines`,
+      file,
+    );
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    prettyErrors: false,
+    uniqueKeys: true,
+    logLevel: 'error',
+  });
   const first = doc.errors[0];
   if (first) {
     const pos = lc.linePos(first.pos[0]);
@@ -243,8 +291,18 @@ export function parseConfig(text: string, file?: string): Config {
     const p = lc.linePos(at);
     return { line: p.line, column: p.col };
   };
-  return build(doc.toJS(), file, locate);
+  let js: unknown;
+  try {
+    // Aliases are expanded here; a file whose aliases multiply (a "billion laughs") is refused, not expanded.
+    js = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
+  } catch (e) {
+    throw new ConfigError('', `YAML: ${String((e as Error)?.message ?? e).split('\n')[0]}`, file);
+  }
+  return build(js, file, locate);
 }
+
+/** A real config has a few dozen values; more alias expansion than this is an attack or a mistake. */
+const MAX_ALIAS_EXPANSION = 100;
 
 /** Same schema for objects from VS Code settings (no positions); `base` is what the object overrides. */
 export function validateConfig(obj: unknown, source?: string, base?: Config): Config {

@@ -3,8 +3,9 @@
 // (never a file the user can write). Every failure becomes a Failure with what happened and what to do.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
+import { plainText } from './format';
 import { type Drops, type Hello, LineSplitter, parseLine, type Window } from './protocol';
 
 export interface Logger {
@@ -47,24 +48,48 @@ export const DEGRADABLE: ReadonlySet<string> = new Set([
 ]);
 
 export const DEFAULT_INSTALL_DIR = '/usr/local/lib/hotspot';
+/** Where the hotspot-helper .deb installs the same tree (Debian packages do not install into /usr/local). */
+export const PACKAGE_INSTALL_DIR = '/usr/lib/hotspot';
 export const LAUNCHER = 'hotspot-helper';
+/** pkexec by absolute path: a PATH entry the user controls must not decide what runs. */
+export const PKEXEC = '/usr/bin/pkexec';
 
-/** Why a path is unsafe to run as root, or undefined: it and every parent must be root-owned, not group/other-writable. */
+/**
+ * Why a path is unsafe to run as root, or undefined. The file and every parent must be root-owned and not writable
+ * by group or others — both along the path as given and along its realpath, so a root-owned link into a directory
+ * the user controls is refused as well.
+ */
 export function unsafeForRoot(file: string): string | undefined {
-  let p = path.resolve(file);
-  for (;;) {
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(p);
-    } catch {
-      return `${p} does not exist`;
-    }
-    if (st.uid !== 0) return `${p} is not owned by root`;
-    if (st.mode & 0o022) return `${p} is writable by group or others`;
-    const parent = path.dirname(p);
-    if (parent === p) return undefined;
-    p = parent;
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return `${path.resolve(file)} does not exist`;
   }
+  for (const start of new Set([path.resolve(file), real])) {
+    let p = start;
+    for (;;) {
+      let st: ReturnType<typeof lstatSync>;
+      try {
+        st = lstatSync(p);
+      } catch {
+        return `${p} does not exist`;
+      }
+      if (st.uid !== 0) return `${p} is not owned by root`;
+      if (!st.isSymbolicLink() && st.mode & 0o022) return `${p} is writable by group or others`;
+      const parent = path.dirname(p);
+      if (parent === p) break;
+      p = parent;
+    }
+  }
+  return undefined;
+}
+
+/** The installed launcher to run: the configured dir, else the .deb's if it is installed, else Install Helper's. */
+export function launcherPath(installDir?: string): string {
+  if (installDir) return path.join(installDir, LAUNCHER);
+  const packaged = path.join(PACKAGE_INSTALL_DIR, LAUNCHER);
+  return existsSync(packaged) ? packaged : path.join(DEFAULT_INSTALL_DIR, LAUNCHER);
 }
 
 /** Arguments passed through pkexec must look like what we generate ourselves: flags and small tokens. */
@@ -72,6 +97,35 @@ function checkArgs(args: string[]): void {
   for (const a of args)
     if (!/^(--[a-z-]+|[0-9]{1,7}|[a-z_,]{1,64})$/.test(a))
       throw new Error(`refusing helper argument ${JSON.stringify(a)}`);
+}
+
+/**
+ * The helper's own last error line from its stderr tail, for the crash message: a line it logged itself
+ * ("hotspot-helper: …") or the error line of an uncaught exception ("TypeError: …"). Other lines (libbpf chatter,
+ * pkexec, Node's version footer, stack frames) would name the wrong culprit, so they are never quoted.
+ */
+export function lastWords(stderrTail: readonly string[]): string | undefined {
+  for (let i = stderrTail.length - 1; i >= 0; i--) {
+    const line = stderrTail[i].trim();
+    const own = /^hotspot-helper: (.+)$/.exec(line);
+    if (own) return plainText(own[1]).slice(0, 300);
+    if (/^[A-Z]\w*Error(?: \[\w+\])?: ./.test(line)) return plainText(line).slice(0, 300);
+  }
+  return undefined;
+}
+
+/** After stdin EOF and SIGTERM, how long a helper gets before SIGKILL. */
+const STOP_GRACE_MS = 2000;
+/** How long an exit may take at most before the helper is abandoned (stop() resolves within this). */
+const ABANDON_MS = 5000;
+
+/** Sends a signal; EPERM (a root child of pkexec) is expected and left to the abandonment timer. */
+function signal(child: ChildProcess, sig: NodeJS.Signals): void {
+  try {
+    child.kill(sig);
+  } catch {
+    /* the abandonment timer decides */
+  }
 }
 
 const fail = (code: string, message: string, hint: string, fatal: boolean): Failure => ({
@@ -93,6 +147,9 @@ export class HelperSupervisor extends EventEmitter {
   private protocolErrors = 0;
   private intervalMs = 5000;
   private exitWaiters: (() => void)[] = [];
+  /** The helper's own pid from its hello (under pkexec the process we spawned may not be the helper itself). */
+  private helperPid?: number;
+  private abandonTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -126,7 +183,7 @@ export class HelperSupervisor extends EventEmitter {
         args: [this.opts.devHelperPath, ...this.opts.helperArgs],
         elevated: false,
       };
-    const launcher = path.join(this.opts.installDir ?? DEFAULT_INSTALL_DIR, LAUNCHER);
+    const launcher = launcherPath(this.opts.installDir);
     const why = unsafeForRoot(launcher);
     if (why)
       return fail(
@@ -135,7 +192,7 @@ export class HelperSupervisor extends EventEmitter {
         "Run 'Hotspot: Install Helper' (it asks for your password once).",
         true,
       );
-    return { cmd: 'pkexec', args: [launcher, ...this.opts.helperArgs], elevated: true };
+    return { cmd: PKEXEC, args: [launcher, ...this.opts.helperArgs], elevated: true };
   }
 
   start(): void {
@@ -149,6 +206,7 @@ export class HelperSupervisor extends EventEmitter {
   private spawnHelper(): void {
     this.setState('starting');
     this.helperError = undefined;
+    this.helperPid = undefined;
     this.stderrTail = [];
     let l: ReturnType<HelperSupervisor['launch']>;
     try {
@@ -199,6 +257,7 @@ export class HelperSupervisor extends EventEmitter {
     }
     switch (msg.type) {
       case 'hello':
+        this.helperPid = msg.pid;
         this.opts.log.info(
           `helper ${msg.version} on ${msg.kernel}: sched via ${msg.attach.sched}, faults via ${msg.attach.faults}`,
         );
@@ -248,7 +307,7 @@ export class HelperSupervisor extends EventEmitter {
       if (!this.child) return;
       this.helperError = fail(
         'STALLED',
-        `The helper sent nothing for ${Math.round(ms / 1000)} s and was restarted.`,
+        `The helper sent nothing for ${Math.round(ms / 1000)} s; Hotspot restarts it.`,
         'See the Hotspot log; this can happen on a heavily loaded machine.',
         false,
       );
@@ -256,12 +315,47 @@ export class HelperSupervisor extends EventEmitter {
     }, ms);
   }
 
+  /**
+   * Asks the helper to exit: stdin EOF (the only request a root helper started by pkexec can receive from us), then
+   * SIGTERM, SIGKILL after STOP_GRACE_MS. Signals to a root child fail with EPERM and a stopped (SIGSTOP) helper
+   * reads nothing, so if it has not exited after ABANDON_MS it is abandoned: reported with the command that ends
+   * it, and the supervisor moves on instead of waiting forever.
+   */
   private kill(child: ChildProcess): void {
-    child.stdin?.end(); // the helper exits on stdin EOF: the only way to stop it when pkexec made it root
-    child.kill('SIGTERM');
+    child.stdin?.end();
+    signal(child, 'SIGTERM');
     setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }, 2000).unref();
+      if (child.exitCode === null && child.signalCode === null) signal(child, 'SIGKILL');
+    }, STOP_GRACE_MS).unref();
+    clearTimeout(this.abandonTimer);
+    this.abandonTimer = setTimeout(() => this.abandon(child), ABANDON_MS);
+  }
+
+  /** Lets go of a helper that would not exit; the user is told the exact command that ends it. */
+  private abandon(child: ChildProcess): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    clearTimeout(this.watchdog);
+    clearTimeout(this.healthyTimer);
+    for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
+    child.unref();
+    const pid = this.helperPid ?? child.pid;
+    const left = `It is still running as pid ${pid} (it runs as root, so Hotspot cannot end it) and its BPF programs stay attached until it ends.`;
+    const hint = `End it with: sudo kill -9 ${pid}`;
+    this.opts.log.error(
+      `abandoned helper pid ${pid}: it did not exit within ${ABANDON_MS / 1000} s. ${hint}`,
+    );
+    const waiters = this.exitWaiters.splice(0);
+    if (waiters.length) {
+      // stop(): resolve now, and say what was left behind.
+      this.failure(fail('ABANDONED', `The helper did not stop. ${left}`, hint, false));
+      this.setState('stopped');
+      for (const w of waiters) w();
+      return;
+    }
+    // The watchdog's kill did not work: report the stall (and the leftover) and carry on as after an exit.
+    const stalled = this.helperError ?? fail('STALLED', 'The helper stopped responding.', '', false);
+    this.afterFailure({ ...stalled, message: `${stalled.message} ${left}`, hint });
   }
 
   private onExit(
@@ -275,6 +369,7 @@ export class HelperSupervisor extends EventEmitter {
     this.child = undefined;
     clearTimeout(this.watchdog);
     clearTimeout(this.healthyTimer);
+    clearTimeout(this.abandonTimer);
     const waiters = this.exitWaiters.splice(0);
     if (waiters.length) {
       for (const w of waiters) w();
@@ -304,18 +399,26 @@ export class HelperSupervisor extends EventEmitter {
     else if (elevated && code === 127)
       f = fail(
         'PKEXEC_UNAVAILABLE',
-        `pkexec could not reach polkit${tail ? ` (${tail.split('\n')[0]})` : ''}.`,
+        `pkexec could not reach polkit${tail ? ` (${plainText(tail.split('\n')[0]).slice(0, 200)})` : ''}.`,
         'Start polkitd and the system D-Bus, or run VS Code as root.',
         true,
       );
-    else
+    else {
+      const words = lastWords(this.stderrTail);
       f = fail(
         'CRASHED',
-        `The helper exited unexpectedly (${signal ?? `code ${code}`})${tail ? `: ${tail.split('\n').pop()}` : ''}.`,
+        `The helper exited unexpectedly (${signal ?? `code ${code}`})${words ? `: ${words}` : ''}.`,
         'Hotspot restarts it; see the Hotspot log for details.',
         false,
       );
+    }
 
+    this.afterFailure(f);
+  }
+
+  /** Restarts with backoff after a retryable failure, else reports it as fatal. */
+  private afterFailure(failure: Failure): void {
+    let f = failure;
     const retryable = !f.fatal || ['CRASHED', 'STALLED', 'MAP_READ', 'INTERNAL'].includes(f.code);
     const max = this.opts.maxRestarts ?? 5;
     if (retryable && this.restarts < max) {
@@ -334,14 +437,16 @@ export class HelperSupervisor extends EventEmitter {
   stop(): Promise<void> {
     clearTimeout(this.restartTimer);
     clearTimeout(this.watchdog);
+    // A kill already under way (the watchdog's) keeps its abandonment timer: stop() resolves by then at the latest.
     const child = this.child;
     if (!child) {
       this.setState('stopped');
       return Promise.resolve();
     }
     return new Promise((resolve) => {
+      const killing = this.exitWaiters.length > 0;
       this.exitWaiters.push(resolve);
-      this.kill(child);
+      if (!killing) this.kill(child);
     });
   }
 }

@@ -44,6 +44,7 @@ test('package.sh → verified .vsix → installed in code-server → Start shows
   for (const f of [
     'extension/dist/extension.js',
     'extension/dist/helper.js',
+    'extension/dist/helper-manifest.sha256',
     'extension/bpf/sched.bpf.o',
     'extension/bpf/faults.bpf.o',
     'extension/node_modules/koffi/package.json',

@@ -85,6 +85,7 @@ function wiring(root: Mocha.Suite): void {
   });
   add(s, 'thresholds come from hotspot.configPath', async () => {
     const a = await api();
+    await a.reloadConfig(); // the file is read asynchronously: wait for a load to have finished
     assert.equal(a.config().oom.rss_mb, 200, 'the sample workspace sets oom.rss_mb: 200');
   });
   add(s, 'a malformed config names file, line, column and key; the previous thresholds stay', async () => {
@@ -95,7 +96,7 @@ function wiring(root: Mocha.Suite): void {
     writeFileSync(bad, 'oom:\n  rss_mb: 300\ncpu_bound:\n  cpu_percnt: 40\n');
     try {
       await c.update('configPath', bad, vscode.ConfigurationTarget.Global);
-      const err = a.reloadConfig();
+      const err = await a.reloadConfig();
       assert.ok(err, 'the file is rejected');
       assert.match(err, new RegExp(`${bad.replace(/[.]/g, '\\.')}:4:3: cpu_bound\\.cpu_percnt: unknown key`));
       assert.match(err, /did you mean "cpu_percent"/);
@@ -103,7 +104,7 @@ function wiring(root: Mocha.Suite): void {
     } finally {
       await c.update('configPath', before, vscode.ConfigurationTarget.Global);
     }
-    assert.equal(a.reloadConfig(), undefined);
+    assert.equal(await a.reloadConfig(), undefined);
   });
 }
 
@@ -121,7 +122,7 @@ function thresholdsSetting(root: Mocha.Suite): void {
           { cpu_bound: { core_cpu_percent: 50 } },
           vscode.ConfigurationTarget.Global,
         );
-        assert.equal(a.reloadConfig(), undefined);
+        assert.equal(await a.reloadConfig(), undefined);
         assert.equal(a.config().cpu_bound.core_cpu_percent, 50, 'from the setting');
         assert.equal(a.config().oom.rss_mb, 200, 'still from hotspot.yaml');
         await c.update(
@@ -130,14 +131,14 @@ function thresholdsSetting(root: Mocha.Suite): void {
           vscode.ConfigurationTarget.Global,
         );
         assert.match(
-          a.reloadConfig() ?? '',
+          (await a.reloadConfig()) ?? '',
           /^setting hotspot\.thresholds: cpu_bound\.core_cpu_percent: expected/,
         );
         assert.equal(a.config().cpu_bound.core_cpu_percent, 50, 'the previous thresholds stay');
       } finally {
         await c.update('thresholds', undefined, vscode.ConfigurationTarget.Global);
       }
-      assert.equal(a.reloadConfig(), undefined);
+      assert.equal(await a.reloadConfig(), undefined);
       assert.equal(a.config().cpu_bound.core_cpu_percent, 90);
     },
   );

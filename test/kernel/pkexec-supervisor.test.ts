@@ -75,7 +75,11 @@ test('a crashing helper is restarted with backoff, then reported fatal with its 
   skip,
 }, async () => {
   const r = supervise(
-    fake('crash', `out(${hello()}); out(${win}); console.error('segfault-ish: boom'); process.exit(3);`),
+    // Its own last error line, then lines that are not its words (libbpf chatter, Node's footer).
+    fake(
+      'crash',
+      `out(${hello()}); out(${win}); console.error('hotspot-helper: segfault-ish: boom'); console.error('libbpf: unrelated'); console.error('Node.js v20'); process.exit(3);`,
+    ),
     { maxRestarts: 2 },
   );
   const t0 = Date.now();
@@ -89,7 +93,19 @@ test('a crashing helper is restarted with backoff, then reported fatal with its 
     crashes.map((f) => f.fatal),
     [false, false, true],
   );
-  assert.match(crashes[2].message, /code 3.*boom/);
+  assert.match(crashes[2].message, /code 3\): segfault-ish: boom\.$/);
+});
+
+test('an uncaught exception in the helper is quoted by its error line, not by the Node.js footer', {
+  skip,
+}, async () => {
+  const r = supervise(
+    fake('throw', `out(${hello()}); out(${win}); setTimeout(() => { throw new TypeError('kaboom'); }, 50);`),
+    { maxRestarts: 0 },
+  );
+  await until(() => r.sup.state === 'failed', 10_000, 'failed');
+  const crash = r.failures.find((f) => f.code === 'CRASHED');
+  assert.match(crash?.message ?? '', /code 1\): TypeError: kaboom\.$/);
 });
 
 test('a fatal helper error (NO_BTF) is reported with its hint and not retried', { skip }, async () => {

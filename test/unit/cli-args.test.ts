@@ -45,3 +45,21 @@ test('bad input gets a clear error naming the flag', () => {
   assert.throws(() => parseArgs(['--config']), /--config: missing value/);
   assert.throws(() => parseArgs(['--json=1']), /--json takes no value/);
 });
+
+test('--hide-kernel takes its boolean as the next word too (--hide-kernel false), else stands alone', () => {
+  assert.equal(parseArgs(['--hide-kernel', 'false']).hideKernel, false);
+  assert.equal(parseArgs(['-hide-kernel', '0']).hideKernel, false);
+  assert.equal(parseArgs(['--hide-kernel', 'true']).hideKernel, true);
+  const o = parseArgs(['--hide-kernel', '--json']);
+  assert.deepEqual([o.hideKernel, o.json], [true, true], 'a following flag is not its value');
+  assert.throws(() => parseArgs(['--hide-kernel', 'nope']), UsageError, 'an unknown word is still an error');
+});
+
+test('install-helper is a subcommand with its own two flags', () => {
+  assert.equal(parseArgs(['install-helper']).command, 'install-helper');
+  const o = parseArgs(['install-helper', '--install-dir', '/opt/h', '--policy-dir=/opt/p']);
+  assert.deepEqual([o.command, o.installDir, o.policyDir], ['install-helper', '/opt/h', '/opt/p']);
+  assert.throws(() => parseArgs(['--install-dir', '/x']), /belongs to install-helper/);
+  assert.throws(() => parseArgs(['install-helper', 'now']), UsageError);
+  assert.equal(parseArgs(['--json']).command, undefined);
+});
