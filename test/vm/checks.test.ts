@@ -1,0 +1,390 @@
+// The kernel-matrix check suite: runs INSIDE a qemu VM booted by scripts/kernels/run.sh (npm run test:kernels),
+// once per kernel. Every figure the helper reports is judged against /proc read at the same moment, never
+// against a fixed speed: under TCG the guest is 10-50x slower than the host and the host is shared.
+// Each check also appends a row (figures next to /proc's) to $HOTSPOT_VM_RESULTS for the matrix table.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { stringify } from 'yaml';
+import { EXPECTATIONS } from '../../scripts/record';
+import type { Message } from '../../src/shared/protocol';
+import { type Run, runHelper } from '../support/helper';
+import { bpfProgIds } from '../support/procs';
+import { startWorkload, type Workload } from '../workloads';
+import {
+  cliWindowView,
+  FAULT_ATTACH_CANDIDATES,
+  type FatalView,
+  fatalView,
+  type HelloView,
+  helloView,
+  helperArgs,
+  isFatal,
+  isHello,
+  isWindow,
+  type WindowView,
+  windowView,
+} from './adapter';
+import { type CheckRow, ROWS_FILE } from './row';
+import { type Observed, observe, truthDelta } from './truth';
+
+const RESULTS = process.env.HOTSPOT_VM_RESULTS;
+const skip = RESULTS ? false : 'runs inside the kernel-matrix VM: npm run test:kernels';
+const INTERVAL_MS = 1000;
+/** The helper starts in 2.5-8.5 s under TCG; leave room for a host busy with other work. */
+const START_TIMEOUT_MS = 90_000;
+const TEST_TIMEOUT_MS = 240_000;
+const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+function addRow(r: Omit<CheckRow, 'kernel'>): void {
+  if (RESULTS)
+    appendFileSync(path.join(RESULTS, ROWS_FILE), `${JSON.stringify({ kernel: release(), ...r })}\n`);
+}
+
+/** Runs `body`, then records a row with the figures it noted, pass or fail (a failing check keeps its figures). */
+async function recorded(
+  meta: { collector: string; attach: string; check: string },
+  body: (note: (figures: string) => void) => Promise<void>,
+): Promise<void> {
+  let figures = '';
+  try {
+    await body((f) => {
+      figures = f;
+    });
+    addRow({ ...meta, status: 'pass', figures });
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0];
+    addRow({ ...meta, status: 'fail', figures: figures ? `${figures} (${why})` : why });
+    throw e;
+  }
+}
+
+/** Waits for a message, but fails at once (with the helper's stderr) if the helper exits first. */
+async function nextOrExit(r: Run, pred: (m: Message) => boolean, timeoutMs: number): Promise<Message> {
+  const exited = r.exited.then(async (code) => {
+    await sleep(300); // stdout may still hold the last lines when 'exit' fires
+    const seen = r.messages.find(pred);
+    if (seen) return seen;
+    throw new Error(`helper exited (${code}) early: ${r.stderr().trim().split('\n').slice(-3).join(' | ')}`);
+  });
+  return Promise.race([r.next(pred, timeoutMs), exited]);
+}
+
+interface Started {
+  r: Run;
+  seen: Observed;
+  hello?: HelloView;
+  fatal?: FatalView;
+}
+
+async function startHelper(args: string[], pids: number[]): Promise<Started> {
+  const r = runHelper(args);
+  const seen = observe(r, pids);
+  const m = await nextOrExit(r, (x) => isHello(x) || isFatal(x), START_TIMEOUT_MS);
+  return isHello(m) ? { r, seen, hello: helloView(m) } : { r, seen, fatal: fatalView(m) };
+}
+
+async function waitWindow(r: Run, seq: number): Promise<WindowView> {
+  const m = await nextOrExit(r, (x) => isWindow(x) && windowView(x).seq >= seq, 30_000 + seq * 10_000);
+  return windowView(m);
+}
+
+const windowsOf = (r: Run): WindowView[] => r.messages.filter(isWindow).map(windowView);
+
+/** Ends the helper (stdin EOF, SIGKILL if it lingers) and returns what it left loaded beyond `baseline`. */
+async function stopHelper(r: Run, baseline: Set<number>): Promise<{ progs: number[]; links: number[] }> {
+  if (r.child.exitCode === null && r.child.signalCode === null) {
+    r.child.stdin?.end();
+    const ended = await Promise.race([r.exited.then(() => true), sleep(20_000).then(() => false)]);
+    if (!ended) {
+      r.child.kill('SIGKILL');
+      await r.exited;
+    }
+  }
+  let progs: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    progs = [...bpfProgIds()].filter((id) => !baseline.has(id));
+    if (!progs.length) break;
+    await sleep(100); // fd-bound links and programs go once RCU has run
+  }
+  const links = (
+    JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { prog_id: number }[]
+  )
+    .map((l) => l.prog_id)
+    .filter((id) => !baseline.has(id));
+  return { progs, links };
+}
+
+/** Sum of one process's figures over windows `from..to` (a window it was idle in counts as zero). */
+function summed(ws: WindowView[], tgid: number, from: number, to: number) {
+  const span = ws.filter((w) => w.seq >= from && w.seq <= to);
+  assert.equal(span.length, to - from + 1, `windows ${from}..${to} all arrived`);
+  const sum = { cpuNs: 0, runqWaitNs: 0, faults: 0, durationNs: 0 };
+  for (const w of span) {
+    const p = w.proc(tgid);
+    sum.durationNs += w.durationNs;
+    sum.cpuNs += p?.cpuNs ?? 0;
+    sum.runqWaitNs += p?.runqWaitNs ?? 0;
+    sum.faults += p?.faults ?? 0;
+  }
+  return sum;
+}
+
+describe('kernel matrix: the helper against /proc on this kernel', { skip }, () => {
+  // One helper session with the default attach points and every workload at once: a CPU burner, two loops
+  // pinned to one core (run-queue wait on both), and a leak (faults, RSS). /proc is read as each window lands.
+  let work: Workload[] = [];
+  let run: Started | undefined;
+  let baseline = new Set<number>();
+  const pid: Record<string, number> = {};
+  const LAST = 5; // windows 1..5 are compared; window 0 has its own check
+
+  before(
+    async () => {
+      process.env.HOTSPOT_LEAK_CAP_MB = '600'; // a 4 GiB guest; the leak keeps faulting until 600 MiB
+      baseline = bpfProgIds();
+      work = [startWorkload('cpu'), startWorkload('contention'), startWorkload('leak')];
+      Object.assign(pid, ...work.map((w) => w.pids));
+      await sleep(500); // the workloads are running (not still exec-ing) when the helper's first window opens
+      run = await startHelper(helperArgs({ intervalMs: INTERVAL_MS }), Object.values(pid));
+      if (run.fatal) {
+        const figures = `${run.fatal.code}: ${run.fatal.message.slice(0, 160)}`;
+        addRow({ collector: 'all', attach: 'default', check: 'default load+attach', status: 'fail', figures });
+      } else await waitWindow(run.r, LAST);
+    },
+    { timeout: TEST_TIMEOUT_MS },
+  );
+
+  after(async () => {
+    for (const w of work) w.stop();
+    if (run) await stopHelper(run.r, baseline);
+  });
+
+  const live = () => {
+    assert.ok(run?.hello, `the helper started: ${run?.fatal?.code} ${run?.fatal?.message}`);
+    return { r: run.r, seen: run.seen, hello: run.hello };
+  };
+
+  test('every collector loads and attaches with the default order', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const { hello } = live();
+    for (const c of hello.collectors)
+      addRow({
+        collector: c.collector,
+        attach: c.attach,
+        check: 'default load+attach',
+        status: 'pass',
+        figures: '',
+      });
+    assert.ok(hello.collectors.length >= 2);
+  });
+
+  test('CPU of a burner and two pinned loops within 5 points of a core of /proc (windows 1-5)', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const { r, seen, hello } = live();
+    const sched = hello.collectors.find((c) => c.collector === 'sched')?.attach ?? '?';
+    await recorded({ collector: 'sched', attach: sched, check: 'cpu vs /proc' }, async (note) => {
+      const parts: string[] = [];
+      const misses: string[] = [];
+      for (const role of ['cpu', 'aggressor', 'victim']) {
+        const b = summed(windowsOf(r), pid[role], 1, LAST);
+        const t = truthDelta(seen.atWindow.get(0)!, seen.atWindow.get(LAST)!, pid[role]);
+        assert.ok(t, `/proc of ${role} was read`);
+        const bpf = b.cpuNs / b.durationNs;
+        const proc = t.cpuNs / t.spanNs;
+        parts.push(`${role} ${pct(bpf)}/${pct(proc)}`);
+        if (Math.abs(bpf - proc) > 0.05) misses.push(role);
+      }
+      note(`${parts.join(', ')} (helper/proc)`);
+      assert.deepEqual(misses, [], 'every process within 0.05 of a core');
+    });
+  });
+
+  test('window 0 CPU of the burner within 5 % of /proc', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { r, seen, hello } = live();
+    const sched = hello.collectors.find((c) => c.collector === 'sched')?.attach ?? '?';
+    await recorded({ collector: 'sched', attach: sched, check: 'window 0 cpu' }, async (note) => {
+      const w0 = windowsOf(r).find((w) => w.seq === 0);
+      assert.ok(w0 && seen.atHello && seen.atWindow.get(0));
+      // The window clock starts as the hello is sent: /proc from the hello's arrival to window 0's arrival.
+      const t = truthDelta(seen.atHello, seen.atWindow.get(0)!, pid.cpu);
+      assert.ok(t, '/proc of the burner was read');
+      const bpf = (w0.proc(pid.cpu)?.cpuNs ?? 0) / w0.durationNs;
+      const proc = t.cpuNs / t.spanNs;
+      note(`window 0: ${pct(bpf)} of a core vs /proc ${pct(proc)} (${(bpf / proc).toFixed(2)}x)`);
+      assert.ok(Math.abs(bpf / proc - 1) <= 0.05, `window 0 CPU ${pct(bpf)} vs /proc ${pct(proc)}`);
+    });
+  });
+
+  test('run-queue wait of the burner and the pinned loops against /proc', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const { r, seen, hello } = live();
+    const sched = hello.collectors.find((c) => c.collector === 'sched')?.attach ?? '?';
+    await recorded({ collector: 'sched', attach: sched, check: 'runq wait vs /proc' }, async (note) => {
+      const parts: string[] = [];
+      const misses: string[] = [];
+      for (const role of ['cpu', 'aggressor', 'victim']) {
+        const b = summed(windowsOf(r), pid[role], 1, LAST);
+        const t = truthDelta(seen.atWindow.get(0)!, seen.atWindow.get(LAST)!, pid[role]);
+        assert.ok(t, `/proc of ${role} was read`);
+        const bpf = b.runqWaitNs / b.durationNs;
+        const proc = t.runqWaitNs / t.spanNs;
+        // Both sides add a wait up only when the process gets the CPU back, so a wait in progress at either end
+        // of the interval can fall on different sides of the cut: allow one mean wait at each end.
+        const meanWait = t.runqWaitNs / Math.max(1, t.slices);
+        const tolerance = 0.05 + (2 * meanWait) / t.spanNs;
+        parts.push(`${role} ${pct(bpf)}/${pct(proc)} ±${pct(tolerance)}`);
+        if (Math.abs(bpf - proc) > tolerance) misses.push(role);
+      }
+      note(`${parts.join(', ')} of the window waiting (helper/proc ±allowed)`);
+      assert.deepEqual(misses, [], 'every process within 0.05 of the window plus one wait at each end');
+    });
+  });
+
+  test('faults and RSS of a leak against /proc', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { r, seen, hello } = live();
+    await recorded(
+      { collector: 'faults', attach: hello.faultAttach, check: 'leak faults+rss' },
+      async (note) => {
+        const b = summed(windowsOf(r), pid.leak, 1, LAST);
+        const t = truthDelta(seen.atWindow.get(0)!, seen.atWindow.get(LAST)!, pid.leak);
+        assert.ok(t, '/proc of the leak was read');
+        const rss =
+          windowsOf(r)
+            .find((w) => w.seq === LAST)
+            ?.proc(pid.leak)?.rssBytes ?? 0;
+        note(`faults ${b.faults}/${t.faults}, RSS ${mib(rss)}/${mib(t.rssBytes)} (helper/proc)`);
+        assert.ok(t.faults > 0, 'the leak faulted');
+        // The leak faults in bursts of one 10 MB string (2,560 pages): a burst can fall on either side of the cut.
+        const burst = (10_000_000 / 4096) | 0;
+        assert.ok(
+          Math.abs(b.faults - t.faults) <= Math.max(0.1 * t.faults, burst),
+          'faults within one burst of /proc',
+        );
+        // The helper's RSS is read at the last fault before the window closed; /proc a moment later.
+        assert.ok(Math.abs(rss - t.rssBytes) <= 0.1 * t.rssBytes, 'RSS within 10 % of statm');
+      },
+    );
+  });
+
+  test('nothing is left attached after the helper exits', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { r } = live();
+    await recorded({ collector: 'all', attach: '-', check: 'nothing left after exit' }, async (note) => {
+      const left = await stopHelper(r, baseline);
+      note(`programs left ${left.progs.length}, links left ${left.links.length}`);
+      assert.deepEqual(left, { progs: [], links: [] });
+    });
+  });
+});
+
+describe('kernel matrix: every fault attach point, forced', { skip }, () => {
+  for (const attach of FAULT_ATTACH_CANDIDATES) {
+    test(`faults via ${attach}: loads, counts a fault storm like /proc, leaves nothing`, {
+      timeout: TEST_TIMEOUT_MS,
+    }, async (t) => {
+      const baseline = bpfProgIds();
+      const w = startWorkload('thrash');
+      let s: Started | undefined;
+      try {
+        s = await startHelper(helperArgs({ intervalMs: INTERVAL_MS, faultAttach: attach }), [w.pids.thrash]);
+        if (s.fatal) {
+          // The kernel would not have it (no kprobes, fentry refused, …): a fact about the kernel, not a failure.
+          addRow({
+            collector: 'faults',
+            attach,
+            check: 'forced load+attach',
+            status: 'refused',
+            figures: `${s.fatal.code}: ${s.fatal.message.slice(0, 120)}`,
+          });
+          t.skip(`this kernel refuses ${attach}: ${s.fatal.message}`);
+          return;
+        }
+        const { r, seen, hello } = s as Required<Started>;
+        await recorded({ collector: 'faults', attach, check: 'forced: faults vs /proc' }, async (note) => {
+          assert.equal(hello.faultAttach, attach, 'the hello names the forced attach point');
+          await waitWindow(r, 3);
+          const b = summed(windowsOf(r), w.pids.thrash, 1, 3);
+          const truth = truthDelta(seen.atWindow.get(0)!, seen.atWindow.get(3)!, w.pids.thrash);
+          assert.ok(truth, '/proc of the storm was read');
+          note(`faults ${b.faults}/${truth.faults} (helper/proc, ${pct(b.faults / truth.faults)})`);
+          assert.ok(truth.faults > 1000, 'the storm faulted');
+          assert.ok(Math.abs(b.faults - truth.faults) <= 0.1 * truth.faults, 'within 10 % of /proc');
+        });
+        await recorded({ collector: 'faults', attach, check: 'forced: nothing left' }, async (note) => {
+          const left = await stopHelper(r, baseline);
+          note(`programs left ${left.progs.length}, links left ${left.links.length}`);
+          assert.deepEqual(left, { progs: [], links: [] });
+        });
+      } finally {
+        w.stop();
+        if (s) await stopHelper(s.r, baseline);
+      }
+    });
+  }
+});
+
+/** `hotspot --json` for `windows` windows of 1 s on `pid`; killed if it outlives `timeoutMs`. */
+async function cliLabels(pid: number, windows: number, config: object, timeoutMs: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hotspot-kmatrix-'));
+  writeFileSync(path.join(dir, 'cfg.yaml'), stringify(config));
+  const args = ['--json', '--interval', '1s', '--windows', String(windows), '--pid', String(pid)];
+  const child = spawn(process.execPath, [CLI, ...args, '--config', path.join(dir, 'cfg.yaml')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    err += c;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    const code = await new Promise<number | null>((res) => child.on('close', res));
+    assert.equal(code, 0, `hotspot exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  const lines = out.trim().split('\n').filter(Boolean).map(cliWindowView);
+  return { attach: lines[0]?.faultAttach ?? '?', labels: lines.map((l) => l.labelOf(pid) ?? '-') };
+}
+
+describe('kernel matrix: the CLI diagnoses real workloads', { skip }, () => {
+  const cases = [
+    { workload: 'cpu', role: 'cpu', label: 'CPU-bound' },
+    { workload: 'leak', role: 'leak', label: 'OOM risk' },
+  ] as const;
+  for (const c of cases) {
+    test(`hotspot --json calls the ${c.workload} workload ${c.label}`, {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
+      process.env.HOTSPOT_LEAK_CAP_MB = '600';
+      const w = startWorkload(c.workload);
+      try {
+        await recorded({ collector: 'cli', attach: '-', check: `diagnosis: ${c.workload}` }, async (note) => {
+          const { attach, labels } = await cliLabels(
+            w.pids[c.role],
+            5,
+            EXPECTATIONS[c.workload].config,
+            200_000,
+          );
+          note(`${labels.join(', ')} (faults via ${attach})`);
+          assert.ok(labels.includes(c.label), `${c.label} within ${labels.length} windows`);
+        });
+      } finally {
+        w.stop();
+      }
+    });
+  }
+});
