@@ -85,8 +85,9 @@ async function sh(cmd: string, args: string[], cwd?: string): Promise<string> {
 /** The newest package apt-cache knows whose name matches `re` (the first group orders them), with its version. */
 async function newestPackage(
   re: RegExp,
-  search: string,
+  prefix: string,
 ): Promise<{ pkg: string; version: string } | undefined> {
+  const search = `^${prefix.replace(/\./g, '\\.')}`; // apt-cache takes a POSIX regex
   const names = (await sh('apt-cache', ['search', '--names-only', search]))
     .split('\n')
     .map((l) => l.split(' ')[0])
@@ -104,9 +105,10 @@ async function newestPackage(
   return version && version !== '(none)' ? { pkg, version } : undefined;
 }
 
-async function debianKernel(id: string, re: RegExp, search: string, hint: string): Promise<Kernel> {
-  const found = await newestPackage(re, search).catch(() => undefined);
-  return found ? { id, ...found } : { id, skip: `no ${search} package in apt-cache (${hint})` };
+/** `prefix` narrows apt-cache's own (POSIX) search; `re` picks the exact names and orders them. */
+async function debianKernel(id: string, prefix: string, re: RegExp, hint: string): Promise<Kernel> {
+  const found = await newestPackage(re, prefix).catch(() => undefined);
+  return found ? { id, ...found } : { id, skip: `no package matching ${re.source} in apt-cache (${hint})` };
 }
 
 /** The host's own kernel, if its bzImage is readable somewhere a distribution puts it. */
@@ -137,15 +139,15 @@ async function kernelList(): Promise<Kernel[]> {
     '6.1': () =>
       debianKernel(
         '6.1',
+        'linux-image-6.1.0-',
         /^linux-image-6\.1\.0-(\d+)-amd64$/,
-        'linux-image-6.1.0-[0-9]*-amd64',
-        'Debian 12 main',
+        'Debian 12 main or security',
       ),
     '6.12': () =>
       debianKernel(
         '6.12',
+        'linux-image-6.12.',
         /^linux-image-6\.12\.(\d+)\+deb12-amd64$/,
-        'linux-image-6.12.[0-9]*+deb12-amd64',
         'enable bookworm-security or bookworm-backports',
       ),
     host: async () => hostKernel(),
