@@ -403,6 +403,10 @@ async function main(): Promise<number> {
           : ''),
     );
   log(`total ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+  if (!outcomes.some((o) => o.status !== 'skipped')) {
+    log('no kernel could be run: the matrix proves nothing');
+    return 1;
+  }
   return outcomes.some((o) => o.status === 'fail' || o.status === 'timeout') ? 1 : 0;
 }
 
