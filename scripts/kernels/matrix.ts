@@ -342,11 +342,7 @@ function table(outcomes: Outcome[]): string {
   }
   const width = head.map((h, i) => Math.max(h.length, ...body.map((r) => (i < 5 ? r[i].length : 0))));
   const fmt = (r: string[]) => r.map((c, i) => (i < 5 ? c.padEnd(width[i]) : c)).join(' | ');
-  return [
-    fmt(head),
-    `${width.map((w) => '-'.repeat(w)).join('-|-')}-|-${'-'.repeat(26)}`,
-    ...body.map(fmt),
-  ].join('\n');
+  return [fmt(head), width.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(fmt)].join('\n');
 }
 
 async function main(): Promise<number> {
