@@ -14,6 +14,11 @@ export function helperArgs(o: { intervalMs: number; faultAttach?: FaultAttachCan
   return args;
 }
 
+/** The collectors a protocol-v1 helper runs; every one must be live in the kernel on every kernel of the matrix. */
+export const COLLECTORS = ['faults', 'sched'] as const;
+/** The collector whose attach point --fault-attach forces. */
+export const FORCED_COLLECTOR = 'faults';
+
 export interface Collector {
   /** What it measures: 'sched' (CPU, preemptions, run-queue wait) or 'faults' (page faults, RSS). */
   collector: string;
@@ -25,6 +30,10 @@ export interface HelloView {
   pid: number;
   kernel: string;
   collectors: Collector[];
+  /** The collector that measures CPU time and run-queue wait, and how it is attached. */
+  cpu: Collector;
+  /** The collector that counts page faults and reads RSS (its attach point is what --fault-attach forces). */
+  faults: Collector;
   /** The live fault attach point (what --fault-attach forced, or the helper's fallback choice). */
   faultAttach: string;
 }
@@ -54,13 +63,14 @@ export const isFatal = (m: Message): boolean => m.type === 'error' && m.fatal;
 
 export function helloView(m: Message): HelloView {
   if (m.type !== 'hello') throw new Error(`expected hello, got ${m.type}`);
+  const cpu = { collector: 'sched', attach: m.attach.sched };
+  const faults = { collector: FORCED_COLLECTOR, attach: m.attach.faults };
   return {
     pid: m.pid,
     kernel: m.kernel,
-    collectors: [
-      { collector: 'sched', attach: m.attach.sched },
-      { collector: 'faults', attach: m.attach.faults },
-    ],
+    collectors: [cpu, faults],
+    cpu,
+    faults,
     faultAttach: m.attach.faults,
   };
 }
