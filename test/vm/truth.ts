@@ -40,6 +40,16 @@ export function readTruth(pid: number): Truth | undefined {
   }
 }
 
+/** Stopped by a signal (SIGSTOP): its counters are frozen until SIGCONT. */
+export function isStopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return /^[Tt]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
 export interface Snapshot {
   atNs: bigint;
   procs: Map<number, Truth>;
