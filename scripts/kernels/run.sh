@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# npm run test:kernels: boots Debian's 6.1 and 6.12 kernels (and the host's own, when its bzImage is readable)
+# under qemu and runs the in-VM check suite (test/vm/checks.test.ts) on each; prints the kernel matrix and writes
+# test-artifacts/kernels.json. Uses only Debian packages; installs the missing ones when run as root.
+# Kernel packages are cached in .kernels/ (git-ignored). See scripts/kernels/matrix.ts for the knobs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+log() { printf '\033[1;34m[kernels]\033[0m %s\n' "$*" >&2; }
+
+pkgs=(qemu-system-x86 busybox-static kmod xz-utils zstd bpftool)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    log "apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "The kernel matrix needs these system packages. Run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# The VM runs this checkout's build (it sees the host's / read-only): build it if it is not there.
+if [ ! -f dist/helper.js ] || [ ! -f dist/cli.js ] || [ ! -f bpf/sched.bpf.o ] || [ ! -f bpf/faults.bpf.o ]; then
+  log "building BPF objects and bundles"
+  bash scripts/build-bpf.sh
+  node scripts/build.mjs
+fi
+
+exec node --import tsx scripts/kernels/matrix.ts "$@"
