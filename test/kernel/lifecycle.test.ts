@@ -62,7 +62,7 @@ test('map-full storm: a bounded fork storm against a 64-entry exit map is counte
       await sleep(50);
     const drops = msgs.filter((m): m is Drops => m.type === 'drops');
     assert.ok(drops.length > 0, 'a drops message was sent');
-    const lost = drops.reduce((s, d) => s + d.maps.exits ?? 0, 0);
+    const lost = drops.reduce((s, d) => s + (d.maps.exits ?? 0), 0);
     assert.ok(lost > 100, `updates lost to the full map were counted (${lost})`);
     const windows = msgs.filter((m): m is Window => m.type === 'window');
     assert.ok(windows.length >= seq0 + 2, 'windows keep coming after the storm');
