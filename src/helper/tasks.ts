@@ -44,7 +44,10 @@ const O = {
   comm: 168,
 } as const;
 
-const u64 = (b: Buffer, o: number) => Number(b.readBigUInt64LE(o));
+/** A u64 as a number without a BigInt (counters stay far below 2^53). */
+const u64 = (b: Buffer, o: number) => b.readUInt32LE(o) + b.readUInt32LE(o + 4) * 4294967296;
+/** An s64 (percpu_counter.count can dip below zero), as a number. */
+const s64 = (b: Buffer, o: number) => b.readUInt32LE(o) + b.readInt32LE(o + 4) * 4294967296;
 
 function comm(b: Buffer, o: number): string {
   const end = b.indexOf(0, o);
@@ -116,40 +119,33 @@ export class TaskCollector {
     return len;
   }
 
+  /** Per-process records reused from pass to pass (10,000 fresh objects a window were a GC cost). */
+  private readonly procs = new Map<number, TaskTotals & { gen: number }>();
+  private gen = 0;
+
   /** Every process now: its threads summed, plus what its reaped threads left in the signal struct. */
   read(): Map<number, TaskTotals> {
     const len = this.pass(this.tasksLinkFd);
     const b = this.buf;
-    const out = new Map<number, TaskTotals>();
+    const out = this.procs;
+    const gen = ++this.gen;
     for (let o = 0; o + TASK_REC_SIZE <= len; o += TASK_REC_SIZE) {
       const tgid = b.readUInt32LE(o + O.tgid);
       const flags = b.readUInt32LE(o + O.flags);
       let t = out.get(tgid);
       if (!t) {
-        t = {
-          tgid,
-          startNs: 0,
-          ppid: 0,
-          comm: '',
-          kthread: (flags & REC_KTHREAD) !== 0,
-          threads: 0,
-          cpuNs: 0,
-          runqWaitNs: 0,
-          minFaults: 0,
-          majFaults: 0,
-          vcsw: 0,
-          ivcsw: 0,
-          rssAnonBytes: 0,
-          rssFileBytes: 0,
-          rssShmemBytes: 0,
-          lastCpu: -1,
-          cgroupKey: '',
-        };
+        t = { ...EMPTY, tgid, gen: 0 };
         out.set(tgid, t);
+      }
+      if (t.gen !== gen) {
+        reset(t, tgid);
+        t.gen = gen;
+        t.kthread = (flags & REC_KTHREAD) !== 0;
       }
       addThread(t, b, o);
       if (flags & REC_PROCESS && !t.startNs) addProcess(t, b, o);
     }
+    for (const [tgid, t] of out) if (t.gen !== gen) out.delete(tgid);
     return out;
   }
 
@@ -169,23 +165,9 @@ export class TaskCollector {
     for (let i = 0; i < count; i++) {
       const o = i * TASK_REC_SIZE;
       const t: TaskTotals = {
+        ...EMPTY,
         tgid: values.readUInt32LE(o + O.tgid),
-        startNs: 0,
-        ppid: 0,
-        comm: '',
         kthread: (values.readUInt32LE(o + O.flags) & REC_KTHREAD) !== 0,
-        threads: 0,
-        cpuNs: 0,
-        runqWaitNs: 0,
-        minFaults: 0,
-        majFaults: 0,
-        vcsw: 0,
-        ivcsw: 0,
-        rssAnonBytes: 0,
-        rssFileBytes: 0,
-        rssShmemBytes: 0,
-        lastCpu: -1,
-        cgroupKey: '',
       };
       addThread(t, values, o);
       addProcess(t, values, o);
@@ -201,6 +183,42 @@ export class TaskCollector {
     for (let c = 0; c < this.drops.ncpu; c++) n += u64(buf, c * 8);
     return n;
   }
+}
+
+const EMPTY: TaskTotals = {
+  tgid: 0,
+  startNs: 0,
+  ppid: 0,
+  comm: '',
+  kthread: false,
+  threads: 0,
+  cpuNs: 0,
+  runqWaitNs: 0,
+  minFaults: 0,
+  majFaults: 0,
+  vcsw: 0,
+  ivcsw: 0,
+  rssAnonBytes: 0,
+  rssFileBytes: 0,
+  rssShmemBytes: 0,
+  lastCpu: -1,
+  cgroupKey: '',
+};
+
+function reset(t: TaskTotals, tgid: number): void {
+  t.tgid = tgid;
+  t.startNs = 0;
+  t.threads = 0;
+  t.cpuNs = 0;
+  t.runqWaitNs = 0;
+  t.minFaults = 0;
+  t.majFaults = 0;
+  t.vcsw = 0;
+  t.ivcsw = 0;
+  t.rssAnonBytes = 0;
+  t.rssFileBytes = 0;
+  t.rssShmemBytes = 0;
+  t.lastCpu = -1;
 }
 
 function addThread(t: TaskTotals, b: Buffer, o: number): void {
@@ -225,8 +243,8 @@ function addProcess(t: TaskTotals, b: Buffer, o: number): void {
   t.minFaults += u64(b, o + O.sigMinflt);
   t.majFaults += u64(b, o + O.sigMajflt);
   // percpu_counter.count can dip below zero transiently (per-CPU deltas not folded yet).
-  t.rssFileBytes = Math.max(0, Number(b.readBigInt64LE(o + O.rssFile))) * page;
-  t.rssAnonBytes = Math.max(0, Number(b.readBigInt64LE(o + O.rssAnon))) * page;
-  t.rssShmemBytes = Math.max(0, Number(b.readBigInt64LE(o + O.rssShmem))) * page;
+  t.rssFileBytes = Math.max(0, s64(b, o + O.rssFile)) * page;
+  t.rssAnonBytes = Math.max(0, s64(b, o + O.rssAnon)) * page;
+  t.rssShmemBytes = Math.max(0, s64(b, o + O.rssShmem)) * page;
   t.cgroupKey = `${u64(b, o + O.cgDfl)}:${u64(b, o + O.cgMem)}:${u64(b, o + O.cgCpu)}`;
 }

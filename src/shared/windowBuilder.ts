@@ -2,7 +2,7 @@
 // idle processes are left out, the cgroup table is built for the ones sent, and the line is bounded in size
 // (issue 11 #7) by leaving out the least active processes and saying how many in `omitted`.
 import type { CgroupResolver, CgroupTable } from './cgroups';
-import type { CgroupSample, PreemptPair, ProcSample, Window } from './protocol';
+import type { CgroupSample, PreemptPair, Window } from './protocol';
 import { isActive, type TaskDelta } from './taskTotals';
 
 /** Window lines are kept below this, far under the consumer's MAX_LINE_BYTES. */
@@ -38,13 +38,37 @@ export function preemptCounts(
  * Encodes the window as one JSON line (with its newline) of at most `maxBytes`, most active processes first.
  * The cgroup table holds only the cgroups of the processes sent.
  */
+/** A finite number as JSON (a NaN from a malformed /proc file must not make the line invalid). */
+const n = (x: number) => (Number.isFinite(x) ? x : 0);
+
+/** One ProcSample as JSON, by hand: several times faster than JSON.stringify on 10,000 objects a window. */
+function procJson(d: TaskDelta, cg: number, preempted: number, preemptsOthers: number): string {
+  let samples = '';
+  for (let i = 0; i < d.anonSamples.length; i++) samples += (i ? ',' : '') + n(d.anonSamples[i]);
+  return (
+    `{"tgid":${d.tgid},"ppid":${n(d.ppid)},"comm":${JSON.stringify(d.comm)},"cg":${cg},"kthread":${d.kthread},` +
+    `"threads":${n(d.threads)},"startNs":${n(d.startNs)},"exited":${d.exited},"cpuNs":${n(d.cpuNs)},` +
+    `"runqWaitNs":${n(d.runqWaitNs)},"minFaults":${n(d.minFaults)},"majFaults":${n(d.majFaults)},` +
+    `"vcsw":${n(d.vcsw)},"ivcsw":${n(d.ivcsw)},"rssAnonBytes":${n(d.rssAnonBytes)},` +
+    `"rssFileBytes":${n(d.rssFileBytes)},"rssShmemBytes":${n(d.rssShmemBytes)},"anonSamples":[${samples}],` +
+    `"preempted":${preempted},"preemptsOthers":${preemptsOthers},"lastCpu":${d.lastCpu}}`
+  );
+}
+
+/**
+ * Encodes the window as one JSON line (with its newline) of at most `maxBytes`, most active processes first.
+ * `deltas` may include idle processes (they are left out). The cgroup table holds only the cgroups of the
+ * processes sent.
+ */
 export function buildWindowLine(
   parts: WindowParts,
   deltas: readonly TaskDelta[],
   cgroups: { resolver: CgroupResolver; table: CgroupTable },
   maxBytes = WINDOW_BYTES,
 ): { line: string; sent: number; omitted: number } {
-  const active = deltas.filter(isActive).sort((a, b) => activity(b) - activity(a));
+  const active = deltas.filter(isActive);
+  const score = active.map(activity);
+  const order = active.map((_, i) => i).sort((a, b) => score[b] - score[a]);
   const preempt = preemptCounts(parts.pairs);
   // Cgroup indices into a provisional table; only those of processes that fit are kept.
   const refIdx = active.map((d) =>
@@ -58,36 +82,12 @@ export function buildWindowLine(
   const cgParts: string[] = [];
   const cgMap = new Map<number, number>();
   let omitted = 0;
-  for (let i = 0; i < active.length; i++) {
+  for (const i of order) {
     const d = active[i];
     const pc = preempt.get(d.tgid);
     let cg = cgMap.get(refIdx[i]);
-    let cgText = '';
-    if (cg === undefined) cgText = JSON.stringify(table[refIdx[i]] satisfies CgroupSample);
-    const sample: ProcSample = {
-      tgid: d.tgid,
-      ppid: d.ppid,
-      comm: d.comm,
-      cg: cg ?? cgParts.length,
-      kthread: d.kthread,
-      threads: d.threads,
-      startNs: d.startNs,
-      exited: d.exited,
-      cpuNs: d.cpuNs,
-      runqWaitNs: d.runqWaitNs,
-      minFaults: d.minFaults,
-      majFaults: d.majFaults,
-      vcsw: d.vcsw,
-      ivcsw: d.ivcsw,
-      rssAnonBytes: d.rssAnonBytes,
-      rssFileBytes: d.rssFileBytes,
-      rssShmemBytes: d.rssShmemBytes,
-      anonSamples: d.anonSamples,
-      preempted: pc?.preempted ?? 0,
-      preemptsOthers: pc?.others ?? 0,
-      lastCpu: d.lastCpu,
-    };
-    const text = JSON.stringify(sample);
+    const cgText = cg === undefined ? JSON.stringify(table[refIdx[i]] satisfies CgroupSample) : '';
+    const text = procJson(d, cg ?? cgParts.length, pc?.preempted ?? 0, pc?.others ?? 0);
     const cost = text.length + 1 + (cgText ? cgText.length + 1 : 0);
     if (cost > budget) {
       omitted++;
