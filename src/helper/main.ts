@@ -173,7 +173,7 @@ async function main(): Promise<void> {
   // Backpressure: stdout to a socket queues in memory when the reader does not read.
   let skipped = 0;
   let lastDrained = Date.now();
-  const sendWindow = (line: string) => {
+  const sendWindow = (line: Buffer) => {
     const queued = process.stdout.writableLength;
     if (queued === 0) lastDrained = Date.now();
     if (
