@@ -142,7 +142,11 @@ export class Session {
     const cpu = process.cpuUsage(this.lastCpuUsage);
     this.lastCpuUsage = process.cpuUsage();
     const pressure = readPressure();
-    const { bytes: line, sent, omitted } = buildWindowLine(
+    const {
+      bytes: line,
+      sent,
+      omitted,
+    } = buildWindowLine(
       {
         type: 'window',
         v: PROTOCOL_VERSION,

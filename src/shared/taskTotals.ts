@@ -53,7 +53,7 @@ export const isActive = (d: TaskDelta): boolean =>
 
 /** Sub-samples kept per process and window: more would only be thinned out again. */
 const MAX_SAMPLES = 32;
-const pos = (x: number) => (x > 0 ? x : 0);
+const pos = (x: number) => Math.max(x, 0);
 
 export class WindowAccounting {
   private readonly seen = new Map<number, Seen>();
