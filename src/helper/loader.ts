@@ -8,6 +8,8 @@ export interface LoadedObject {
   obj: Ptr;
   links: Ptr[];
   map(name: string): number;
+  /** The link of an enabled program (iterators are read through it). */
+  link(program: string): Ptr;
   /** Detaches every link and frees the object (the kernel also does this if we die: links are fd-bound). */
   close(): void;
 }
@@ -60,6 +62,22 @@ export function loadObject(
   enable: readonly string[],
   maxEntries: Readonly<Record<string, number>> = {},
 ): LoadedObject {
+  // The verifier gives up with EAGAIN when a signal is pending (libbpf retries 5 times at once); a profiler's
+  // SIGPROF or a burst of SIGCHLD can outlast that, so try the whole load a few more times before failing.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return loadObjectOnce(file, enable, maxEntries);
+    } catch (e) {
+      if (!(e instanceof LoadError && e.stage === 'load' && e.errno === 11 && attempt < 4)) throw e;
+    }
+  }
+}
+
+function loadObjectOnce(
+  file: string,
+  enable: readonly string[],
+  maxEntries: Readonly<Record<string, number>>,
+): LoadedObject {
   const log: string[] = [];
   libbpfLog.lines = log;
   try {
@@ -80,6 +98,7 @@ export function loadObject(
       }
     }
     const links: Ptr[] = [];
+    const linkOf = new Map<string, Ptr>();
     const close = () => {
       for (const l of links.splice(0)) lib.destroyLink(l);
       lib.close(obj);
@@ -98,6 +117,7 @@ export function loadObject(
         throw new LoadError(`attaching ${name} failed: ${strerror(e)}`, e, log, 'attach');
       }
       links.push(link);
+      linkOf.set(name, link);
     }
     return {
       obj,
@@ -106,6 +126,11 @@ export function loadObject(
         const m = lib.findMap(obj, name);
         if (!m) throw new Error(`map ${name} not found in ${file}`);
         return lib.mapFd(m) as number;
+      },
+      link(program: string): Ptr {
+        const l = linkOf.get(program);
+        if (!l) throw new Error(`program ${program} is not attached`);
+        return l;
       },
       close,
     };

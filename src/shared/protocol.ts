@@ -1,20 +1,22 @@
 // The helper → consumer wire protocol: one JSON object per line on the helper's stdout.
 // Pure module (no vscode, no node:fs): the helper, the CLI, the extension and the tests share it.
+import { plainText } from './format';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** A line longer than this is rejected unparsed, so a runaway helper cannot exhaust the consumer's memory. */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
-/** How the page-fault collector is attached; chosen at run time by the helper. */
-export type FaultAttach = 'tp_btf' | 'raw_tp' | 'tracepoint' | 'fentry' | 'kprobe' | 'procfs';
-export const FAULT_ATTACH_POINTS: readonly FaultAttach[] = [
-  'tp_btf',
-  'raw_tp',
-  'tracepoint',
-  'fentry',
-  'kprobe',
-  'procfs',
-];
+/**
+ * How each collector is attached; chosen at run time by the helper and reported in hello.
+ * - switch: who preempts whom (tp_btf or raw_tp on sched_switch; 'none' in degraded mode).
+ * - tasks: per-task counters (a BPF task iterator 'iter', or '/proc' read by the helper or, degraded, by the user).
+ * - exit: processes that exit mid-window keep their last counters (sched_process_exit; 'none' when absent).
+ */
+export interface Attach {
+  switch: 'tp_btf' | 'raw_tp' | 'none';
+  tasks: 'iter' | 'procfs';
+  exit: 'tp_btf' | 'raw_tp' | 'none';
+}
 
 export interface Hello {
   type: 'hello';
@@ -30,37 +32,80 @@ export interface Hello {
   pageSize: number;
   memTotalBytes: number;
   intervalMs: number;
-  /** Which attach point is live for each collector. 'procfs' = degraded, unprivileged mode. */
-  attach: { sched: 'tp_btf' | 'procfs'; faults: FaultAttach };
-  /** e.g. 'batch_ops', 'runq_wait', 'rss_samples', 'involuntary_preempt', 'cgroup_memory_max', 'degraded'. */
+  attach: Attach;
+  /** How cgroups are mounted: pure v2, hybrid (v1 controllers + a v2 tree), or v1 only. */
+  cgroupMode: 'v2' | 'hybrid' | 'v1' | 'none';
+  /**
+   * Signals this session delivers, e.g. 'preempt_pairs', 'runq_wait', 'rss_split', 'major_faults',
+   * 'cgroup_memory', 'cgroup_cpu', 'cgroup_pressure', 'exits', 'degraded'. Consumers say which are missing.
+   */
   capabilities: string[];
 }
 
+/** One process (thread group) over one window. Counters are deltas over the window, summed over all its threads. */
 export interface ProcSample {
   tgid: number;
-  /** Parent process id (from /proc; 0 when unknown). Lets consumers scope to a process tree. */
+  /** Parent process id (0 when unknown). Lets consumers scope to a process tree, also after the process exited. */
   ppid: number;
   comm: string;
-  /** cgroup v2 path relative to the cgroup root, e.g. "/user.slice/user-0.slice/session-1.scope". */
-  cgroup: string;
-  /** On-CPU time during the window, including the slice still running at read time. */
+  /** Index into Window.cgroups. */
+  cg: number;
+  /** A kernel thread (PF_KTHREAD), whatever its name. */
+  kthread: boolean;
+  /** Live threads at the end of the window (0 once exited). */
+  threads: number;
+  /** Start time, ns since boot: with tgid it tells a process from a later one that reuses its pid. */
+  startNs: number;
+  /** The process exited during the window; its counters run up to its exit. */
+  exited: boolean;
+  /** On-CPU time, including the slice still running at read time and threads that exited. */
   cpuNs: number;
-  /** Page faults during the window. */
-  faults: number;
-  /** Resident set size at the end of the window. */
-  rssBytes: number;
-  /** RSS sampled during the window (oldest first, last one == rssBytes). Lets a trend show within a window. */
-  rssSamples: number[];
-  /** Involuntary preemptions suffered (switched out while still runnable). */
-  preempted: number;
-  /** Involuntary preemptions this process caused to others. */
-  preemptsOthers: number;
-  /** Time spent runnable but waiting for a CPU, when the collector measures it (else 0). */
+  /** Time runnable but waiting for a CPU (sched_info.run_delay), every thread. */
   runqWaitNs: number;
+  /** Minor page faults, taken in user or kernel mode (e.g. inside read() into a fresh buffer). */
+  minFaults: number;
+  /** Major page faults: the page had to be read from disk or swap. */
+  majFaults: number;
+  /** Voluntary context switches (sleeps, I/O, locks). */
+  vcsw: number;
+  /** Involuntary context switches (preempted while runnable). */
+  ivcsw: number;
+  /** Resident memory at the end of the window, by kind: anonymous, file-backed, shared memory (tmpfs/shm). */
+  rssAnonBytes: number;
+  rssFileBytes: number;
+  rssShmemBytes: number;
+  /** anon + shmem (memory that cannot be reclaimed without swap) sampled within the window, oldest first. */
+  anonSamples: number[];
+  /** Involuntary switches to another process (from the preemption pairs; 0 without the switch collector). */
+  preempted: number;
+  /** Involuntary switches this process caused to others. */
+  preemptsOthers: number;
   /** CPU the process last ran on, -1 when unknown. */
   lastCpu: number;
-  /** memory.max of the process's cgroup, null when unlimited or unknown. */
-  memMaxBytes: number | null;
+}
+
+/** A cgroup that processes of the window belong to, with the limits that act on them. */
+export interface CgroupSample {
+  /** Path relative to the cgroup root (v2 tree; on v1-only hosts, the memory controller's path). */
+  path: string;
+  /** The nearest memory limit up the path (memory.max or v1 memory.limit_in_bytes); null = none below the host. */
+  memLimitBytes: number | null;
+  /** The cgroup that limit is set on. */
+  memLimitPath: string | null;
+  /** Charged memory of that limiting cgroup (memory.current / memory.usage_in_bytes). */
+  memUsageBytes: number | null;
+  /** Anonymous + shmem memory of that limiting cgroup (memory.stat): what reclaim cannot free without swap. */
+  memAnonBytes: number | null;
+  /** memory.pressure "some" avg10 of this cgroup, %; null without PSI for cgroups. */
+  memPressure: number | null;
+  /** The nearest CPU quota up the path (cpu.max / cfs_quota_us ÷ period), in % of one core; null = none. */
+  cpuQuotaPercent: number | null;
+  /** The cgroup that quota is set on. */
+  cpuQuotaPath: string | null;
+  /** Time that cgroup was throttled during the window (cpu.stat), and in how many periods of how many. */
+  throttledNs: number;
+  nrThrottled: number;
+  nrPeriods: number;
 }
 
 export interface PreemptPair {
@@ -79,17 +124,28 @@ export interface Window {
   /** Busy ns per CPU index; null for an offline CPU. */
   cpuBusyNs: (number | null)[];
   procs: ProcSample[];
+  /** The cgroups procs[].cg points into. */
+  cgroups: CgroupSample[];
   pairs: PreemptPair[];
-  /** The helper's own cost during the window. */
-  self: { cpuNs: number; rssBytes: number; drainNs: number };
+  /** MemAvailable from /proc/meminfo at the end of the window. */
+  memAvailableBytes: number;
+  /** The helper's own cost during the window (collectNs: time to read the kernel's counters). */
+  self: { cpuNs: number; rssBytes: number; collectNs: number };
   /** Machine-wide pressure stall information ("some" avg10, %), when the kernel has PSI. */
   pressure?: Pressure;
+  /** Processes left out because the window would have exceeded its size bound (least active first). */
+  omitted?: number;
 }
 
 export interface Pressure {
   cpu: number;
   memory: number;
   io: number;
+}
+
+/** Resident memory of a sample, all kinds. */
+export function rssBytes(p: ProcSample): number {
+  return p.rssAnonBytes + p.rssFileBytes + p.rssShmemBytes;
 }
 
 export interface Drops {
@@ -107,6 +163,7 @@ export type ErrorCode =
   | 'ATTACH'
   | 'BAD_ARGS'
   | 'MAP_READ'
+  | 'WINDOW_TOO_LARGE'
   | 'INTERNAL';
 
 export interface HelperError {
@@ -157,29 +214,86 @@ function arr(o: Obj, k: string, path: string): unknown[] {
   return v;
 }
 
-function proc(v: unknown, path: string): ProcSample {
+function bool(o: Obj, k: string, path: string): boolean {
+  const v = o[k];
+  if (typeof v !== 'boolean') fail(`${path}.${k}`, 'expected a boolean');
+  return v;
+}
+/** Text from the observed machine (process names, paths) never carries control or bidi characters past here. */
+function text(o: Obj, k: string, path: string, max = 4096): string {
+  return plainText(str(o, k, path, max));
+}
+function nullableNum(o: Obj, k: string, path: string): number | null {
+  return o[k] === null ? null : num(o, k, path, 0);
+}
+function nullableText(o: Obj, k: string, path: string): string | null {
+  return o[k] === null ? null : text(o, k, path);
+}
+function numbers(o: Obj, k: string, path: string): number[] {
+  return arr(o, k, path).map((s, i) => {
+    if (typeof s !== 'number' || !(s >= 0)) fail(`${path}.${k}[${i}]`, 'expected a number ≥ 0');
+    return s;
+  });
+}
+
+function proc(v: unknown, path: string, ncg: number): ProcSample {
   const o = obj(v, path);
-  const memMax = o.memMaxBytes;
-  if (memMax !== null && (typeof memMax !== 'number' || !(memMax > 0)))
-    fail(`${path}.memMaxBytes`, 'expected a positive number or null');
+  const cg = num(o, 'cg', path, 0);
+  if (!Number.isInteger(cg) || cg >= ncg)
+    fail(`${path}.cg`, `expected an index into window.cgroups (< ${ncg})`);
   return {
     tgid: num(o, 'tgid', path, 0),
     ppid: num(o, 'ppid', path, 0),
-    comm: str(o, 'comm', path, 64),
-    cgroup: str(o, 'cgroup', path),
+    comm: text(o, 'comm', path, 64),
+    cg,
+    kthread: bool(o, 'kthread', path),
+    threads: num(o, 'threads', path, 0),
+    startNs: num(o, 'startNs', path, 0),
+    exited: bool(o, 'exited', path),
     cpuNs: num(o, 'cpuNs', path, 0),
-    faults: num(o, 'faults', path, 0),
-    rssBytes: num(o, 'rssBytes', path, 0),
-    rssSamples: arr(o, 'rssSamples', path).map((s, i) => {
-      if (typeof s !== 'number' || !(s >= 0)) fail(`${path}.rssSamples[${i}]`, 'expected a number ≥ 0');
-      return s;
-    }),
+    runqWaitNs: num(o, 'runqWaitNs', path, 0),
+    minFaults: num(o, 'minFaults', path, 0),
+    majFaults: num(o, 'majFaults', path, 0),
+    vcsw: num(o, 'vcsw', path, 0),
+    ivcsw: num(o, 'ivcsw', path, 0),
+    rssAnonBytes: num(o, 'rssAnonBytes', path, 0),
+    rssFileBytes: num(o, 'rssFileBytes', path, 0),
+    rssShmemBytes: num(o, 'rssShmemBytes', path, 0),
+    anonSamples: numbers(o, 'anonSamples', path),
     preempted: num(o, 'preempted', path, 0),
     preemptsOthers: num(o, 'preemptsOthers', path, 0),
-    runqWaitNs: num(o, 'runqWaitNs', path, 0),
     lastCpu: num(o, 'lastCpu', path, -1),
-    memMaxBytes: memMax as number | null,
   };
+}
+
+function cgroup(v: unknown, path: string): CgroupSample {
+  const o = obj(v, path);
+  const pct = nullableNum(o, 'memPressure', path);
+  if (pct !== null && pct > 100) fail(`${path}.memPressure`, 'expected a percentage');
+  return {
+    path: text(o, 'path', path),
+    memLimitBytes: nullableNum(o, 'memLimitBytes', path),
+    memLimitPath: nullableText(o, 'memLimitPath', path),
+    memUsageBytes: nullableNum(o, 'memUsageBytes', path),
+    memAnonBytes: nullableNum(o, 'memAnonBytes', path),
+    memPressure: pct,
+    cpuQuotaPercent: nullableNum(o, 'cpuQuotaPercent', path),
+    cpuQuotaPath: nullableText(o, 'cpuQuotaPath', path),
+    throttledNs: num(o, 'throttledNs', path, 0),
+    nrThrottled: num(o, 'nrThrottled', path, 0),
+    nrPeriods: num(o, 'nrPeriods', path, 0),
+  };
+}
+
+const SWITCH_ATTACH: readonly Attach['switch'][] = ['tp_btf', 'raw_tp', 'none'];
+const TASKS_ATTACH: readonly Attach['tasks'][] = ['iter', 'procfs'];
+const EXIT_ATTACH: readonly Attach['exit'][] = ['tp_btf', 'raw_tp', 'none'];
+const CGROUP_MODES: readonly Hello['cgroupMode'][] = ['v2', 'hybrid', 'v1', 'none'];
+
+function oneOf<T>(o: Obj, k: string, path: string, allowed: readonly T[]): T {
+  const v = o[k] as T;
+  if (!allowed.includes(v)) fail(`${path}.${k}`, `expected one of ${allowed.join(', ')}`);
+  return v;
 }
 
 function pressure(v: unknown): Pressure {
@@ -196,32 +310,40 @@ function pressure(v: unknown): Pressure {
 export function validateMessage(value: unknown): Message {
   const o = obj(value, 'message');
   if (o.v !== PROTOCOL_VERSION)
-    fail('message.v', `unsupported protocol version ${String(o.v)} (want ${PROTOCOL_VERSION})`);
+    fail(
+      'message.v',
+      `unsupported protocol version ${String(o.v).slice(0, 16)} (want ${PROTOCOL_VERSION}): the helper and this ` +
+        'extension or CLI come from different Hotspot versions; reinstall the helper (Hotspot: Install Helper), ' +
+        'or re-record the file',
+    );
   switch (o.type) {
     case 'hello': {
       const attach = obj(o.attach, 'hello.attach');
-      const faults = attach.faults as FaultAttach;
-      if (!FAULT_ATTACH_POINTS.includes(faults)) fail('hello.attach.faults', 'unknown attach point');
-      if (attach.sched !== 'tp_btf' && attach.sched !== 'procfs')
-        fail('hello.attach.sched', 'unknown attach point');
       const caps = arr(o, 'capabilities', 'hello');
-      if (!caps.every((c) => typeof c === 'string')) fail('hello.capabilities', 'expected strings');
+      if (!caps.every((c) => typeof c === 'string' && c.length <= 64))
+        fail('hello.capabilities', 'expected short strings');
       return {
         type: 'hello',
         v: PROTOCOL_VERSION,
-        version: str(o, 'version', 'hello', 64),
-        kernel: str(o, 'kernel', 'hello', 256),
+        version: text(o, 'version', 'hello', 64),
+        kernel: text(o, 'kernel', 'hello', 256),
         pid: num(o, 'pid', 'hello', 1),
         ncpu: num(o, 'ncpu', 'hello', 1),
         pageSize: num(o, 'pageSize', 'hello', 1),
         memTotalBytes: num(o, 'memTotalBytes', 'hello', 1),
         intervalMs: num(o, 'intervalMs', 'hello', 1),
-        attach: { sched: attach.sched, faults },
+        attach: {
+          switch: oneOf(attach, 'switch', 'hello.attach', SWITCH_ATTACH),
+          tasks: oneOf(attach, 'tasks', 'hello.attach', TASKS_ATTACH),
+          exit: oneOf(attach, 'exit', 'hello.attach', EXIT_ATTACH),
+        },
+        cgroupMode: oneOf(o, 'cgroupMode', 'hello', CGROUP_MODES),
         capabilities: caps as string[],
       };
     }
     case 'window': {
       const self = obj(o.self, 'window.self');
+      const cgroups = arr(o, 'cgroups', 'window').map((c, i) => cgroup(c, `window.cgroups[${i}]`));
       return {
         type: 'window',
         v: PROTOCOL_VERSION,
@@ -233,7 +355,8 @@ export function validateMessage(value: unknown): Message {
             fail(`window.cpuBusyNs[${i}]`, 'expected a number ≥ 0 or null');
           return b as number | null;
         }),
-        procs: arr(o, 'procs', 'window').map((p, i) => proc(p, `window.procs[${i}]`)),
+        procs: arr(o, 'procs', 'window').map((p, i) => proc(p, `window.procs[${i}]`, cgroups.length)),
+        cgroups,
         pairs: arr(o, 'pairs', 'window').map((p, i) => {
           const q = obj(p, `window.pairs[${i}]`);
           const path = `window.pairs[${i}]`;
@@ -243,29 +366,31 @@ export function validateMessage(value: unknown): Message {
             count: num(q, 'count', path, 0),
           };
         }),
+        memAvailableBytes: num(o, 'memAvailableBytes', 'window', 0),
         self: {
           cpuNs: num(self, 'cpuNs', 'window.self', 0),
           rssBytes: num(self, 'rssBytes', 'window.self', 0),
-          drainNs: num(self, 'drainNs', 'window.self', 0),
+          collectNs: num(self, 'collectNs', 'window.self', 0),
         },
         ...(o.pressure === undefined ? {} : { pressure: pressure(o.pressure) }),
+        ...(o.omitted === undefined ? {} : { omitted: num(o, 'omitted', 'window', 0) }),
       };
     }
     case 'drops': {
       const maps = obj(o.maps, 'drops.maps');
-      const out: Record<string, number> = {};
-      for (const k of Object.keys(maps)) out[k] = num(maps, k, 'drops.maps', 0);
+      const out: Record<string, number> = Object.create(null);
+      for (const k of Object.keys(maps)) out[plainText(k).slice(0, 64)] = num(maps, k, 'drops.maps', 0);
       return { type: 'drops', v: PROTOCOL_VERSION, maps: out };
     }
     case 'error': {
       const fatal = o.fatal;
       if (typeof fatal !== 'boolean') fail('error.fatal', 'expected a boolean');
-      const hint = o.hint === undefined ? undefined : str(o, 'hint', 'error');
+      const hint = o.hint === undefined ? undefined : text(o, 'hint', 'error');
       return {
         type: 'error',
         v: PROTOCOL_VERSION,
         code: str(o, 'code', 'error', 32) as ErrorCode,
-        message: str(o, 'message', 'error'),
+        message: text(o, 'message', 'error'),
         hint,
         fatal,
       };
