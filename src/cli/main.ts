@@ -2,9 +2,10 @@
 // root-owned install through pkexec), classifies each window and prints a table or JSON lines.
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
-import { Classifier, isExcluded, isKernelThread, matchesCgroup, summarize } from '../shared/classifier';
+import { Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
 import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml, parseConfig } from '../shared/config';
 import type { Diagnosis, Report } from '../shared/diagnosis';
+import { cause, details } from '../shared/explain';
 import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
 import { readPpid } from '../shared/procfs';
 import { ProcfsSampler } from '../shared/procfsSampler';
@@ -47,12 +48,18 @@ function jsonLine(report: Report, diagnoses: Diagnosis[], hello: Hello): string 
     seq: report.seq,
     ts: report.ts,
     durationNs: report.durationNs,
-    faultAttach: hello.attach.faults,
+    attach: hello.attach,
+    profile: report.profile,
     machineBusyPercent: report.machineBusyPercent,
     perCoreSaturation: report.perCoreSaturation,
     self: report.self,
-    processes: diagnoses.map((d) => ({ ...d, summary: summarize(d) })),
+    processes: diagnoses.map((d) => ({ ...d, cause: cause(d), details: details(d) })),
   });
+}
+
+/** "switch tp_btf · tasks iter · exit tp_btf": how the helper reads the kernel this session. */
+function attachText(h: Hello): string {
+  return `switch ${h.attach.switch} · tasks ${h.attach.tasks} · exit ${h.attach.exit}`;
 }
 
 /** Drives classification + output from a stream of messages, live or replayed. */
@@ -74,7 +81,7 @@ class Session {
       this.classifier = new Classifier(this.cfg, msg);
       if (!this.o.json)
         process.stderr.write(
-          `hotspot: kernel ${msg.kernel}, faults via ${msg.attach.faults}, window ${msg.intervalMs} ms\n`,
+          `hotspot: kernel ${msg.kernel}, ${attachText(msg)}, window ${msg.intervalMs} ms\n`,
         );
     } else if (msg.type === 'window' && this.classifier && this.hello)
       this.onWindow(msg, this.hello, this.classifier);
@@ -93,7 +100,7 @@ class Session {
       const text = renderReport(report, shown, {
         colour: tty,
         topK: this.o.topK,
-        faultAttach: hello.attach.faults,
+        attach: attachText(hello),
       });
       process.stdout.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
     }
@@ -133,7 +140,9 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
     process.stderr.write(`hotspot: ${f.message}\n  ${f.hint}\n`);
     if (f.fatal && DEGRADABLE.has(f.code)) {
       // Still useful without eBPF: CPU, faults and RSS from /proc (no preemption data).
-      process.stderr.write('hotspot: continuing in degraded mode from /proc (no Starved / Noisy neighbor)\n');
+      process.stderr.write(
+        'hotspot: continuing in degraded mode from /proc (no preemption pairs: no Noisy neighbor, Starved without its cause)\n',
+      );
       const sampler = new ProcfsSampler();
       session.onMessage(sampler.hello(o.intervalMs));
       degraded = setInterval(() => session.onMessage(sampler.sample()), o.intervalMs);

@@ -1,142 +1,59 @@
 // Protocol windows → diagnoses with evidence. Pure (no vscode, no I/O): used by the CLI and the extension.
-// classifyMetrics is the reference tool's rule table, comparison for comparison; Classifier adds the state a
-// rule needs across windows (RSS history) and derives the metrics the way the reference does.
+// The Classifier keeps the state a rule needs across windows (memory history per process), derives the metrics
+// from protocol v2 samples, and hands them to the selected rule set: rules/default.ts (the default profile) or
+// rules/reference.ts (`profile: reference`, the original tool's table). The wording lives in explain.ts.
 import type { Config } from './config';
-import type { CoreLoad, Diagnosis, Evidence, Label, Metrics, Report } from './diagnosis';
+import type { CoreLoad, Diagnosis, Metrics, Peer, Report, Verdict } from './diagnosis';
 import { SEVERITY } from './diagnosis';
-import type { ProcSample, Window } from './protocol';
+import { cause } from './explain';
+import type { CgroupSample, ProcSample, Window } from './protocol';
+import { classifyDefault } from './rules/default';
+import { classifyMetrics, isGrowing } from './rules/reference';
+
+export type { Verdict };
+export { classifyMetrics, isGrowing };
 
 export interface HostInfo {
   ncpu: number;
   memTotalBytes: number;
   pageSize?: number;
-}
-
-export interface Verdict {
-  label: Label;
-  rule: string;
-  evidence: Evidence[];
+  /** hello.capabilities: what this session measures. Absent = everything (tests, replays of complete files). */
+  capabilities?: readonly string[];
 }
 
 const MB = 2 ** 20;
+const NO_PEERS: Peer[] = Object.freeze([]) as unknown as Peer[];
+const NONE: readonly string[] = Object.freeze([]);
 
-const OK_VERDICT: Verdict = Object.freeze({
-  label: 'OK',
-  rule: 'ok',
-  evidence: Object.freeze([]) as unknown as Evidence[],
-});
-const NO_PEERS: Diagnosis['preempts'] = Object.freeze([]) as unknown as Diagnosis['preempts'];
+/** Rules of the default profile (the others are the reference's). */
+const DEFAULT_RULES = new Set([
+  'oom.cgroup',
+  'oom.host',
+  'mem_thrashing.pressure',
+  'mem_thrashing.major_faults',
+  'starved.runq',
+  'starved.throttled',
+  'noisy_neighbor.caused_wait',
+  'cpu_bound.demand',
+]);
 
-/** The rule table. First match wins: OOM risk, CPU-bound, Mem-thrashing, Starved, Noisy neighbor, OK. */
-export function classifyMetrics(m: Metrics, cfg: Config): Verdict {
-  const ev = (metric: Evidence['metric'], op: Evidence['op'], threshold: number | boolean): Evidence => ({
-    metric,
-    value: m[metric],
-    op,
-    threshold,
-  });
-  const o = cfg.oom;
-  if (m.rssGrowing && m.faultsPerSec >= o.faults_per_sec) {
-    if (m.rssMb >= o.rss_mb)
-      return {
-        label: 'OOM risk',
-        rule: 'oom.rss_mb',
-        evidence: [
-          ev('rssGrowing', '==', true),
-          ev('rssMb', '>=', o.rss_mb),
-          ev('faultsPerSec', '>=', o.faults_per_sec),
-        ],
-      };
-    if (m.rssRatio >= o.rss_ratio)
-      return {
-        label: 'OOM risk',
-        rule: 'oom.rss_ratio',
-        evidence: [
-          ev('rssGrowing', '==', true),
-          ev('rssRatio', '>=', o.rss_ratio),
-          ev('faultsPerSec', '>=', o.faults_per_sec),
-        ],
-      };
-  }
-  const c = cfg.cpu_bound;
-  if (m.faultsPerSec < c.max_faults_per_sec && m.preempted <= c.max_preempted) {
-    const calm = [ev('faultsPerSec', '<', c.max_faults_per_sec), ev('preempted', '<=', c.max_preempted)];
-    if (m.coreCpuPercent >= c.core_cpu_percent)
-      return {
-        label: 'CPU-bound',
-        rule: 'cpu_bound.core_cpu_percent',
-        evidence: [ev('coreCpuPercent', '>=', c.core_cpu_percent), ...calm],
-      };
-    if (m.cpuPercent > c.cpu_percent)
-      return {
-        label: 'CPU-bound',
-        rule: 'cpu_bound.cpu_percent',
-        evidence: [ev('cpuPercent', '>', c.cpu_percent), ...calm],
-      };
-  }
-  const t = cfg.mem_thrashing;
-  if (m.cpuPercent < t.max_cpu_percent && m.faults > 0) {
-    const low = ev('cpuPercent', '<', t.max_cpu_percent);
-    if (m.faultsPerSec > t.severe_faults_per_sec && m.costPerFault > t.severe_cost_per_fault)
-      return {
-        label: 'Mem-thrashing',
-        rule: 'mem_thrashing.severe',
-        evidence: [
-          ev('faultsPerSec', '>', t.severe_faults_per_sec),
-          ev('costPerFault', '>', t.severe_cost_per_fault),
-          low,
-        ],
-      };
-    if (m.faultsPerSec > t.moderate_faults_per_sec && m.costPerFault > t.moderate_cost_per_fault)
-      return {
-        label: 'Mem-thrashing',
-        rule: 'mem_thrashing.moderate',
-        evidence: [
-          ev('faultsPerSec', '>', t.moderate_faults_per_sec),
-          ev('costPerFault', '>', t.moderate_cost_per_fault),
-          low,
-        ],
-      };
-    if (m.faultsPerSec > t.high_faults_per_sec)
-      return {
-        label: 'Mem-thrashing',
-        rule: 'mem_thrashing.volume',
-        evidence: [ev('faultsPerSec', '>', t.high_faults_per_sec), low],
-      };
-  }
-  const s = cfg.starved;
-  if (m.cpuPercent < s.max_cpu_percent) {
-    if (m.preempted > s.min_preempted)
-      return {
-        label: 'Starved',
-        rule: 'starved.min_preempted',
-        evidence: [ev('preempted', '>', s.min_preempted), ev('cpuPercent', '<', s.max_cpu_percent)],
-      };
-    if (s.runq_wait_percent > 0 && m.runqWaitPercent >= s.runq_wait_percent)
-      return {
-        label: 'Starved',
-        rule: 'starved.runq_wait_percent',
-        evidence: [
-          ev('runqWaitPercent', '>=', s.runq_wait_percent),
-          ev('cpuPercent', '<', s.max_cpu_percent),
-        ],
-      };
-  }
-  const n = cfg.noisy_neighbor;
-  if (m.preemptsOthers > n.min_preempts_others && m.cpuPercent > n.min_cpu_percent)
-    return {
-      label: 'Noisy neighbor',
-      rule: 'noisy_neighbor',
-      evidence: [ev('preemptsOthers', '>', n.min_preempts_others), ev('cpuPercent', '>', n.min_cpu_percent)],
-    };
-  return OK_VERDICT;
-}
+/**
+ * Signals the default rules read, by hello capability. In degraded mode (the /proc collector) some are absent and
+ * each diagnosis lists them, so the explanation can say what it could not see.
+ */
+export const WANTED_SIGNALS = [
+  'preempt_pairs',
+  'runq_wait',
+  'rss_split',
+  'major_faults',
+  'cgroup_memory',
+  'cgroup_cpu',
+  'cgroup_pressure',
+] as const;
 
-/** The reference's RSS tracker: ≥ 2 points, monotonic non-decreasing, and grown by at least min_delta_mb. */
-export function isGrowing(mb: readonly number[], minDeltaMb: number): boolean {
-  if (mb.length < 2) return false;
-  for (let i = 1; i < mb.length; i++) if (mb[i] < mb[i - 1]) return false;
-  return mb[mb.length - 1] - mb[0] >= minDeltaMb;
+/** The one sentence the views show: explain.ts's cause(), kept under its old name for the views. */
+export function summarize(d: Parameters<typeof cause>[0]): string {
+  return cause(d);
 }
 
 /** Least-squares slope (MB/s) of (t seconds, MB) points; 0 with fewer than two distinct times. */
@@ -174,37 +91,10 @@ export function fixed(v: number, digits: 0 | 1 | 2): string {
   return `${int}.${digits === 2 && frac < 10 ? '0' : ''}${frac}`;
 }
 
-const fmtNum = (v: number) => (v >= 10 ? fixed(v, 0) : fixed(v, 1));
-
 export function formatDuration(sec: number): string {
   if (sec < 90) return `${Math.max(1, Math.round(sec))}s`;
   if (sec < 5400) return `${Math.round(sec / 60)}m`;
   return `${(sec / 3600).toFixed(1)}h`;
-}
-
-/**
- * One line a human reads, e.g. "RSS 0.3 GB (growing 40 MB/s), 8960 faults/sec". Computed on demand by the views
- * for the rows they show: building it for all 10k processes of a window was most of classify()'s cost.
- */
-export function summarize(d: Pick<Diagnosis, 'label' | 'metrics' | 'timeToOomSec'>): string {
-  const m = d.metrics;
-  const tto = d.timeToOomSec;
-  switch (d.label) {
-    case 'OOM risk':
-      return `RSS ${fixed(m.rssMb / 1024, 1)} GB (growing ${fmtNum(m.rssSlopeMbPerSec)} MB/s), ${fmtNum(m.faultsPerSec)} faults/sec${tto !== null ? `, OOM in ~${formatDuration(tto)}` : ''}`;
-    case 'Mem-thrashing':
-      return `${fmtNum(m.faultsPerSec)} faults/sec, cost ${fixed(m.costPerFault, 2)} ms/fault, ${fixed(m.cpuPercent, 1)}% CPU`;
-    case 'Starved':
-      return m.runqWaitPercent > 0
-        ? `preempted ${m.preempted}x, waited ${fixed(m.runqWaitPercent, 0)}% of the window, only ${fixed(m.cpuPercent, 1)}% CPU`
-        : `preempted ${m.preempted}x, only ${fixed(m.cpuPercent, 1)}% CPU`;
-    case 'Noisy neighbor':
-      return `preempts others ${m.preemptsOthers}x, ${fixed(m.cpuPercent, 1)}% CPU`;
-    case 'CPU-bound':
-      return `${fixed(m.coreCpuPercent, 1)}% core, ${fixed(m.cpuPercent, 1)}% system CPU, ${fmtNum(m.faultsPerSec)} faults/sec`;
-    case 'OK':
-      return `${fixed(m.cpuPercent, 1)}% CPU, RSS ${fmtNum(m.rssMb)} MB`;
-  }
 }
 
 /** "pressure: cpu 3% · memory 12% · io 0%" (PSI some avg10), or '' when the kernel has no PSI. */
@@ -212,18 +102,19 @@ export function pressureText(p: Report['pressure']): string {
   return p ? `pressure: cpu ${fixed(p.cpu, 0)}% · memory ${fixed(p.memory, 0)}% · io ${fixed(p.io, 0)}%` : '';
 }
 
-/** Within a label, the number that ranks processes (the reference's Focus order). */
+/** Within a label, the number that ranks processes (the reference's Focus order; the default's own figures). */
 function sortKey(d: Diagnosis): number {
   const m = d.metrics;
+  const own = DEFAULT_RULES.has(d.rule);
   switch (d.label) {
     case 'OOM risk':
-      return m.rssMb;
+      return own ? -m.secondsToLimit : m.rssMb; // soonest first
     case 'Mem-thrashing':
-      return m.faultsPerSec;
+      return own ? m.majFaultsPerSec : m.faultsPerSec;
     case 'Starved':
-      return m.preempted;
+      return own ? m.waitPercent : m.preempted;
     case 'Noisy neighbor':
-      return m.preemptsOthers;
+      return own ? m.causedWaitCorePercent : m.preemptsOthers;
     default:
       return m.coreCpuPercent;
   }
@@ -321,14 +212,143 @@ class RssHistory {
   }
 }
 
+/**
+ * Unreclaimable memory (anon + shmem, MiB) of one process over the trend window: a ring of (t, MiB) points in typed
+ * arrays. When full, neighbouring points are merged into their minimum, which keeps what the trend is judged on
+ * (the minima) and bounds the work per process whatever the window length or sample rate.
+ */
+export class AnonTrend {
+  private static readonly CAP = 64;
+  private t = new Float64Array(AnonTrend.CAP);
+  private v = new Float64Array(AnonTrend.CAP);
+  private len = 0;
+  lastSeenSec = 0;
+
+  constructor(readonly startNs: number) {}
+
+  push(t: number, mb: number): void {
+    if (this.len === AnonTrend.CAP) this.compact();
+    this.t[this.len] = t;
+    this.v[this.len++] = mb;
+  }
+
+  /** Forgets points older than `since` (seconds). */
+  trim(since: number): void {
+    let k = 0;
+    while (k < this.len && this.t[k] < since) k++;
+    if (k === 0) return;
+    this.t.copyWithin(0, k, this.len);
+    this.v.copyWithin(0, k, this.len);
+    this.len -= k;
+  }
+
+  private compact(): void {
+    let j = 0;
+    for (let i = 0; i + 1 < this.len; i += 2) {
+      const lo = this.v[i] <= this.v[i + 1] ? i : i + 1;
+      this.t[j] = this.t[lo];
+      this.v[j++] = this.v[lo];
+    }
+    if (this.len % 2) {
+      this.t[j] = this.t[this.len - 1];
+      this.v[j++] = this.v[this.len - 1];
+    }
+    this.len = j;
+  }
+
+  /** Minima of three equal time slices of [from, last]; null when a slice is empty. */
+  private minima(from: number): [number, number, number] | null {
+    const end = this.t[this.len - 1];
+    const step = (end - from) / 3;
+    const m = [Infinity, Infinity, Infinity];
+    for (let i = 0; i < this.len; i++) {
+      const t = this.t[i];
+      if (t < from) continue;
+      const b = Math.min(2, Math.floor((t - from) / step));
+      if (this.v[i] < m[b]) m[b] = this.v[i];
+    }
+    return m[0] === Infinity || m[1] === Infinity || m[2] === Infinity
+      ? null
+      : (m as [number, number, number]);
+  }
+
+  /** Least-squares slope (MiB/s) of the points since `from`. */
+  private slopeSince(from: number): number {
+    let n = 0;
+    let st = 0;
+    let sv = 0;
+    for (let i = 0; i < this.len; i++)
+      if (this.t[i] >= from) {
+        n++;
+        st += this.t[i];
+        sv += this.v[i];
+      }
+    if (n < 2) return 0;
+    const mt = st / n;
+    const mv = sv / n;
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < this.len; i++)
+      if (this.t[i] >= from) {
+        const dt = this.t[i] - mt;
+        num += dt * (this.v[i] - mv);
+        den += dt * dt;
+      }
+    return den > 0 ? num / den : 0;
+  }
+
+  /**
+   * Growing when, over at least minTrendSec, the minima of three successive slices rise by at least minRate MiB/s
+   * (a bounded sawtooth returns to the same floor, so its minima stay flat). Judged over the whole history, or
+   * over its recent half while the whole history's minima never fall (a leak that began after a flat spell).
+   * Returns the growth rate in MiB/s (regression over the recent half), 0 when not growing.
+   */
+  growth(minTrendSec: number, minRate: number): number {
+    const n = this.len;
+    if (n < 3 || this.v[n - 1] <= this.v[0]) return 0; // the common case: flat or shrinking, O(1)
+    const first = this.t[0];
+    const last = this.t[n - 1];
+    const span = last - first;
+    if (span < minTrendSec) return 0;
+    const rising = (m: [number, number, number] | null, s: number) =>
+      m !== null && m[0] < m[1] && m[1] < m[2] && (m[2] - m[0]) / ((2 * s) / 3) >= minRate;
+    const whole = this.minima(first);
+    let from = first;
+    if (!rising(whole, span)) {
+      const half = Math.max(minTrendSec, span / 2);
+      if (half >= span || whole === null || whole[1] < whole[0] || whole[2] < whole[1]) return 0;
+      from = last - half;
+      if (!rising(this.minima(from), half)) return 0;
+    } else from = last - Math.max(minTrendSec, span / 2);
+    const rate = this.slopeSince(from);
+    return rate >= minRate && rate > 0 ? rate : 0;
+  }
+}
+
+interface Window2 {
+  /** Wait each victim spent in the run queue, for attributing it to the processes that preempted it. */
+  victimWait: Map<number, number>;
+  aggressors: Map<number, Peer[]>;
+  victims: Map<number, Peer[]>;
+  /** Others' run-queue wait attributed to each aggressor, ns. */
+  caused: Map<number, number>;
+  /** CPU of every process under one quota, ns: a cgroup's throttled time is shared by CPU share. */
+  quotaCpu: Map<string, number>;
+}
+
 export class Classifier {
   private readonly history = new Map<number, RssHistory>();
+  private readonly trends = new Map<number, AnonTrend>();
   private windows = 0;
+  private readonly missing: readonly string[];
 
   constructor(
     private config: Config,
     private readonly host: HostInfo,
-  ) {}
+  ) {
+    const caps = host.capabilities;
+    this.missing = caps ? Object.freeze(WANTED_SIGNALS.filter((c) => !caps.includes(c))) : NONE;
+  }
 
   setConfig(config: Config): void {
     this.config = config;
@@ -336,49 +356,41 @@ export class Classifier {
 
   classify(w: Window): Report {
     const cfg = this.config;
+    const reference = cfg.profile === 'reference';
     const n = this.windows++;
     const I = w.durationNs;
     const secs = I / 1e9;
+    const tEnd = w.ts / 1000;
     const online = w.cpuBusyNs.filter((b) => b !== null).length || this.host.ncpu;
-    const comm = new Map<number, string>();
-    if (w.pairs.length) for (const p of w.procs) comm.set(p.tgid, p.comm);
-    const victims = new Map<number, { tgid: number; comm: string; count: number }[]>();
-    const aggressors = new Map<number, { tgid: number; comm: string; count: number }[]>();
-    for (const pr of w.pairs) {
-      const push = (m: typeof victims, k: number, other: number) => {
-        const list = m.get(k) ?? [];
-        list.push({ tgid: other, comm: comm.get(other) ?? '?', count: pr.count });
-        m.set(k, list);
-      };
-      push(aggressors, pr.victim, pr.aggressor); // who preempted the victim
-      push(victims, pr.aggressor, pr.victim); // whom the aggressor preempted
-    }
+    const ctx = this.windowContext(w);
+    const byCount = (a: Peer, b: Peer) => b.count - a.count;
     const diagnoses = w.procs.map((p) => {
-      const metrics = this.metrics(p, I, secs, online, n, w.ts / 1000);
-      const verdict = classifyMetrics(metrics, cfg);
-      const limitMb = this.limitBytes(p) / MB;
-      const tto =
-        metrics.rssGrowing && metrics.rssSlopeMbPerSec > 0
-          ? Math.max(0, (limitMb - metrics.rssMb) / metrics.rssSlopeMbPerSec)
-          : null;
-      const byCount = (a: { count: number }, b: { count: number }) => b.count - a.count;
+      const cg = w.cgroups[p.cg];
+      const metrics = this.metrics(p, cg, w, ctx, I, secs, online, n, tEnd);
+      const verdict = reference ? classifyMetrics(metrics, cfg) : classifyDefault(metrics, cfg);
       const d: Diagnosis = {
         tgid: p.tgid,
         ppid: p.ppid,
         comm: p.comm,
-        cgroup: p.cgroup,
+        cgroup: cg?.path ?? '',
         label: verdict.label,
         rule: verdict.rule,
         evidence: verdict.evidence,
         metrics,
-        timeToOomSec: tto,
-        preemptedBy: aggressors.get(p.tgid)?.sort(byCount) ?? NO_PEERS, // shared empty list: 10k processes a window
-        preempts: victims.get(p.tgid)?.sort(byCount) ?? NO_PEERS,
+        timeToOomSec: reference
+          ? this.referenceTto(metrics, p, cg)
+          : metrics.secondsToLimit >= 0
+            ? metrics.secondsToLimit
+            : null,
+        preemptedBy: ctx.aggressors.get(p.tgid)?.sort(byCount) ?? NO_PEERS, // shared empty list: 10k processes a window
+        preempts: ctx.victims.get(p.tgid)?.sort(byCount) ?? NO_PEERS,
         lastCpu: p.lastCpu,
+        limits: { memPath: cg?.memLimitPath ?? null, cpuPath: cg?.cpuQuotaPath ?? null },
+        missing: this.missing,
       };
       return d;
     });
-    this.prune(n);
+    this.prune(n, tEnd);
     diagnoses.sort(bySeverity);
 
     const sat = cfg.per_core.saturation_percent;
@@ -393,27 +405,68 @@ export class Classifier {
       seq: w.seq,
       ts: w.ts,
       durationNs: I,
+      profile: cfg.profile,
       diagnoses,
       cores,
       machineBusyPercent,
       perCoreSaturation: machineBusyPercent < sat ? cores.filter((c) => c.saturated) : [],
       pressure: w.pressure,
+      memAvailableMb: w.memAvailableBytes / MB,
       self: {
         cpuPercentOfCore: (100 * w.self.cpuNs) / I,
         rssMb: w.self.rssBytes / MB,
-        drainMs: w.self.drainNs / 1e6,
+        drainMs: w.self.collectNs / 1e6,
       },
     };
   }
 
-  private limitBytes(p: ProcSample): number {
-    return this.config.oom.use_cgroup_limit && p.memMaxBytes
-      ? Math.min(p.memMaxBytes, this.host.memTotalBytes)
-      : this.host.memTotalBytes;
+  /** Who preempted whom, and how much of each victim's run-queue wait each aggressor caused. */
+  private windowContext(w: Window): Window2 {
+    const ctx: Window2 = {
+      victimWait: new Map(),
+      aggressors: new Map(),
+      victims: new Map(),
+      caused: new Map(),
+      quotaCpu: new Map(),
+    };
+    for (const p of w.procs) {
+      const q = w.cgroups[p.cg]?.cpuQuotaPath;
+      if (q) ctx.quotaCpu.set(q, (ctx.quotaCpu.get(q) ?? 0) + p.cpuNs);
+    }
+    if (!w.pairs.length) return ctx;
+    const comm = new Map<number, string>();
+    const total = new Map<number, number>();
+    for (const pr of w.pairs) {
+      total.set(pr.victim, (total.get(pr.victim) ?? 0) + pr.count);
+      ctx.victimWait.set(pr.victim, 0);
+    }
+    for (const p of w.procs) {
+      comm.set(p.tgid, p.comm);
+      if (ctx.victimWait.has(p.tgid)) ctx.victimWait.set(p.tgid, p.runqWaitNs);
+    }
+    const push = (m: Map<number, Peer[]>, k: number, other: number, count: number) => {
+      const list = m.get(k);
+      const peer = { tgid: other, comm: comm.get(other) ?? '?', count };
+      if (list) list.push(peer);
+      else m.set(k, [peer]);
+    };
+    for (const pr of w.pairs) {
+      push(ctx.aggressors, pr.victim, pr.aggressor, pr.count); // who preempted the victim
+      push(ctx.victims, pr.aggressor, pr.victim, pr.count); // whom the aggressor preempted
+      const all = total.get(pr.victim) ?? 0;
+      if (all > 0) {
+        const share = ((ctx.victimWait.get(pr.victim) ?? 0) * pr.count) / all;
+        ctx.caused.set(pr.aggressor, (ctx.caused.get(pr.aggressor) ?? 0) + share);
+      }
+    }
+    return ctx;
   }
 
   private metrics(
     p: ProcSample,
+    cg: CgroupSample | undefined,
+    w: Window,
+    ctx: Window2,
     I: number,
     secs: number,
     ncpu: number,
@@ -421,48 +474,147 @@ export class Classifier {
     tEnd: number,
   ): Metrics {
     const cfg = this.config;
-    const faultsPerSec = p.faults / secs;
-    const cpuMs = p.cpuNs / 1e6;
-    const rssMb = p.rssBytes / MB;
+    const faults = p.minFaults + p.majFaults;
+    const faultsPerSec = faults / secs;
+    const rss = p.rssAnonBytes + p.rssFileBytes + p.rssShmemBytes;
+    const anon = p.rssAnonBytes + p.rssShmemBytes;
+    const core = (ns: number) => (100 * ns) / I;
+
+    // CPU demand. A quota's throttled time is the cgroup's; each process under it gets its CPU share of it,
+    // and never more than its threads could have run.
+    let throttledNs = 0;
+    if (cg?.cpuQuotaPath && cg.throttledNs > 0 && p.cpuNs > 0) {
+      const all = ctx.quotaCpu.get(cg.cpuQuotaPath) ?? p.cpuNs;
+      throttledNs = Math.min(cg.throttledNs * (all > 0 ? p.cpuNs / all : 1), I * Math.max(1, p.threads));
+    }
+    const heldBack = p.runqWaitNs + throttledNs;
+    const runnable = p.cpuNs + heldBack;
+
+    // Memory: the limit that kills it is whichever of its cgroup's limit and the host runs out first.
+    const memAvailable = w.memAvailableBytes;
+    let remaining = memAvailable;
+    let limit = this.host.memTotalBytes;
+    let kind: Metrics['memLimitKind'] = 'host';
+    if (cg && cg.memLimitBytes !== null && cg.memLimitBytes < this.host.memTotalBytes) {
+      const used = cg.memAnonBytes ?? cg.memUsageBytes ?? anon;
+      const left = Math.max(0, cg.memLimitBytes - used);
+      if (left <= memAvailable) {
+        remaining = left;
+        limit = cg.memLimitBytes;
+        kind = 'cgroup';
+      }
+    }
+    const pressure = cg?.memPressure ?? w.pressure?.memory ?? -1;
+
+    let anonSlope = 0;
+    let rssGrowing = false;
+    let rssSlope = 0;
+    if (cfg.profile === 'reference') [rssGrowing, rssSlope] = this.referenceTrend(p, rss, secs, window, tEnd);
+    else anonSlope = this.anonTrend(p, anon, secs, tEnd);
+    const refLimit = this.referenceLimit(cg);
+    return {
+      cpuPercent: (100 * p.cpuNs) / (I * ncpu),
+      coreCpuPercent: core(p.cpuNs),
+      faults,
+      faultsPerSec,
+      costPerFault: p.cpuNs / 1e6 / secs / (faultsPerSec + 1),
+      rssMb: rss / MB,
+      rssRatio: refLimit.bytes > 0 ? rss / refLimit.bytes : 0,
+      rssLimit: refLimit.kind,
+      rssGrowing,
+      rssSlopeMbPerSec: rssSlope,
+      preempted: p.preempted,
+      preemptsOthers: p.preemptsOthers,
+      // A wait that began in an earlier window is charged when it ends: cap at the window.
+      runqWaitPercent: Math.min(100, core(p.runqWaitNs)),
+      waitCorePercent: core(p.runqWaitNs),
+      throttledCorePercent: core(throttledNs),
+      demandCorePercent: core(runnable),
+      waitPercent: runnable > 0 ? (100 * heldBack) / runnable : 0,
+      causedWaitCorePercent: core(ctx.caused.get(p.tgid) ?? 0),
+      cpuQuotaPercent: cg?.cpuQuotaPercent ?? 0,
+      minFaultsPerSec: p.minFaults / secs,
+      majFaultsPerSec: p.majFaults / secs,
+      anonMb: anon / MB,
+      anonGrowing: anonSlope > 0,
+      anonSlopeMbPerSec: anonSlope,
+      memLimitMb: limit / MB,
+      memRemainingMb: remaining / MB,
+      memLimitKind: kind,
+      secondsToLimit: anonSlope > 0 ? remaining / MB / anonSlope : -1,
+      memPressure: pressure,
+    };
+  }
+
+  /** Pushes this window's anon + shmem samples and returns the growth rate (MiB/s), 0 when not growing. */
+  private anonTrend(p: ProcSample, anonBytes: number, secs: number, tEnd: number): number {
+    const o = this.config.oom;
+    let h = this.trends.get(p.tgid);
+    if (!h || h.startNs !== p.startNs) {
+      h = new AnonTrend(p.startNs); // a new process, or a pid reused by another one
+      this.trends.set(p.tgid, h);
+    }
+    h.lastSeenSec = tEnd;
+    const k = p.anonSamples.length;
+    // Samples are spread over the window, the last one at its end (as the collector takes them).
+    if (k > 0) for (let i = 0; i < k; i++) h.push(tEnd - secs + (secs * (i + 1)) / k, p.anonSamples[i] / MB);
+    else h.push(tEnd, anonBytes / MB);
+    h.trim(tEnd - o.trend_window_sec);
+    return h.growth(o.min_trend_sec, o.min_growth_mb_per_sec);
+  }
+
+  // ---- the reference profile's state and limits
+
+  private referenceLimit(cg: CgroupSample | undefined): { bytes: number; kind: 'host' | 'cgroup' } {
+    const total = this.host.memTotalBytes;
+    if (this.config.oom.use_cgroup_limit && cg?.memLimitBytes && cg.memLimitBytes < total)
+      return { bytes: cg.memLimitBytes, kind: 'cgroup' };
+    return { bytes: total, kind: 'host' };
+  }
+
+  private referenceTto(m: Metrics, _p: ProcSample, cg: CgroupSample | undefined): number | null {
+    if (!m.rssGrowing || m.rssSlopeMbPerSec <= 0) return null;
+    return Math.max(0, (this.referenceLimit(cg).bytes / MB - m.rssMb) / m.rssSlopeMbPerSec);
+  }
+
+  /** The reference's RSS tracker (one point per window; with sub_window_samples, the in-window samples too). */
+  private referenceTrend(
+    p: ProcSample,
+    rss: number,
+    secs: number,
+    window: number,
+    tEnd: number,
+  ): [boolean, number] {
+    const cfg = this.config;
     const ticks = cfg.rss_trend.window_ticks;
     let h = this.history.get(p.tgid);
     if (!h) {
-      h = new RssHistory(ticks * (cfg.rss_trend.sub_window_samples ? p.rssSamples.length || 1 : 1), window);
+      h = new RssHistory(ticks * (cfg.rss_trend.sub_window_samples ? p.anonSamples.length || 1 : 1), window);
       this.history.set(p.tgid, h);
     }
     h.lastSeen = window;
     h.trim(window - ticks + 1);
-    // Parity: one RSS point per window. With sub_window_samples, every in-window sample is a point too.
-    if (cfg.rss_trend.sub_window_samples && p.rssSamples.length > 1) {
-      const k = p.rssSamples.length;
-      for (let i = 0; i < k; i++) h.push(tEnd - secs + (secs * (i + 1)) / k, p.rssSamples[i] / MB, window);
-    } else h.push(tEnd, rssMb, window);
+    if (cfg.rss_trend.sub_window_samples && p.anonSamples.length > 1) {
+      // v2 samples unreclaimable memory only; file-backed RSS is taken as it was at the window's end.
+      const file = p.rssFileBytes;
+      const k = p.anonSamples.length;
+      for (let i = 0; i < k; i++)
+        h.push(tEnd - secs + (secs * (i + 1)) / k, (p.anonSamples[i] + file) / MB, window);
+    } else h.push(tEnd, rss / MB, window);
     const growing = h.growing(cfg.rss_trend.min_delta_mb);
-    const limit = this.limitBytes(p);
-    const useCgroup =
-      cfg.oom.use_cgroup_limit && p.memMaxBytes !== null && p.memMaxBytes < this.host.memTotalBytes;
-    return {
-      cpuPercent: (100 * p.cpuNs) / (I * ncpu),
-      coreCpuPercent: (100 * p.cpuNs) / I,
-      faults: p.faults,
-      faultsPerSec,
-      costPerFault: cpuMs / secs / (faultsPerSec + 1),
-      rssMb,
-      rssRatio: limit > 0 ? p.rssBytes / limit : 0,
-      rssLimit: useCgroup ? 'cgroup' : 'host',
-      rssGrowing: growing,
-      rssSlopeMbPerSec: growing ? h.slope() : 0,
-      preempted: p.preempted,
-      preemptsOthers: p.preemptsOthers,
-      // A wait that began in an earlier window is charged when it ends: cap at the window.
-      runqWaitPercent: Math.min(100, (100 * p.runqWaitNs) / I),
-    };
+    return [growing, growing ? h.slope() : 0];
   }
 
-  /** Parity: forget a process the first window it is absent. With a grace, keep it that many windows. */
-  private prune(window: number): void {
+  /**
+   * Parity: forget a process the first window it is absent (with a grace, that many windows). The default
+   * profile's memory history is kept while it is within the trend window, so an idle window does not reset it.
+   */
+  private prune(window: number, tEnd: number): void {
     const grace = this.config.rss_trend.absent_grace_windows;
     for (const [tgid, h] of this.history) if (window - h.lastSeen > grace) this.history.delete(tgid); // present ones were just stamped
+    const keep = this.config.oom.trend_window_sec;
+    if (window % 8 === 0)
+      for (const [tgid, h] of this.trends) if (tEnd - h.lastSeenSec > keep) this.trends.delete(tgid);
   }
 }
 
