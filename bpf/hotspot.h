@@ -1,40 +1,63 @@
-/* Map value layouts shared by the BPF collectors and the helper (src/helper/layout.ts mirrors them). */
+/* Map value and record layouts shared by the BPF collectors and the helper (src/helper/tasks.ts and
+ * src/helper/sched.ts mirror them; a unit of layout change must change both). */
 #ifndef HOTSPOT_H
 #define HOTSPOT_H
 
-#define MAX_PROCS 65536 /* per-TGID maps: one slot per process the machine can plausibly run */
 #define MAX_PAIRS 16384 /* victim→aggressor pairs: only involuntary switches land here */
+#define MAX_EXITS 16384 /* processes that ended since the last window */
 #define COMM_LEN 16
 
-/* Index into the per-CPU `drops` array: updates lost because a map was full. */
-enum drop_reason { DROP_PROCS = 0, DROP_PAIRS = 1, DROP_FAULTS = 2, DROP_MAX = 3 };
+/* Index into the per-CPU `drops` arrays: updates lost because a map was full. */
+enum drop_reason { DROP_PAIRS = 0, DROP_EXITS = 1, DROP_MAX = 2 };
 
-/* sched.bpf.c: per TGID, summed since the last drain. 64 bytes. */
-struct proc_cpu {
-	__u64 cpu_ns;
-	__u64 preempted;       /* involuntary switch-outs suffered */
-	__u64 preempts_others; /* involuntary switch-outs caused */
-	__u64 runq_wait_ns;    /* runnable-but-waiting time after a preemption */
-	__u64 last_ts;
-	__u32 last_cpu;
-	__u32 _pad;
-	char comm[COMM_LEN];
-};
+/* task_rec.flags */
+#define REC_KTHREAD 1 /* PF_KTHREAD */
+#define REC_PROCESS 2 /* the process-wide fields (start … comm) are filled */
+#define REC_EXITED 4  /* from the exit hook: final totals of a process whose last thread exited */
 
-/* sched.bpf.c: per CPU, what is running now and since when. 32 bytes. */
-struct cpu_state {
+/* tasks.bpf.c: one per thread from dump_tasks, one per ended process in `exits`. 184 bytes. */
+struct task_rec {
 	__u32 tgid;
-	__u32 pid; /* 0 = idle */
-	__u64 ts;  /* switch-in time of the running task, bpf_ktime_get_ns() */
-	__u64 busy_ns; /* cumulative non-idle time, never reset */
-	__u64 _pad;
+	__u32 pid;
+	__u32 flags;
+	__u32 ppid;
+	__u64 start_ns; /* group leader's start_time (CLOCK_MONOTONIC ns) */
+	/* this thread, cumulative since it started */
+	__u64 exec_ns;
+	__u64 run_delay_ns;
+	__u64 nvcsw;
+	__u64 nivcsw;
+	__u64 min_flt;
+	__u64 maj_flt;
+	/* process-wide (REC_PROCESS): threads already reaped, then resident pages by kind, then cgroup ids */
+	__u64 sig_exec_ns;
+	__u64 sig_nvcsw;
+	__u64 sig_nivcsw;
+	__u64 sig_min_flt;
+	__u64 sig_maj_flt;
+	__u64 rss_file;
+	__u64 rss_anon;
+	__u64 rss_shmem;
+	__u64 cg_dfl; /* kernfs id of the default-hierarchy (v2) cgroup */
+	__u64 cg_mem; /* v1 memory controller's cgroup (hybrid and v1 hosts), else 0 */
+	__u64 cg_cpu; /* v1 cpu controller's cgroup */
+	__u32 cpu;    /* CPU it last ran on */
+	__u32 _pad;
+	char comm[COMM_LEN]; /* group leader's */
 };
 
-/* faults.bpf.c: per TGID, since the last drain. 32 bytes. */
-struct proc_faults {
-	__u64 faults;
-	__u64 rss_pages; /* file + anon + shmem at the last sampled fault */
-	char comm[COMM_LEN];
+/* tasks.bpf.c dump_rss: one per process. 24 bytes. */
+struct rss_rec {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 start_ns;
+	__u64 anon_shmem_pages;
+};
+
+struct exit_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 start_ns;
 };
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Scheduler collector: on-CPU time, involuntary preemptions (who preempts whom) and run-queue wait per process.
- * One tp_btf/sched_switch handler; the common (voluntary) path is one per-CPU array lookup and one hash update. */
+/* Preemption collector: who preempts whom, the one thing only an event can tell. Everything else (CPU time,
+ * run-queue wait, context switches, faults, RSS) the kernel already counts per task; tasks.bpf.c reads it.
+ * The common (voluntary) switch returns after one compare: no clock read, no map lookup. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -11,13 +12,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_PROCS);
-	__type(key, __u32);
-	__type(value, struct proc_cpu);
-} procs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_PAIRS);
 	__type(key, __u64); /* victim tgid << 32 | aggressor tgid */
 	__type(value, __u64);
@@ -25,29 +19,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cpu_state);
-} cpus SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, DROP_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
-
-/* Per thread: when it was preempted, so the wait until it runs again can be charged to its process. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} preempted_at SEC(".maps");
-
-/* Threads preempted and not yet back on a CPU. While it is zero (the common case) the switch-in path skips the
- * task-storage lookup. A thread always runs again before it exits, so increments and decrements pair up. */
-__u64 waiting_threads = 0;
 
 /* Kernels before 5.14 call the state field `state`. */
 struct task_struct___pre514 {
@@ -63,26 +38,25 @@ static __always_inline unsigned int task_state(struct task_struct *t)
 	return ((struct task_struct___pre514 *)t)->state;
 }
 
-static __always_inline void drop(__u32 reason)
+static __always_inline int count_pair(bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
-	if (n)
-		*n += 1;
-}
-
-static __always_inline struct proc_cpu *proc_of(__u32 tgid, struct task_struct *t)
-{
-	struct proc_cpu *p = bpf_map_lookup_elem(&procs, &tgid);
-	if (p)
-		return p;
-	struct proc_cpu fresh = {};
-	/* The process name is the group leader's comm, not the thread's. */
-	BPF_CORE_READ_STR_INTO(&fresh.comm, t, group_leader, comm);
-	if (bpf_map_update_elem(&procs, &tgid, &fresh, BPF_NOEXIST) && bpf_map_lookup_elem(&procs, &tgid) == NULL) {
-		drop(DROP_PROCS);
-		return NULL;
+	/* Involuntary: switched out while still runnable. Sleeping on I/O or a lock is not a preemption. */
+	if (!preempt && task_state(prev) != 0)
+		return 0;
+	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid;
+	if (!prev->pid || !next->pid || prev_tgid == next_tgid)
+		return 0;
+	__u64 key = (__u64)prev_tgid << 32 | next_tgid, one = 1;
+	__u64 *n = bpf_map_lookup_elem(&pairs, &key);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+	} else if (bpf_map_update_elem(&pairs, &key, &one, BPF_NOEXIST) && !bpf_map_lookup_elem(&pairs, &key)) {
+		__u32 reason = DROP_PAIRS;
+		__u64 *d = bpf_map_lookup_elem(&drops, &reason);
+		if (d)
+			*d += 1;
 	}
-	return bpf_map_lookup_elem(&procs, &tgid);
+	return 0;
 }
 
 SEC("tp_btf/sched_switch")
@@ -91,66 +65,31 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 #ifdef HOTSPOT_BENCH_EMPTY
 	return 0; /* npm run bench builds this variant: the cost of the attach point alone */
 #endif
-	__u32 zero = 0;
-	struct cpu_state *cs = bpf_map_lookup_elem(&cpus, &zero);
-	if (!cs)
-		return 0;
-	__u64 now = bpf_ktime_get_ns();
-	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid;
-
-	if (cs->ts && prev->pid) {
-		__u64 delta = now - cs->ts;
-		cs->busy_ns += delta;
-		struct proc_cpu *p = proc_of(prev_tgid, prev);
-		if (p) {
-			__sync_fetch_and_add(&p->cpu_ns, delta);
-			p->last_ts = now;
-			p->last_cpu = bpf_get_smp_processor_id();
-		}
-		/* Involuntary: switched out while still runnable. Sleeping on I/O or a lock is not a preemption. */
-		if ((preempt || task_state(prev) == 0) && next->pid && next_tgid != prev_tgid) {
-			if (p)
-				__sync_fetch_and_add(&p->preempted, 1);
-			struct proc_cpu *a = proc_of(next_tgid, next);
-			if (a)
-				__sync_fetch_and_add(&a->preempts_others, 1);
-			__u64 key = (__u64)prev_tgid << 32 | next_tgid, one = 1;
-			__u64 *n = bpf_map_lookup_elem(&pairs, &key);
-			if (n)
-				__sync_fetch_and_add(n, 1);
-			else if (bpf_map_update_elem(&pairs, &key, &one, BPF_NOEXIST) && !bpf_map_lookup_elem(&pairs, &key))
-				drop(DROP_PAIRS);
-			__u64 *at = bpf_task_storage_get(&preempted_at, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (at) {
-				if (!*at)
-					__sync_fetch_and_add(&waiting_threads, 1);
-				*at = now;
-			}
-		}
-	}
-	if (next->pid && waiting_threads) {
-		__u64 *at = bpf_task_storage_get(&preempted_at, next, 0, 0);
-		if (at && *at) {
-			struct proc_cpu *p = proc_of(next_tgid, next);
-			if (p)
-				__sync_fetch_and_add(&p->runq_wait_ns, now - *at);
-			*at = 0;
-			__sync_fetch_and_sub(&waiting_threads, 1);
-		}
-	}
-	cs->ts = now;
-	cs->tgid = next_tgid;
-	cs->pid = next->pid;
-	return 0;
+	return count_pair(preempt, prev, next);
 }
 
-/* After exec the process has a new name: refresh it so windows don't show the pre-exec fork name. */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p)
+/* Where tp_btf is refused: the same through a raw tracepoint (arguments read with bpf_probe_read_kernel). */
+SEC("raw_tp/sched_switch")
+int BPF_PROG(on_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 tgid = p->tgid;
-	struct proc_cpu *st = bpf_map_lookup_elem(&procs, &tgid);
-	if (st)
-		BPF_CORE_READ_STR_INTO(&st->comm, p, comm);
+#ifdef HOTSPOT_BENCH_EMPTY
+	return 0;
+#endif
+	if (!preempt) {
+		unsigned int state = bpf_core_field_exists(prev->__state)
+					     ? BPF_CORE_READ(prev, __state)
+					     : BPF_CORE_READ((struct task_struct___pre514 *)prev, state);
+		if (state != 0)
+			return 0;
+	}
+	__u32 prev_tgid = BPF_CORE_READ(prev, tgid), next_tgid = BPF_CORE_READ(next, tgid);
+	if (!BPF_CORE_READ(prev, pid) || !BPF_CORE_READ(next, pid) || prev_tgid == next_tgid)
+		return 0;
+	__u64 key = (__u64)prev_tgid << 32 | next_tgid, one = 1;
+	__u64 *n = bpf_map_lookup_elem(&pairs, &key);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&pairs, &key, &one, BPF_NOEXIST);
 	return 0;
 }

@@ -37,6 +37,10 @@ export const lib = {
   setAutoload: libbpf.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)'),
   attach: libbpf.func('bpf_link *bpf_program__attach(const bpf_program *prog)'),
   destroyLink: libbpf.func('int bpf_link__destroy(bpf_link *link)'),
+  linkFd: libbpf.func('int bpf_link__fd(const bpf_link *link)'),
+  /** A new pass of an iterator link: read() the returned fd to its end, then close it. */
+  iterCreate: libbpf.func('int bpf_iter_create(int link_fd)'),
+  programFd: libbpf.func('int bpf_program__fd(const bpf_program *prog)'),
   findMap: libbpf.func('bpf_map *bpf_object__find_map_by_name(const bpf_object *obj, const char *name)'),
   mapFd: libbpf.func('int bpf_map__fd(const bpf_map *map)'),
   setMaxEntries: libbpf.func('int bpf_map__set_max_entries(bpf_map *map, uint32_t max_entries)'),

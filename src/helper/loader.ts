@@ -8,6 +8,8 @@ export interface LoadedObject {
   obj: Ptr;
   links: Ptr[];
   map(name: string): number;
+  /** The link of an enabled program (iterators are read through it). */
+  link(program: string): Ptr;
   /** Detaches every link and frees the object (the kernel also does this if we die: links are fd-bound). */
   close(): void;
 }
@@ -66,6 +68,7 @@ export function loadObject(
       }
     }
     const links: Ptr[] = [];
+    const linkOf = new Map<string, Ptr>();
     const close = () => {
       for (const l of links.splice(0)) lib.destroyLink(l);
       lib.close(obj);
@@ -84,6 +87,7 @@ export function loadObject(
         throw new LoadError(`attaching ${name} failed: ${strerror(e)}`, e, log, 'attach');
       }
       links.push(link);
+      linkOf.set(name, link);
     }
     return {
       obj,
@@ -92,6 +96,11 @@ export function loadObject(
         const m = lib.findMap(obj, name);
         if (!m) throw new Error(`map ${name} not found in ${file}`);
         return lib.mapFd(m) as number;
+      },
+      link(program: string): Ptr {
+        const l = linkOf.get(program);
+        if (!l) throw new Error(`program ${program} is not attached`);
+        return l;
       },
       close,
     };

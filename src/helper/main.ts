@@ -1,30 +1,31 @@
-// The privileged helper: `node helper.js [--interval-ms N] [--rss-samples N] [--fault-attach a,b,…]`.
+// The privileged helper: `node helper.js [--interval-ms N] [--rss-samples N] [--max-exits N] [--tasks procfs]`.
 // Runs as root (directly or through pkexec), loads the BPF collectors, prints one JSON line per message on
 // stdout (see src/shared/protocol.ts) and logs on stderr. It dies with its parent: on stdin EOF, SIGTERM,
 // SIGINT, SIGHUP and parent death; on kill -9 the kernel detaches everything because every link is fd-bound.
+// A reader that stops reading costs skipped windows, never unbounded memory (issue 11 #6).
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import {
-  type ErrorCode,
-  encode,
-  FAULT_ATTACH_POINTS,
-  type Message,
-  PROTOCOL_VERSION,
-} from '../shared/protocol';
+import { type ErrorCode, encode, type Message, PROTOCOL_VERSION } from '../shared/protocol';
 
 const startPpid = process.ppid;
 const VERSION = '0.1.0';
 const USAGE =
-  'usage: helper.js [--interval-ms 100..600000] [--rss-samples 1..20] [--max-procs 64..65536] [--fault-attach tp_btf,raw_tp,tracepoint,fentry,kprobe]';
+  'usage: helper.js [--interval-ms 100..600000] [--rss-samples 1..20] [--max-exits 64..65536] [--tasks iter|procfs]';
 
-type KernelAttach = 'tp_btf' | 'raw_tp' | 'tracepoint' | 'fentry' | 'kprobe';
 interface Args {
   intervalMs: number;
   rssSamples: number;
-  /** Per-TGID map size (default 65536): smaller on small machines; tests use it to provoke drops. */
-  maxProcs?: number;
-  faultOrder?: KernelAttach[];
+  /** Size of the map of processes that exited within a window (tests shrink it to provoke drops). */
+  maxExits?: number;
+  /** 'procfs' skips the task iterator (tests of the fallback used on kernels without it). */
+  tasks?: 'iter' | 'procfs';
 }
+
+/** Windows are skipped while more than this is queued for a slow reader… */
+export const STDOUT_SOFT_BYTES = 4 * 1024 * 1024;
+/** …and the helper gives up when this much is queued, or the reader has not read for this long. */
+export const STDOUT_HARD_BYTES = 32 * 1024 * 1024;
+const STALLED_READER_MS = 120_000;
 
 const log = (m: string) => process.stderr.write(`hotspot-helper: ${m}\n`);
 const send = (m: Message) => process.stdout.write(encode(m));
@@ -48,13 +49,10 @@ export function parseHelperArgs(argv: readonly string[]): Args {
     const v = argv[i + 1];
     if (flag === '--interval-ms') a.intervalMs = int(flag, v, 100, 600_000);
     else if (flag === '--rss-samples') a.rssSamples = int(flag, v, 1, 20);
-    else if (flag === '--max-procs') a.maxProcs = int(flag, v, 64, 65536);
-    else if (flag === '--fault-attach') {
-      const list = (v ?? '').split(',');
-      const kernel = FAULT_ATTACH_POINTS.filter((p) => p !== 'procfs') as string[];
-      if (!list.length || list.some((p) => !kernel.includes(p)) || new Set(list).size !== list.length)
-        throw new Error(`--fault-attach needs a list of distinct ${kernel.join('|')}`);
-      a.faultOrder = list as KernelAttach[];
+    else if (flag === '--max-exits') a.maxExits = int(flag, v, 64, 65536);
+    else if (flag === '--tasks') {
+      if (v !== 'iter' && v !== 'procfs') throw new Error('--tasks needs iter or procfs');
+      a.tasks = v;
     } else throw new Error(`unknown argument ${JSON.stringify(flag).slice(0, 64)}`);
     i++;
   }
@@ -119,7 +117,7 @@ async function main(): Promise<void> {
 
   let session: InstanceType<typeof bpf.Session>;
   try {
-    session = new bpf.Session(args.faultOrder, undefined, args.maxProcs);
+    session = new bpf.Session(undefined, args.maxExits, args.tasks === 'procfs');
   } catch (e) {
     if (!(e instanceof bpf.LoadError)) throw e;
     process.stderr.write(`${e.log.join('\n')}\n`);
@@ -135,17 +133,17 @@ async function main(): Promise<void> {
       'See the Hotspot log for libbpf details.',
     );
   }
-  for (const f of session.faults.failed)
-    log(`fault attach point ${f.attach} unavailable: ${f.error.message}`);
-  log(`faults via ${session.faults.attach}`);
+  if (session.tasksError)
+    log(`task iterator unavailable (${session.tasksError.message}); reading /proc instead`);
+  log(`attached: ${JSON.stringify(session.attach)}`);
 
   let stopping = false;
-  const shutdown = (why: string) => {
+  const shutdown = (why: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     log(`stopping (${why})`);
     session.close();
-    process.exit(0);
+    process.exit(code);
   };
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
   process.stdin.on('end', () => shutdown('stdin closed'));
@@ -158,13 +156,42 @@ async function main(): Promise<void> {
     version: VERSION,
     kernel: release(),
     pid: process.pid,
-    ncpu: session.sched.ncpu,
+    ncpu: session.ncpu,
     pageSize: session.pageSize,
     memTotalBytes: Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'latin1'))?.[1] ?? 0) * 1024,
     intervalMs: args.intervalMs,
-    attach: { sched: 'tp_btf', faults: session.faults.attach },
+    attach: session.attach,
+    cgroupMode: session.cgroups.mode,
     capabilities: session.capabilities(),
   });
+
+  // Backpressure: stdout to a socket queues in memory when the reader does not read.
+  let skipped = 0;
+  let lastDrained = Date.now();
+  const sendWindow = (line: string) => {
+    const queued = process.stdout.writableLength;
+    if (queued === 0) lastDrained = Date.now();
+    if (
+      queued > STDOUT_HARD_BYTES ||
+      (queued > STDOUT_SOFT_BYTES && Date.now() - lastDrained > STALLED_READER_MS)
+    ) {
+      log(
+        `FATAL: the reader stopped reading (${queued} bytes queued, nothing drained for ` +
+          `${Math.round((Date.now() - lastDrained) / 1000)} s); exiting`,
+      );
+      shutdown('reader stalled', 1);
+    }
+    if (queued > STDOUT_SOFT_BYTES) {
+      skipped++;
+      return;
+    }
+    if (skipped) {
+      send({ type: 'drops', v: PROTOCOL_VERSION, maps: { windows_skipped: skipped } });
+      log(`${skipped} window(s) skipped: the reader was not reading`);
+      skipped = 0;
+    }
+    process.stdout.write(line);
+  };
 
   // Windows are scheduled against the monotonic clock so timer drift does not accumulate.
   const tick = args.intervalMs / args.rssSamples;
@@ -176,9 +203,10 @@ async function main(): Promise<void> {
     try {
       if (n % args.rssSamples === 0) {
         const now = process.hrtime.bigint();
-        const { window, drops } = session.window(Number(now - windowStart));
+        const { line, omitted, drops } = session.window(Number(now - windowStart));
         windowStart = now;
-        send(window);
+        if (omitted) log(`window too large: ${omitted} least active processes left out`);
+        sendWindow(line);
         if (drops) send(drops);
       } else session.sampleRss();
     } catch (e) {

@@ -1,15 +1,22 @@
-// One live collection session: both collectors loaded and attached, turned into protocol messages per window.
+// One live collection session: the collectors loaded and attached, turned into protocol v2 windows.
 // Imported lazily by main.ts, so that a missing libbpf.so.1 becomes a clean NO_LIBBPF error, not a crash.
+// Per-task counters come from the BPF task iterator, or — where it cannot load (kernel < 5.8, refused) — from
+// /proc read as root; the preemption pairs from sched_switch either way.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { CgroupResolver, CgroupTable } from '../shared/cgroups';
 import { readPressure } from '../shared/procfs';
-import type { Drops, ProcSample, Window } from '../shared/protocol';
+import { cgroupCapabilities, memAvailableBytes } from '../shared/procfsSampler';
+import { cpuBusyNs, readAllTotals } from '../shared/procfsTasks';
+import type { Attach, Drops } from '../shared/protocol';
 import { PROTOCOL_VERSION } from '../shared/protocol';
-import { DEFAULT_FAULT_ORDER, FaultCollector, type KernelFaultAttach } from './faults';
-import { libbpfLog } from './loader';
+import { type TaskTotals, WindowAccounting } from '../shared/taskTotals';
+import { buildWindowLine } from '../shared/windowBuilder';
+import { lib } from './libbpf';
+import { LoadError, libbpfLog } from './loader';
 import { HashReader } from './maps';
-import { ProcInfo } from './procinfo';
 import { SchedCollector } from './sched';
+import { TaskCollector } from './tasks';
 
 export { setPrintSink } from './libbpf';
 export { LoadError } from './loader';
@@ -39,116 +46,128 @@ function onlineCpus(ncpu: number): boolean[] {
   return online;
 }
 
+/** The /proc collector re-reads a process's cgroup file this often (it has no kernfs id to compare). */
+const CGROUP_REREAD_WINDOWS = 4;
+
 export class Session {
   readonly sched: SchedCollector;
-  readonly faults: FaultCollector;
-  private readonly info: ProcInfo;
-  private rssPeeks = new Map<number, number[]>();
+  /** Undefined when the task iterator could not load: /proc is read instead. */
+  readonly tasks?: TaskCollector;
+  readonly tasksError?: LoadError;
+  readonly ncpu: number;
+  private readonly accounting = new WindowAccounting();
+  private readonly resolver = new CgroupResolver();
+  readonly cgroups = new CgroupTable();
   private seq = 0;
   private lastCpuUsage = process.cpuUsage();
-  private lastDrops = { procs: 0, pairs: 0, faults: 0 };
+  private prevBusy: number[];
+  private lastDrops = { pairs: 0, exits: 0 };
 
   constructor(
-    faultOrder: readonly KernelFaultAttach[] = DEFAULT_FAULT_ORDER,
     readonly pageSize = 4096,
-    maxProcs?: number,
+    /** Size of the exit map (tests shrink it to provoke drops). */
+    maxExits?: number,
+    /** Skip the task iterator (tests of the /proc fallback). */
+    forceProcfs = false,
   ) {
     const dir = bpfDir();
-    this.sched = new SchedCollector(path.join(dir, 'sched.bpf.o'), maxProcs);
-    try {
-      this.faults = new FaultCollector(path.join(dir, 'faults.bpf.o'), faultOrder, maxProcs);
-    } catch (e) {
-      this.sched.obj.close();
-      throw e;
-    }
-    this.info = new ProcInfo(pageSize);
+    this.sched = new SchedCollector(path.join(dir, 'sched.bpf.o'));
+    this.ncpu = lib.numPossibleCpus() as number;
+    if (!forceProcfs)
+      try {
+        this.tasks = new TaskCollector(path.join(dir, 'tasks.bpf.o'), maxExits);
+      } catch (e) {
+        if (!(e instanceof LoadError)) {
+          this.sched.obj.close();
+          throw e;
+        }
+        this.tasksError = e;
+      }
+    this.prevBusy = cpuBusyNs(readFileSync('/proc/stat', 'latin1'));
+    // Exits before the baseline are not this session's; then the baseline, so window 0 counts from now.
+    this.tasks?.drainExits();
+    this.accounting.baseline(this.readTotals());
+    this.sched.read();
+  }
+
+  get attach(): Attach {
+    return {
+      switch: this.sched.attach,
+      tasks: this.tasks ? 'iter' : 'procfs',
+      exit: this.tasks?.exitAttach ?? 'none',
+    };
   }
 
   capabilities(): string[] {
-    const caps = ['runq_wait', 'rss_samples', 'involuntary_preempt', 'cgroup_memory_max'];
+    const caps = ['preempt_pairs', 'runq_wait', 'rss_split', 'major_faults', 'rss_samples'];
+    if (this.tasks && this.tasks.exitAttach !== 'none') caps.push('exits');
+    caps.push(...cgroupCapabilities(this.cgroups));
     if (HashReader.batchSupported) caps.push('batch_ops');
     return caps;
   }
 
-  /** A peek at RSS of the processes that are faulting (RSS only moves through faults), kept for the window. */
-  sampleRss(): void {
-    for (const [tgid, f] of this.faults.read(false)) {
-      if (f.rssPages === 0) continue;
-      const list = this.rssPeeks.get(tgid);
-      if (list) list.push(f.rssPages * this.pageSize);
-      else this.rssPeeks.set(tgid, [f.rssPages * this.pageSize]);
-    }
+  private readonly procfsKey = (tgid: number) =>
+    String(Math.floor((this.seq + tgid) / CGROUP_REREAD_WINDOWS));
+
+  private readTotals(): Iterable<TaskTotals> {
+    return this.tasks ? this.tasks.read().values() : readAllTotals(this.procfsKey);
   }
 
-  window(durationNs: number): { window: Window; drops?: Drops } {
+  /** A peek at anon + shmem of every process, kept for the window's anonSamples. */
+  sampleRss(): void {
+    if (this.tasks)
+      this.tasks.readRss((tgid, startNs, pages) =>
+        this.accounting.sample(tgid, startNs, pages * this.pageSize),
+      );
+  }
+
+  /** Closes the window: one protocol line (bounded in size), and a drops message when a map overflowed. */
+  window(durationNs: number): { line: string; procs: number; omitted: number; drops?: Drops } {
     const t0 = process.hrtime.bigint();
-    const sched = this.sched.read();
-    const faults = this.faults.read(true);
-    const drainNs = Number(process.hrtime.bigint() - t0);
-    this.info.nextWindow();
-    const procs: ProcSample[] = [];
-    const tgids = new Set([...sched.procs.keys(), ...faults.keys()]);
-    let needStatm = 0;
-    for (const tgid of tgids) if (!(faults.get(tgid)?.rssPages ?? 0)) needStatm++;
-    for (const tgid of tgids) {
-      if (tgid === 0) continue;
-      const s = sched.procs.get(tgid);
-      const f = faults.get(tgid);
-      const info = this.info.get(tgid);
-      let rssBytes: number;
-      if (f && f.rssPages > 0) {
-        rssBytes = f.rssPages * this.pageSize;
-        this.info.noteRss(info, rssBytes);
-      } else rssBytes = this.info.rssBytes(tgid, info, needStatm);
-      const rssSamples = [...(this.rssPeeks.get(tgid) ?? []), rssBytes];
-      procs.push({
-        tgid,
-        ppid: info.ppid,
-        comm: s?.comm || f?.comm || '',
-        cgroup: info.cgroup,
-        cpuNs: s?.cpuNs ?? 0,
-        faults: f?.faults ?? 0,
-        rssBytes,
-        rssSamples,
-        preempted: s?.preempted ?? 0,
-        preemptsOthers: s?.preemptsOthers ?? 0,
-        runqWaitNs: s?.runqWaitNs ?? 0,
-        lastCpu: s?.lastCpu ?? -1,
-        memMaxBytes: this.info.memoryMax(info.cgroup),
-      });
-    }
-    this.rssPeeks = new Map();
-    const online = onlineCpus(sched.cpuBusyNs.length);
+    const totals = this.readTotals();
+    const exits = this.tasks?.drainExits() ?? [];
+    const pairs = this.sched.read();
+    const collectNs = Number(process.hrtime.bigint() - t0);
+    const deltas = this.accounting.next(totals, exits);
+    const busyNow = cpuBusyNs(readFileSync('/proc/stat', 'latin1'));
+    const online = onlineCpus(this.ncpu);
+    const cpuBusy: (number | null)[] = [];
+    for (let c = 0; c < this.ncpu; c++)
+      cpuBusy.push(
+        online[c] && busyNow[c] !== undefined
+          ? Math.max(0, busyNow[c] - (this.prevBusy[c] ?? busyNow[c]))
+          : null,
+      );
+    this.prevBusy = busyNow;
     const cpu = process.cpuUsage(this.lastCpuUsage);
     this.lastCpuUsage = process.cpuUsage();
-    const window: Window = {
-      type: 'window',
-      v: PROTOCOL_VERSION,
-      seq: this.seq++,
-      ts: Date.now(),
-      durationNs,
-      cpuBusyNs: sched.cpuBusyNs.map((ns, c) => (online[c] ? ns : null)),
-      procs,
-      pairs: sched.pairs,
-      self: { cpuNs: (cpu.user + cpu.system) * 1000, rssBytes: process.memoryUsage.rss(), drainNs },
-      pressure: readPressure(),
-    };
-    const now = { ...sched.drops, faults: this.faults.dropped() };
-    const delta = {
-      procs: now.procs - this.lastDrops.procs,
-      pairs: now.pairs - this.lastDrops.pairs,
-      faults: now.faults - this.lastDrops.faults,
-    };
+    const pressure = readPressure();
+    const { line, sent, omitted } = buildWindowLine(
+      {
+        type: 'window',
+        v: PROTOCOL_VERSION,
+        seq: this.seq++,
+        ts: Date.now(),
+        durationNs: Math.max(1, durationNs),
+        cpuBusyNs: cpuBusy,
+        pairs,
+        memAvailableBytes: memAvailableBytes(),
+        self: { cpuNs: (cpu.user + cpu.system) * 1000, rssBytes: process.memoryUsage.rss(), collectNs },
+        ...(pressure ? { pressure } : {}),
+      },
+      deltas,
+      { resolver: this.resolver, table: this.cgroups },
+    );
+    const now = { pairs: this.sched.dropped(), exits: this.tasks?.droppedExits() ?? 0 };
+    const delta = { pairs: now.pairs - this.lastDrops.pairs, exits: now.exits - this.lastDrops.exits };
     this.lastDrops = now;
     const drops: Drops | undefined =
-      delta.procs + delta.pairs + delta.faults > 0
-        ? { type: 'drops', v: PROTOCOL_VERSION, maps: delta }
-        : undefined;
-    return { window, drops };
+      delta.pairs + delta.exits > 0 ? { type: 'drops', v: PROTOCOL_VERSION, maps: delta } : undefined;
+    return { line, procs: sent, omitted, drops };
   }
 
   close(): void {
-    this.faults.obj.close();
+    this.tasks?.obj.close();
     this.sched.obj.close();
   }
 }

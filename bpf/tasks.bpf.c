@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Task collector: the kernel's own per-task counters, read by walking every task once per window (iter/task)
+ * instead of accounting each event. Costs grow with the number of tasks, not with the event rate.
+ * - dump_tasks: one struct task_rec per thread (the helper sums threads into processes);
+ * - dump_rss: one struct rss_rec per process leader, for the cheap RSS sub-samples taken within a window;
+ * - on_exit: when the last thread of a process exits, its final totals go to `exits`, drained each window,
+ *   so a process that lived 50 ms between two walks is still reported with its CPU and parent. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "hotspot.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define PF_KTHREAD 0x00200000
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_EXITS);
+	__type(key, struct exit_key);
+	__type(value, struct task_rec);
+} exits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* mm->rss_stat: `struct percpu_counter rss_stat[4]` since 6.2, `struct mm_rss_stat { atomic_long_t count[4]; }` before. */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+/* Before 5.16 (or without THREAD_INFO_IN_TASK) the CPU lives in task_struct itself. */
+struct task_struct___oldcpu {
+	unsigned int cpu;
+} __attribute__((preserve_access_index));
+
+/* Before 5.5 kernfs ids were a union; the 64-bit id is what we compare, so only its presence matters. */
+struct kernfs_node___u64id {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+/* MM_FILEPAGES = 0, MM_ANONPAGES = 1, MM_SWAPENTS = 2 (not resident), MM_SHMEMPAGES = 3. */
+static __always_inline void read_rss(struct mm_struct *mm, __u64 *file, __u64 *anon, __u64 *shmem)
+{
+	if (bpf_core_type_exists(struct mm_rss_stat___pre62)) {
+		struct mm_struct___pre62 *old = (void *)mm;
+		*file = BPF_CORE_READ(old, rss_stat.count[0].counter);
+		*anon = BPF_CORE_READ(old, rss_stat.count[1].counter);
+		*shmem = BPF_CORE_READ(old, rss_stat.count[3].counter);
+		return;
+	}
+	/* percpu_counter.count is the folded value get_mm_counter() returns (what /proc/PID/status shows). */
+	*file = BPF_CORE_READ(mm, rss_stat[0].count);
+	*anon = BPF_CORE_READ(mm, rss_stat[1].count);
+	*shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+}
+
+static __always_inline __u64 kn_id(struct cgroup *cg)
+{
+	if (!cg || !bpf_core_field_exists(((struct kernfs_node___u64id *)0)->id))
+		return 0;
+	struct kernfs_node___u64id *kn = (void *)BPF_CORE_READ(cg, kn);
+	return kn ? BPF_CORE_READ(kn, id) : 0;
+}
+
+/* The cgroup a v1 controller puts the task in (hybrid/v1 hosts); 0 when the controller is not compiled in. */
+static __always_inline __u64 v1_cgroup_id(struct task_struct *t, int subsys)
+{
+	if (subsys < 0 || subsys >= CGROUP_SUBSYS_COUNT)
+		return 0;
+	struct cgroup_subsys_state *css = BPF_CORE_READ(t, cgroups, subsys[subsys]);
+	return css ? kn_id(BPF_CORE_READ(css, cgroup)) : 0;
+}
+
+static __always_inline void fill_process(struct task_rec *r, struct task_struct *t)
+{
+	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+	r->start_ns = BPF_CORE_READ(leader, start_time);
+	r->ppid = BPF_CORE_READ(leader, real_parent, tgid);
+	BPF_CORE_READ_STR_INTO(&r->comm, leader, comm);
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	if (sig) {
+		/* Threads that already exited (and were reaped) were folded into the signal struct. */
+		r->sig_exec_ns = BPF_CORE_READ(sig, sum_sched_runtime);
+		r->sig_nvcsw = BPF_CORE_READ(sig, nvcsw);
+		r->sig_nivcsw = BPF_CORE_READ(sig, nivcsw);
+		r->sig_min_flt = BPF_CORE_READ(sig, min_flt);
+		r->sig_maj_flt = BPF_CORE_READ(sig, maj_flt);
+	}
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	if (mm)
+		read_rss(mm, &r->rss_file, &r->rss_anon, &r->rss_shmem);
+	r->cg_dfl = kn_id(BPF_CORE_READ(t, cgroups, dfl_cgrp));
+	int mem = bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)
+			  ? bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id)
+			  : -1;
+	int cpu = bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id)
+			  ? bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id)
+			  : -1;
+	r->cg_mem = v1_cgroup_id(t, mem);
+	r->cg_cpu = v1_cgroup_id(t, cpu);
+}
+
+/* The iterator's task pointer is trusted, so its fields are plain (CO-RE relocated) loads; a raw_tp argument is
+ * not, and needs bpf_probe_read_kernel. `trusted` is a constant after inlining: only one branch is emitted. */
+#define FIELD(t, trusted, f) ((trusted) ? (t)->f : BPF_CORE_READ(t, f))
+
+static __always_inline void fill_thread(struct task_rec *r, struct task_struct *t, const int trusted)
+{
+	r->tgid = FIELD(t, trusted, tgid);
+	r->pid = FIELD(t, trusted, pid);
+	r->flags = (FIELD(t, trusted, flags) & PF_KTHREAD) ? REC_KTHREAD : 0;
+	r->exec_ns = FIELD(t, trusted, se.sum_exec_runtime);
+	r->run_delay_ns = FIELD(t, trusted, sched_info.run_delay);
+	r->nvcsw = FIELD(t, trusted, nvcsw);
+	r->nivcsw = FIELD(t, trusted, nivcsw);
+	r->min_flt = FIELD(t, trusted, min_flt);
+	r->maj_flt = FIELD(t, trusted, maj_flt);
+	if (bpf_core_field_exists(t->thread_info.cpu))
+		r->cpu = FIELD(t, trusted, thread_info.cpu);
+	else
+		r->cpu = BPF_CORE_READ((struct task_struct___oldcpu *)t, cpu);
+}
+
+SEC("iter/task")
+int dump_tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	if (!t)
+		return 0;
+	struct task_rec r = {};
+	fill_thread(&r, t, 1);
+	/* Process-wide fields once per process: on the leader, or on any thread once the leader is a zombie
+	 * (its mm is gone then); the helper keeps the first it gets per process. */
+	if (t->pid == t->tgid || BPF_CORE_READ(t, group_leader, exit_state)) {
+		r.flags |= REC_PROCESS;
+		fill_process(&r, t);
+	}
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+SEC("iter/task")
+int dump_rss(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	if (!t || t->pid != t->tgid)
+		return 0;
+	struct mm_struct *mm = t->mm;
+	if (!mm)
+		return 0;
+	struct rss_rec r = { .tgid = t->tgid, .start_ns = t->start_time };
+	__u64 file = 0, anon = 0, shmem = 0;
+	read_rss(mm, &file, &anon, &shmem);
+	r.anon_shmem_pages = anon + shmem;
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/* Only the last thread of a process does any work: the totals are then the signal struct's (reaped threads)
+ * plus this thread's own. Every other thread exit returns after one load and a compare. */
+static __always_inline int on_exit(struct task_struct *t, int group_dead, const int trusted)
+{
+	if (!group_dead)
+		return 0;
+	struct exit_key key = {};
+	struct task_rec r = {};
+	fill_thread(&r, t, trusted);
+	key.tgid = r.tgid;
+	fill_process(&r, t);
+	r.flags |= REC_PROCESS | REC_EXITED;
+	key.start_ns = r.start_ns;
+	if (bpf_map_update_elem(&exits, &key, &r, BPF_ANY)) {
+		__u32 reason = DROP_EXITS;
+		__u64 *n = bpf_map_lookup_elem(&drops, &reason);
+		if (n)
+			*n += 1;
+	}
+	return 0;
+}
+
+/* do_exit() decrements signal->live before the tracepoint, so 0 means this is the last thread. (Recent kernels
+ * also pass group_dead as an argument, but older ones do not, and reading a missing argument fails to load.) */
+static __always_inline int group_dead_of(struct task_struct *t)
+{
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	return sig && BPF_CORE_READ(sig, live.counter) == 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit_btf, struct task_struct *t)
+{
+	return on_exit(t, group_dead_of(t), 1);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(on_exit_raw, struct task_struct *t)
+{
+	return on_exit(t, group_dead_of(t), 0);
+}
