@@ -325,16 +325,34 @@ export class AnonTrend {
   }
 }
 
+/** Where a process's runnable time went this window, ns (see cpuSplit). */
+interface CpuSplit {
+  throttledNs: number;
+  /** All run-queue wait less the throttled part. */
+  queuedNs: number;
+  /** The part of queuedNs spent behind other processes (not behind its own threads). */
+  contentionNs: number;
+}
+
 interface Window2 {
-  /** Wait each victim spent in the run queue, for attributing it to the processes that preempted it. */
-  victimWait: Map<number, number>;
+  split: CpuSplit[];
   aggressors: Map<number, Peer[]>;
   victims: Map<number, Peer[]>;
-  /** Others' run-queue wait attributed to each aggressor, ns. */
+  /** Per victim, the processes it waited behind, with the estimated wait (Peer.count = ns per second), most first. */
+  behind: Map<number, Peer[]>;
+  /** Per aggressor, whom it made wait and how long (Peer.count = ns per second), most first. */
+  holds: Map<number, Peer[]>;
+  /** Others' wait attributed to each aggressor, ns. */
   caused: Map<number, number>;
-  /** CPU of every process under one quota, ns: a cgroup's throttled time is shared by CPU share. */
-  quotaCpu: Map<string, number>;
 }
+
+/** A victim's wait is attributed only when it is at least this share of the window (and to at most this many). */
+const MIN_ATTRIBUTED_WAIT = 0.02;
+const MAX_HOLDERS = 8;
+/** Fewer preemptions than this in a window say little about who held the CPU; co-located processes are added. */
+const FEW_PREEMPTIONS = 10;
+/** Assumed slice of an aggressor the window does not list (ns). */
+const UNKNOWN_SLICE_NS = 5e5;
 
 export class Classifier {
   private readonly history = new Map<number, RssHistory>();
@@ -362,11 +380,11 @@ export class Classifier {
     const secs = I / 1e9;
     const tEnd = w.ts / 1000;
     const online = w.cpuBusyNs.filter((b) => b !== null).length || this.host.ncpu;
-    const ctx = this.windowContext(w);
+    const ctx = this.windowContext(w, online);
     const byCount = (a: Peer, b: Peer) => b.count - a.count;
-    const diagnoses = w.procs.map((p) => {
+    const diagnoses = w.procs.map((p, i) => {
       const cg = w.cgroups[p.cg];
-      const metrics = this.metrics(p, cg, w, ctx, I, secs, online, n, tEnd);
+      const metrics = this.metrics(p, cg, w, ctx, ctx.split[i], I, secs, online, n, tEnd);
       const verdict = reference ? classifyMetrics(metrics, cfg) : classifyDefault(metrics, cfg);
       const d: Diagnosis = {
         tgid: p.tgid,
@@ -384,6 +402,8 @@ export class Classifier {
             : null,
         preemptedBy: ctx.aggressors.get(p.tgid)?.sort(byCount) ?? NO_PEERS, // shared empty list: 10k processes a window
         preempts: ctx.victims.get(p.tgid)?.sort(byCount) ?? NO_PEERS,
+        behind: ctx.behind.get(p.tgid) ?? NO_PEERS,
+        holds: ctx.holds.get(p.tgid) ?? NO_PEERS,
         lastCpu: p.lastCpu,
         limits: { memPath: cg?.memLimitPath ?? null, cpuPath: cg?.cpuQuotaPath ?? null },
         missing: this.missing,
@@ -420,45 +440,123 @@ export class Classifier {
     };
   }
 
-  /** Who preempted whom, and how much of each victim's run-queue wait each aggressor caused. */
-  private windowContext(w: Window): Window2 {
-    const ctx: Window2 = {
-      victimWait: new Map(),
-      aggressors: new Map(),
-      victims: new Map(),
-      caused: new Map(),
-      quotaCpu: new Map(),
-    };
+  /**
+   * CPU demand split, per process. A quota's throttled time is the cgroup's: each process under it gets its CPU
+   * share of it, and never more than its threads could have run. The kernel charges throttled time to run_delay
+   * too (measured on 6.18: a 20 % quota spinner shows ~80 % run-queue wait and ~80 % throttled); where run_delay
+   * covers it, only the rest is waiting behind others. A process with more runnable threads than the machine has
+   * CPUs waits behind itself: that part of its wait is its own demand, not other processes holding the CPU.
+   */
+  private cpuSplit(w: Window, ncpu: number): CpuSplit[] {
+    const I = w.durationNs;
+    const quotaCpu = new Map<string, number>();
     for (const p of w.procs) {
       const q = w.cgroups[p.cg]?.cpuQuotaPath;
-      if (q) ctx.quotaCpu.set(q, (ctx.quotaCpu.get(q) ?? 0) + p.cpuNs);
+      if (q) quotaCpu.set(q, (quotaCpu.get(q) ?? 0) + p.cpuNs);
     }
-    if (!w.pairs.length) return ctx;
-    const comm = new Map<number, string>();
-    const total = new Map<number, number>();
-    for (const pr of w.pairs) {
-      total.set(pr.victim, (total.get(pr.victim) ?? 0) + pr.count);
-      ctx.victimWait.set(pr.victim, 0);
-    }
-    for (const p of w.procs) {
-      comm.set(p.tgid, p.comm);
-      if (ctx.victimWait.has(p.tgid)) ctx.victimWait.set(p.tgid, p.runqWaitNs);
-    }
-    const push = (m: Map<number, Peer[]>, k: number, other: number, count: number) => {
+    return w.procs.map((p) => {
+      const cg = w.cgroups[p.cg];
+      let throttledNs = 0;
+      if (cg?.cpuQuotaPath && cg.throttledNs > 0 && p.cpuNs > 0) {
+        const all = quotaCpu.get(cg.cpuQuotaPath) ?? p.cpuNs;
+        throttledNs = Math.min(cg.throttledNs * (all > 0 ? p.cpuNs / all : 1), I * Math.max(1, p.threads));
+      }
+      const queuedNs = Math.max(
+        0,
+        p.runqWaitNs >= 0.9 * throttledNs ? p.runqWaitNs - throttledNs : p.runqWaitNs,
+      );
+      const selfNs = Math.max(0, p.cpuNs + queuedNs - ncpu * I);
+      return { throttledNs, queuedNs, contentionNs: queuedNs - Math.min(queuedNs, selfNs) };
+    });
+  }
+
+  /**
+   * Who preempted whom, and whom each process waited behind. A victim's wait behind others is shared among its
+   * aggressors by preemptions × the aggressor's average slice (CPU time per switch-out): a loop that keeps the CPU
+   * for milliseconds each time holds it far longer than a daemon preempting as often for microseconds. A victim
+   * with few preemptions (a nice-19 loop hardly ever runs, so it is hardly ever preempted) also counts the
+   * processes that last ran on its CPU, by their CPU time.
+   */
+  private windowContext(w: Window, ncpu: number): Window2 {
+    const I = w.durationNs;
+    const ctx: Window2 = {
+      split: this.cpuSplit(w, ncpu),
+      aggressors: new Map(),
+      victims: new Map(),
+      behind: new Map(),
+      holds: new Map(),
+      caused: new Map(),
+    };
+    if (!w.pairs.length) return ctx; // degraded: nobody to attribute to
+    const index = new Map<number, number>();
+    w.procs.forEach((p, i) => index.set(p.tgid, i));
+    const comm = (tgid: number) => {
+      const i = index.get(tgid);
+      return i === undefined ? '?' : w.procs[i].comm;
+    };
+    const slice = (tgid: number) => {
+      const i = index.get(tgid);
+      if (i === undefined) return UNKNOWN_SLICE_NS;
+      const p = w.procs[i];
+      return p.cpuNs / Math.max(1, p.vcsw + p.ivcsw);
+    };
+    const push = (m: Map<number, Peer[]>, k: number, peer: Peer) => {
       const list = m.get(k);
-      const peer = { tgid: other, comm: comm.get(other) ?? '?', count };
       if (list) list.push(peer);
       else m.set(k, [peer]);
     };
+    const weights = new Map<number, Map<number, number>>(); // victim → aggressor → weight
+    const total = new Map<number, number>();
     for (const pr of w.pairs) {
-      push(ctx.aggressors, pr.victim, pr.aggressor, pr.count); // who preempted the victim
-      push(ctx.victims, pr.aggressor, pr.victim, pr.count); // whom the aggressor preempted
-      const all = total.get(pr.victim) ?? 0;
-      if (all > 0) {
-        const share = ((ctx.victimWait.get(pr.victim) ?? 0) * pr.count) / all;
-        ctx.caused.set(pr.aggressor, (ctx.caused.get(pr.aggressor) ?? 0) + share);
-      }
+      push(ctx.aggressors, pr.victim, { tgid: pr.aggressor, comm: comm(pr.aggressor), count: pr.count });
+      push(ctx.victims, pr.aggressor, { tgid: pr.victim, comm: comm(pr.victim), count: pr.count });
+      total.set(pr.victim, (total.get(pr.victim) ?? 0) + pr.count);
+      let m = weights.get(pr.victim);
+      if (!m) weights.set(pr.victim, (m = new Map()));
+      m.set(pr.aggressor, (m.get(pr.aggressor) ?? 0) + pr.count * slice(pr.aggressor));
     }
+    // Per CPU, the busiest processes that last ran there (for victims with few preemptions).
+    let onCpu: Map<number, number[]> | undefined;
+    const colocated = (cpu: number) => {
+      if (!onCpu) {
+        onCpu = new Map();
+        w.procs.forEach((p, i) => {
+          if (p.lastCpu < 0 || p.cpuNs < MIN_ATTRIBUTED_WAIT * I) return;
+          const l = onCpu!.get(p.lastCpu);
+          if (l) l.push(i);
+          else onCpu!.set(p.lastCpu, [i]);
+        });
+        for (const l of onCpu.values())
+          l.sort((a, b) => w.procs[b].cpuNs - w.procs[a].cpuNs).splice(MAX_HOLDERS);
+      }
+      return onCpu.get(cpu) ?? [];
+    };
+    w.procs.forEach((v, vi) => {
+      const waitNs = ctx.split[vi].contentionNs;
+      if (waitNs < MIN_ATTRIBUTED_WAIT * I) return;
+      let m = weights.get(v.tgid);
+      if ((total.get(v.tgid) ?? 0) < FEW_PREEMPTIONS && v.lastCpu >= 0)
+        for (const ai of colocated(v.lastCpu)) {
+          const a = w.procs[ai];
+          if (a.tgid === v.tgid) continue;
+          if (!m) weights.set(v.tgid, (m = new Map()));
+          m.set(a.tgid, (m.get(a.tgid) ?? 0) + a.cpuNs);
+        }
+      if (!m) return;
+      let sum = 0;
+      for (const x of m.values()) sum += x;
+      if (!(sum > 0)) return;
+      const list: Peer[] = [];
+      for (const [a, x] of m) {
+        const ns = (waitNs * x) / sum;
+        const perSec = (ns * 1e9) / I;
+        list.push({ tgid: a, comm: comm(a), count: perSec });
+        ctx.caused.set(a, (ctx.caused.get(a) ?? 0) + ns);
+        push(ctx.holds, a, { tgid: v.tgid, comm: v.comm, count: perSec });
+      }
+      ctx.behind.set(v.tgid, list.sort((x, y) => y.count - x.count).slice(0, MAX_HOLDERS));
+    });
+    for (const l of ctx.holds.values()) l.sort((x, y) => y.count - x.count).splice(MAX_HOLDERS);
     return ctx;
   }
 
@@ -467,6 +565,7 @@ export class Classifier {
     cg: CgroupSample | undefined,
     w: Window,
     ctx: Window2,
+    split: CpuSplit,
     I: number,
     secs: number,
     ncpu: number,
@@ -480,15 +579,9 @@ export class Classifier {
     const anon = p.rssAnonBytes + p.rssShmemBytes;
     const core = (ns: number) => (100 * ns) / I;
 
-    // CPU demand. A quota's throttled time is the cgroup's; each process under it gets its CPU share of it,
-    // and never more than its threads could have run.
-    let throttledNs = 0;
-    if (cg?.cpuQuotaPath && cg.throttledNs > 0 && p.cpuNs > 0) {
-      const all = ctx.quotaCpu.get(cg.cpuQuotaPath) ?? p.cpuNs;
-      throttledNs = Math.min(cg.throttledNs * (all > 0 ? p.cpuNs / all : 1), I * Math.max(1, p.threads));
-    }
-    const heldBack = p.runqWaitNs + throttledNs;
-    const runnable = p.cpuNs + heldBack;
+    const { throttledNs, queuedNs, contentionNs } = split;
+    const heldBack = contentionNs + throttledNs;
+    const runnable = p.cpuNs + queuedNs + throttledNs;
 
     // Memory: the limit that kills it is whichever of its cgroup's limit and the host runs out first.
     const memAvailable = w.memAvailableBytes;
@@ -527,7 +620,7 @@ export class Classifier {
       preemptsOthers: p.preemptsOthers,
       // A wait that began in an earlier window is charged when it ends: cap at the window.
       runqWaitPercent: Math.min(100, core(p.runqWaitNs)),
-      waitCorePercent: core(p.runqWaitNs),
+      waitCorePercent: core(contentionNs),
       throttledCorePercent: core(throttledNs),
       demandCorePercent: core(runnable),
       waitPercent: runnable > 0 ? (100 * heldBack) / runnable : 0,

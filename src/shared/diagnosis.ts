@@ -59,13 +59,16 @@ export interface Metrics {
   runqWaitPercent: number;
 
   // ---- CPU demand (default profile), % of one core, every thread
-  /** Time runnable but waiting for a CPU (sched_info.run_delay). */
+  /**
+   * Time runnable but waiting for a CPU behind other processes: sched_info.run_delay less the quota's throttled
+   * time and less what its own threads beyond the machine's CPUs must wait anyway.
+   */
   waitCorePercent: number;
   /** Time its cgroup was held back by a CPU quota while it was active. */
   throttledCorePercent: number;
   /** What it wanted: on CPU + waiting + throttled. */
   demandCorePercent: number;
-  /** Share of its runnable time (on CPU + waiting + throttled) spent not running, 0..100. */
+  /** Share of its runnable time (on CPU + all its waiting + throttled) held back by others or a quota, 0..100. */
   waitPercent: number;
   /** Others' run-queue wait attributed to this process (by its share of their preemptions). */
   causedWaitCorePercent: number;
@@ -130,6 +133,13 @@ export interface Diagnosis {
   preemptedBy: Peer[];
   /** Processes this one preempted (victims), most frequent first. */
   preempts: Peer[];
+  /**
+   * Whom it waited for a CPU behind, with the estimated wait in ns per second as `count` (its preemptions by each, weighted
+   * by how long each holds the CPU per slice; processes that last ran on its CPU when it was seldom preempted).
+   */
+  behind: Peer[];
+  /** Whom it made wait, with the estimated wait in ns per second as `count`. */
+  holds: Peer[];
   lastCpu: number;
   /** The cgroups whose limits act on it (memory limit, CPU quota); null when none below the host. */
   limits: { memPath: string | null; cpuPath: string | null };

@@ -31,8 +31,13 @@ const SIGNAL_WORDS: Record<string, string> = {
 /** The input views hand in: a whole Diagnosis, or (older callers, tests) the part that carries label and numbers. */
 export type Explainable = Pick<Diagnosis, 'label' | 'metrics' | 'timeToOomSec'> & Partial<Diagnosis>;
 
+/** "yes (123) 40% of a core": a holder or a victim with the wait between them (Peer.count in ns per s). */
+function waitShare(p: Peer): string {
+  return `${peer(p)} ${formatCpu(p.count / 1e7)}`;
+}
+
 function peer(p: Peer): string {
-  return `${plainText(p.comm)} (${p.tgid})`;
+  return p.comm === '?' ? `pid ${p.tgid}` : `${plainText(p.comm)} (${p.tgid})`;
 }
 
 /** "a (1)", "a (1) and b (2)", "a (1), b (2) and c (3)". */
@@ -50,13 +55,13 @@ function cpuCause(d: Explainable): string {
       return `throttled by its cgroup's CPU quota (cpu.max ${formatCpu(m.cpuQuotaPercent)}), held back ${formatPercent(m.waitPercent)} of the time it wants to run`;
     case 'starved.runq': {
       const base = `waiting for a CPU ${formatPercent(m.waitPercent)} of the time`;
-      const behind = d.preemptedBy ?? [];
+      const behind = d.behind?.length ? d.behind : (d.preemptedBy ?? []);
       if (behind.length) return `${base}, behind ${names(behind, 2)}`;
       if (missing(d, 'preempt_pairs')) return `${base} (who holds the CPU is not measured in degraded mode)`;
       return `${base}, gets ${formatCpu(m.coreCpuPercent)} of a core`;
     }
     case 'noisy_neighbor.caused_wait': {
-      const victims = d.preempts ?? [];
+      const victims = d.holds?.length ? d.holds : (d.preempts ?? []);
       return `its running makes others wait ${formatCpu(m.causedWaitCorePercent)} of a core${victims.length ? `, mostly ${names(victims, 2)}` : ''}`;
     }
     case 'cpu_bound.demand':
@@ -189,13 +194,9 @@ function defaultDetails(d: Explainable): string[] {
         .map((p) => `${peer(p)} ×${p.count}`)
         .join(', ')}`,
     );
-  if (d.preempts?.length && m.causedWaitCorePercent > 0)
-    lines.push(
-      `makes others wait ${formatCpu(m.causedWaitCorePercent)} of a core: ${d.preempts
-        .slice(0, 3)
-        .map((p) => `${peer(p)} ×${p.count}`)
-        .join(', ')}`,
-    );
+  if (d.behind?.length) lines.push(`waited behind ${d.behind.slice(0, 3).map(waitShare).join(', ')}`);
+  if (d.holds?.length && m.causedWaitCorePercent > 0)
+    lines.push(`made wait ${d.holds.slice(0, 3).map(waitShare).join(', ')}`);
   const gaps = (d.missing ?? []).map((s) => SIGNAL_WORDS[s] ?? s);
   if (gaps.length) lines.push(`not measured in this session: ${gaps.join(', ')}`);
   return lines;
