@@ -489,7 +489,7 @@ export class Classifier {
     };
     if (!w.pairs.length) return ctx; // degraded: nobody to attribute to
     const index = new Map<number, number>();
-    w.procs.forEach((p, i) => index.set(p.tgid, i));
+    for (let i = 0; i < w.procs.length; i++) index.set(w.procs[i].tgid, i);
     const comm = (tgid: number) => {
       const i = index.get(tgid);
       return i === undefined ? '?' : w.procs[i].comm;
@@ -512,7 +512,10 @@ export class Classifier {
       push(ctx.victims, pr.aggressor, { tgid: pr.victim, comm: comm(pr.victim), count: pr.count });
       total.set(pr.victim, (total.get(pr.victim) ?? 0) + pr.count);
       let m = weights.get(pr.victim);
-      if (!m) weights.set(pr.victim, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        weights.set(pr.victim, m);
+      }
       m.set(pr.aggressor, (m.get(pr.aggressor) ?? 0) + pr.count * slice(pr.aggressor));
     }
     // Per CPU, the busiest processes that last ran there (for victims with few preemptions).
@@ -539,7 +542,10 @@ export class Classifier {
         for (const ai of colocated(v.lastCpu)) {
           const a = w.procs[ai];
           if (a.tgid === v.tgid) continue;
-          if (!m) weights.set(v.tgid, (m = new Map()));
+          if (!m) {
+            m = new Map();
+            weights.set(v.tgid, m);
+          }
           m.set(a.tgid, (m.get(a.tgid) ?? 0) + a.cpuNs);
         }
       if (!m) return;

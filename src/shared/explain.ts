@@ -123,7 +123,8 @@ function okCause(d: Explainable): string {
     parts.push(
       `growing ${formatBytesRate(m.anonSlopeMbPerSec * MiB)}, limit in ~${formatDuration(m.secondsToLimit)}`,
     );
-  else if (m.waitPercent >= 10) parts.push(`waits for a CPU ${formatPercent(m.waitPercent)} of the time`);
+  else if (m.waitPercent >= 10 && m.waitCorePercent >= 5)
+    parts.push(`waits for a CPU ${formatPercent(m.waitPercent)} of the time`);
   return parts.join(', ');
 }
 

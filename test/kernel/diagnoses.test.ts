@@ -41,15 +41,9 @@ after(async () => {
   writeFileSync('test-artifacts/diagnoses-before-after.md', `${text}\n`);
 });
 
-/** Most frequent label in a list, '-' when empty. */
-function mode(labels: readonly string[]): string {
-  const n = new Map<string, number>();
-  for (const l of labels) n.set(l, (n.get(l) ?? 0) + 1);
-  return [...n.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '-';
-}
-
+/** The label each rule set gave at the end of the case (its steady state, or where the watch stopped). */
 function record(name: string, o: Observation, pid: number): void {
-  const lbl = (ds: (Diagnosis | undefined)[]) => mode(ds.filter((d) => d).map((d) => d!.label));
+  const lbl = (ds: (Diagnosis | undefined)[]) => ds.filter((d) => d).at(-1)?.label ?? '-';
   table.push({ name, before: lbl(o.before.get(pid) ?? []), after: lbl(o.diagnoses.get(pid) ?? []) });
 }
 
@@ -303,6 +297,280 @@ describe('CPU', { concurrency: false }, () => {
     } finally {
       await killAndWait(b);
       cg?.remove();
+    }
+  });
+});
+
+// ---- memory
+
+/**
+ * A process whose memory is fine is OK, unless the kernel says it waited for a CPU most of its runnable time on
+ * this shared machine: then Starved is right, and the cause must say so.
+ */
+function assertOkOrWaiting(o: Observation, pid: number, i: number, okCause: RegExp): void {
+  const d = diags(o, pid)[i];
+  const t = truthOf(o, pid, i);
+  if (!d || !t) return;
+  if (d.label === 'Starved' && t.waitPercent >= 35) {
+    assert.match(cause(d), /^waiting for a CPU \d+% of the time/);
+    return;
+  }
+  assert.equal(
+    d.label,
+    'OK',
+    `window ${i} (/proc: waited ${t.waitPercent.toFixed(0)}%): ${explainAll(o, pid)}`,
+  );
+  assert.match(cause(d), okCause);
+}
+
+const MiB = 2 ** 20;
+const anonOf = (t: { rssAnonBytes: number; rssShmemBytes: number } | undefined) =>
+  t ? (t.rssAnonBytes + t.rssShmemBytes) / MiB : Number.NaN;
+const isOom = (o: Observation, pid: number) => diags(o, pid).some((d) => d?.label === 'OOM risk');
+
+/**
+ * A leak, watched until it is called OOM risk: the cause gives the growth of anonymous memory, which must be
+ * within 25 % of the growth /proc shows over the same windows.
+ */
+async function leakCase(name: string, child: ChildProcess, extra?: (o: Observation) => void): Promise<void> {
+  try {
+    await ready(child);
+    const pid = child.pid!;
+    const o = await obs.watch([pid], { windows: 14, until: (x) => isOom(x, pid) });
+    record(name, o, pid);
+    const i = diags(o, pid).findIndex((d) => d?.label === 'OOM risk');
+    assert.ok(i >= 0, `OOM risk within 14 windows: ${explainAll(o, pid)}`);
+    const d = diags(o, pid)[i]!;
+    const text = cause(d);
+    assert.match(
+      text,
+      /^anonymous memory \+[\d.]+ MiB\/s, uses up the machine's available [\d.]+ GiB in ~\d+ (s|min)$/,
+    );
+    const t = o.truth.get(pid)!;
+    const truthRate = (anonOf(t[i + 1]) - anonOf(t[0])) / (((t[i + 1]?.at ?? 0) - (t[0]?.at ?? 0)) / 1e9);
+    const said = d.metrics.anonSlopeMbPerSec;
+    assert.ok(
+      Math.abs(said - truthRate) <= 0.25 * truthRate,
+      `growth ${said.toFixed(1)} MiB/s vs /proc ${truthRate.toFixed(1)} MiB/s: ${text}`,
+    );
+    extra?.(o);
+  } finally {
+    await killAndWait(child);
+  }
+}
+
+describe('memory', { concurrency: false }, () => {
+  test('a leak of anonymous memory is OOM risk, with its growth rate', { timeout: TIMEOUT }, async () => {
+    await leakCase('leak of anonymous memory (32 MiB/s)', python('anonleak.py', ['32']));
+  });
+
+  test('a leak of buffers the kernel fills (read() into fresh buffers) is OOM risk', {
+    timeout: TIMEOUT,
+  }, async () => {
+    const child = python('readleak.py', ['32']);
+    await leakCase('leak of read() buffers (32 MiB/s)', child, (o) => {
+      // The pages are first touched inside read(): the kernel's own fault counter sees them.
+      const t = truthAll(o, child.pid!);
+      assert.ok(t.minfltPerSec > 1000, `minor faults ${t.minfltPerSec.toFixed(0)}/s`);
+    });
+  });
+
+  test('a huge-page leak (few faults, fast growth) is OOM risk', { timeout: TIMEOUT }, async () => {
+    const child = python('hugeleak.py', ['32']);
+    await leakCase('leak in transparent huge pages (32 MiB/s)', child, (o) => {
+      const t = truthAll(o, child.pid!);
+      const huge = Number(
+        /^AnonHugePages:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0,
+      );
+      assert.ok(
+        huge > 0 || t.minfltPerSec < 200,
+        `huge pages in use (${huge} kB), ${t.minfltPerSec.toFixed(0)} faults/s`,
+      );
+    });
+  });
+
+  test('a leak inside a memory-limited cgroup: OOM risk against the cgroup limit, time-to-OOM within 25 % of the kill', {
+    timeout: 60_000,
+  }, async () => {
+    let cg: TestCgroup | undefined;
+    let child: ChildProcess | undefined;
+    try {
+      const limit = 320 * MiB;
+      cg = memoryLimitCgroup(`hotspot-test-mem-${process.pid}`, limit);
+      child = spawn(
+        'sh',
+        [
+          '-c',
+          `echo $$ > ${cg.dir}/cgroup.procs && exec python3 ${path.join(__dirname, '..', 'workloads', 'anonleak.py')} 16`,
+        ],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      const killed = new Promise<{ at: number; signal: NodeJS.Signals | null }>((r) =>
+        child!.once('exit', (_c, signal) => r({ at: Date.now(), signal })),
+      );
+      await ready(child);
+      const pid = child.pid!;
+      const o = await obs.watch([pid], { windows: 30, until: (x) => isOom(x, pid) });
+      record('leak in a cgroup limited to 320 MiB (16 MiB/s)', o, pid);
+      const i = diags(o, pid).findIndex((d) => d?.label === 'OOM risk');
+      assert.ok(i >= 0, `OOM risk before the kill: ${explainAll(o, pid)}`);
+      const d = diags(o, pid)[i]!;
+      assert.match(
+        cause(d),
+        /^anonymous memory \+[\d.]+ MiB\/s, reaches its cgroup's 320 MiB limit in ~\d+ s$/,
+      );
+      assert.equal(
+        d.limits.memPath !== null && cg.dir.endsWith(d.limits.memPath),
+        true,
+        `limit on ${d.limits.memPath}`,
+      );
+      const saidAt = o.windows[i].ts;
+      const end = await Promise.race([
+        killed,
+        new Promise<undefined>((r) => setTimeout(r, 40_000, undefined)),
+      ]);
+      assert.ok(end, 'the cgroup killed the leak');
+      assert.equal(end.signal, 'SIGKILL', 'killed by the OOM killer');
+      const trueSec = (end.at - saidAt) / 1000;
+      const tto = d.timeToOomSec!;
+      assert.ok(
+        Math.abs(tto - trueSec) <= 0.25 * trueSec,
+        `time-to-OOM ${tto.toFixed(1)} s, killed ${trueSec.toFixed(1)} s later: ${cause(d)}`,
+      );
+    } finally {
+      await killAndWait(child);
+      cg?.remove();
+    }
+  });
+
+  test('a read-only mmap of a large cold file is not OOM risk: its pages are file-backed', {
+    timeout: TIMEOUT,
+  }, async () => {
+    const dir = mkdtempSync(path.join('/var/tmp', 'hotspot-cold-'));
+    const file = path.join(dir, 'cold.bin');
+    let child: ChildProcess | undefined;
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', 'count=192', 'conv=fsync', 'status=none']);
+      child = python('coldmap.py', [file, '24']);
+      await ready(child);
+      const pid = child.pid!;
+      const o = await obs.watch([pid], { windows: 6 });
+      record('read-only mmap of a cold 192 MiB file', o, pid);
+      const t = o.truth.get(pid)!.filter((x) => x);
+      const fileGrowth = (t.at(-1)!.rssFileBytes - t[0]!.rssFileBytes) / MiB;
+      const anonGrowth = anonOf(t.at(-1)) - anonOf(t[0]);
+      const all = truthAll(o, pid);
+      assert.ok(
+        fileGrowth > 40 && anonGrowth < 5,
+        `/proc: file-backed +${fileGrowth.toFixed(0)} MiB, anon +${anonGrowth.toFixed(1)} MiB`,
+      );
+      assert.ok(all.majfltPerSec > 50, `/proc: ${all.majfltPerSec.toFixed(0)} major faults/s`);
+      for (const d of diags(o, pid)) assert.notEqual(d?.label, 'OOM risk', explainAll(o, pid));
+      // No memory pressure: reading a file is I/O, not thrashing.
+      for (let i = 0; i < o.windows.length; i++)
+        assertOkOrWaiting(o, pid, i, /reads [\d.k]+ pages\/s from disk \(no memory pressure\)/);
+    } finally {
+      await killAndWait(child);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a bounded sawtooth (batches built and freed) is not OOM risk', { timeout: TIMEOUT }, async () => {
+    const child = python('sawtooth.py', ['160']);
+    try {
+      await ready(child);
+      const pid = child.pid!;
+      const o = await obs.watch([pid], { windows: 12 });
+      record('bounded sawtooth (64 MiB cache + 160 MiB batches)', o, pid);
+      const anon = o.truth
+        .get(pid)!
+        .map(anonOf)
+        .filter((x) => !Number.isNaN(x));
+      assert.ok(
+        Math.max(...anon) - Math.min(...anon) > 80,
+        `/proc: anon swings ${anon.map((x) => x.toFixed(0))}`,
+      );
+      for (const d of diags(o, pid)) assert.notEqual(d?.label, 'OOM risk', explainAll(o, pid));
+      for (let i = 0; i < o.windows.length; i++)
+        assertOkOrWaiting(o, pid, i, /^[\d.]+% of a core, [\d.]+ MiB anonymous/);
+    } finally {
+      await killAndWait(child);
+    }
+  });
+
+  test('a stable large process is OK, its anonymous memory as /proc has it', {
+    timeout: TIMEOUT,
+  }, async () => {
+    const child = python('stable.py', ['512']);
+    try {
+      await ready(child);
+      const pid = child.pid!;
+      const o = await obs.watch([pid], { windows: 3 });
+      record('stable process with 512 MiB', o, pid);
+      const t = o.truth.get(pid)!.at(-1);
+      assert.ok(anonOf(t) > 500, `/proc: ${anonOf(t).toFixed(0)} MiB anonymous`);
+      for (let i = 0; i < o.windows.length; i++)
+        assertOkOrWaiting(o, pid, i, /^[\d.]+% of a core, 5\d\d MiB anonymous$/);
+      const last = diags(o, pid).at(-1);
+      assert.ok(last, 'listed in every window (it wakes every 100 ms)');
+      assert.ok(
+        Math.abs(last.metrics.anonMb - anonOf(t)) <= 0.02 * anonOf(t),
+        `${cause(last)} vs /proc ${anonOf(t).toFixed(0)} MiB`,
+      );
+    } finally {
+      await killAndWait(child);
+    }
+  });
+
+  test('a fork loop (copy-on-write faults) is not Mem-thrashing', { timeout: TIMEOUT }, async () => {
+    const child = python('forkloop.py');
+    try {
+      await ready(child);
+      const pid = child.pid!;
+      const stat = () => {
+        const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        return { cmin: Number(f[11 - 3]), cmaj: Number(f[13 - 3]), at: Date.now() };
+      };
+      const s0 = stat();
+      const o = await obs.watch([pid], { windows: 4 });
+      const s1 = stat();
+      record('fork loop (children write their copy of 64 MiB)', o, pid);
+      const secs = (s1.at - s0.at) / 1000;
+      assert.ok(
+        (s1.cmin - s0.cmin) / secs > 1000,
+        `/proc: children's minor faults ${((s1.cmin - s0.cmin) / secs).toFixed(0)}/s`,
+      );
+      assert.ok((s1.cmaj - s0.cmaj) / secs < 5, 'and no major ones');
+      const family = o.reports.flatMap((r) => r.diagnoses.filter((d) => d.tgid === pid || d.ppid === pid));
+      assert.ok(family.length > 4, 'the parent and its children are diagnosed');
+      for (const d of family) assert.notEqual(d.label, 'Mem-thrashing', `${d.comm} (${d.tgid}): ${cause(d)}`);
+    } finally {
+      await killAndWait(child);
+    }
+  });
+
+  test('idle processes are OK', { timeout: TIMEOUT }, async () => {
+    const sleepers = [command('sleep', ['600']), python('idle.py')];
+    try {
+      await ready(sleepers[1]);
+      const pids = sleepers.map((s) => s.pid!);
+      const o = await obs.watch(pids, { windows: 3 });
+      record('idle process waking 10×/s', o, pids[1]);
+      for (const pid of pids)
+        for (let i = 0; i < o.windows.length; i++)
+          assertOkOrWaiting(
+            o,
+            pid,
+            i,
+            /^[\d.]+% of a core, [\d.]+ MiB anonymous(, waits for a CPU \d+% of the time)?$/,
+          );
+      const waking = diags(o, pids[1]).filter((d) => d) as Diagnosis[];
+      assert.ok(waking.length >= 2, 'a process that wakes every 100 ms is listed');
+      const t = truthAll(o, pids[1]);
+      assert.ok(t.cpuCorePercent < 5, `/proc: ${t.cpuCorePercent.toFixed(1)}% of a core`);
+    } finally {
+      await Promise.all(sleepers.map(killAndWait));
     }
   });
 });

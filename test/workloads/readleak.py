@@ -7,6 +7,7 @@ cap = int(os.environ.get("HOTSPOT_LEAK_CAP_MB", "1500"))
 chunk = 8 * 1024 * 1024
 fd = os.open("/dev/zero", os.O_RDONLY)
 kept = []
+print("ready", flush=True)
 while True:
     if len(kept) * 8 < cap:
         kept.append(os.read(fd, chunk))
