@@ -24,6 +24,7 @@ export interface HostInfo {
 const MB = 2 ** 20;
 const NO_PEERS: Peer[] = Object.freeze([]) as unknown as Peer[];
 const NONE: readonly string[] = Object.freeze([]);
+const NO_LIMITS: Diagnosis['limits'] = Object.freeze({ memPath: null, cpuPath: null });
 
 /** Rules of the default profile (the others are the reference's). */
 const DEFAULT_RULES = new Set([
@@ -105,19 +106,37 @@ export function pressureText(p: Report['pressure']): string {
 /** Within a label, the number that ranks processes (the reference's Focus order; the default's own figures). */
 function sortKey(d: Diagnosis): number {
   const m = d.metrics;
-  const own = DEFAULT_RULES.has(d.rule);
   switch (d.label) {
     case 'OOM risk':
-      return own ? -m.secondsToLimit : m.rssMb; // soonest first
+      return DEFAULT_RULES.has(d.rule) ? -m.secondsToLimit : m.rssMb; // soonest first
     case 'Mem-thrashing':
-      return own ? m.majFaultsPerSec : m.faultsPerSec;
+      return DEFAULT_RULES.has(d.rule) ? m.majFaultsPerSec : m.faultsPerSec;
     case 'Starved':
-      return own ? m.waitPercent : m.preempted;
+      return DEFAULT_RULES.has(d.rule) ? m.waitPercent : m.preempted;
     case 'Noisy neighbor':
-      return own ? m.causedWaitCorePercent : m.preemptsOthers;
+      return DEFAULT_RULES.has(d.rule) ? m.causedWaitCorePercent : m.preemptsOthers;
     default:
       return m.coreCpuPercent;
   }
+}
+
+/**
+ * Sorts in place like bySeverity, with each key computed once: a comparator that derives keys costs more than
+ * the rest of classify() for 10k processes.
+ */
+function sortBySeverity(ds: Diagnosis[]): void {
+  const n = ds.length;
+  const sev = new Float64Array(n);
+  const key = new Float64Array(n);
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    sev[i] = SEVERITY[ds[i].label];
+    key[i] = sortKey(ds[i]);
+    order[i] = i;
+  }
+  order.sort((a, b) => sev[b] - sev[a] || key[b] - key[a] || ds[a].tgid - ds[b].tgid);
+  const copy = ds.slice();
+  for (let i = 0; i < n; i++) ds[i] = copy[order[i]];
 }
 
 export function bySeverity(a: Diagnosis, b: Diagnosis): number {
@@ -221,134 +240,154 @@ export class AnonTrend {
   private static readonly CAP = 64;
   private t = new Float64Array(AnonTrend.CAP);
   private v = new Float64Array(AnonTrend.CAP);
+  /** Points are t[off .. off+len): trimming moves `off`, so dropping old points copies nothing. */
+  private off = 0;
   private len = 0;
   lastSeenSec = 0;
 
   constructor(readonly startNs: number) {}
 
   push(t: number, mb: number): void {
-    if (this.len === AnonTrend.CAP) this.compact();
-    this.t[this.len] = t;
-    this.v[this.len++] = mb;
+    if (this.off + this.len === AnonTrend.CAP) {
+      if (this.len > AnonTrend.CAP / 2) this.compact();
+      else {
+        this.t.copyWithin(0, this.off, this.off + this.len);
+        this.v.copyWithin(0, this.off, this.off + this.len);
+        this.off = 0;
+      }
+    }
+    const i = this.off + this.len++;
+    this.t[i] = t;
+    this.v[i] = mb;
   }
 
   /** Forgets points older than `since` (seconds). */
   trim(since: number): void {
-    let k = 0;
-    while (k < this.len && this.t[k] < since) k++;
-    if (k === 0) return;
-    this.t.copyWithin(0, k, this.len);
-    this.v.copyWithin(0, k, this.len);
-    this.len -= k;
+    while (this.len && this.t[this.off] < since) {
+      this.off++;
+      this.len--;
+    }
   }
 
+  /** Halves the points, keeping the lower of each neighbouring pair (the minima are what the trend reads). */
   private compact(): void {
+    const end = this.off + this.len;
     let j = 0;
-    for (let i = 0; i + 1 < this.len; i += 2) {
+    for (let i = this.off; i + 1 < end; i += 2) {
       const lo = this.v[i] <= this.v[i + 1] ? i : i + 1;
       this.t[j] = this.t[lo];
       this.v[j++] = this.v[lo];
     }
     if (this.len % 2) {
-      this.t[j] = this.t[this.len - 1];
-      this.v[j++] = this.v[this.len - 1];
+      this.t[j] = this.t[end - 1];
+      this.v[j++] = this.v[end - 1];
     }
+    this.off = 0;
     this.len = j;
   }
 
   /** Minima of three equal time slices of [from, last]; null when a slice is empty. */
   private minima(from: number): [number, number, number] | null {
-    const end = this.t[this.len - 1];
-    const step = (end - from) / 3;
-    const m = [Infinity, Infinity, Infinity];
-    for (let i = 0; i < this.len; i++) {
+    const end = this.off + this.len;
+    const step = (this.t[end - 1] - from) / 3;
+    let m0 = Infinity;
+    let m1 = Infinity;
+    let m2 = Infinity;
+    for (let i = this.off; i < end; i++) {
       const t = this.t[i];
       if (t < from) continue;
-      const b = Math.min(2, Math.floor((t - from) / step));
-      if (this.v[i] < m[b]) m[b] = this.v[i];
+      const b = (t - from) / step;
+      const v = this.v[i];
+      if (b < 1) m0 = v < m0 ? v : m0;
+      else if (b < 2) m1 = v < m1 ? v : m1;
+      else m2 = v < m2 ? v : m2;
     }
-    return m[0] === Infinity || m[1] === Infinity || m[2] === Infinity
-      ? null
-      : (m as [number, number, number]);
+    return m0 === Infinity || m1 === Infinity || m2 === Infinity ? null : [m0, m1, m2];
   }
 
   /** Least-squares slope (MiB/s) of the points since `from`. */
   private slopeSince(from: number): number {
+    const end = this.off + this.len;
     let n = 0;
     let st = 0;
     let sv = 0;
-    for (let i = 0; i < this.len; i++)
-      if (this.t[i] >= from) {
-        n++;
-        st += this.t[i];
-        sv += this.v[i];
-      }
-    if (n < 2) return 0;
-    const mt = st / n;
-    const mv = sv / n;
-    let num = 0;
-    let den = 0;
-    for (let i = 0; i < this.len; i++)
-      if (this.t[i] >= from) {
-        const dt = this.t[i] - mt;
-        num += dt * (this.v[i] - mv);
-        den += dt * dt;
-      }
-    return den > 0 ? num / den : 0;
+    let stt = 0;
+    let stv = 0;
+    const t0 = from; // centred on `from` for precision (times are seconds since the epoch)
+    for (let i = this.off; i < end; i++) {
+      const t = this.t[i] - t0;
+      if (t < 0) continue;
+      const v = this.v[i];
+      n++;
+      st += t;
+      sv += v;
+      stt += t * t;
+      stv += t * v;
+    }
+    const den = n * stt - st * st;
+    return n >= 2 && den > 0 ? (n * stv - st * sv) / den : 0;
   }
 
   /**
    * Growing when, over at least minTrendSec, the minima of three successive slices rise by at least minRate MiB/s
-   * (a bounded sawtooth returns to the same floor, so its minima stay flat). Judged over the whole history, or
-   * over its recent half while the whole history's minima never fall (a leak that began after a flat spell).
+   * (a bounded sawtooth returns to the same floor, so its minima stay flat). Judged over the whole history, or,
+   * while the whole history's minima never fall, over a recent part of it (a leak that began after a flat spell).
    * Returns the growth rate in MiB/s (regression over the recent half), 0 when not growing.
    */
   growth(minTrendSec: number, minRate: number): number {
     const n = this.len;
-    if (n < 3 || this.v[n - 1] <= this.v[0]) return 0; // the common case: flat or shrinking, O(1)
-    const first = this.t[0];
-    const last = this.t[n - 1];
+    const end = this.off + n;
+    if (n < 3 || this.v[end - 1] <= this.v[this.off]) return 0; // the common case: flat or shrinking, O(1)
+    const first = this.t[this.off];
+    const last = this.t[end - 1];
     const span = last - first;
     if (span < minTrendSec) return 0;
     const rising = (m: [number, number, number] | null, s: number) =>
       m !== null && m[0] < m[1] && m[1] < m[2] && (m[2] - m[0]) / ((2 * s) / 3) >= minRate;
     const whole = this.minima(first);
-    let from = first;
+    let recent = Math.max(minTrendSec, span / 2);
     if (!rising(whole, span)) {
-      const half = Math.max(minTrendSec, span / 2);
-      if (half >= span || whole === null || whole[1] < whole[0] || whole[2] < whole[1]) return 0;
-      from = last - half;
-      if (!rising(this.minima(from), half)) return 0;
-    } else from = last - Math.max(minTrendSec, span / 2);
-    const rate = this.slopeSince(from);
+      if (whole === null || whole[1] < whole[0] || whole[2] < whole[1]) return 0;
+      // The recent half, then the shortest span believed.
+      if (recent >= span || !rising(this.minima(last - recent), recent)) {
+        recent = minTrendSec;
+        if (recent >= span || !rising(this.minima(last - recent), recent)) return 0;
+      }
+    }
+    const rate = this.slopeSince(last - recent);
     return rate >= minRate && rate > 0 ? rate : 0;
   }
 }
 
-/** Where a process's runnable time went this window, ns (see cpuSplit). */
+/**
+ * Where each process's runnable time went this window, ns, by index into window.procs (see cpuSplit). Typed
+ * arrays: one allocation per window, not one object per process.
+ */
 interface CpuSplit {
-  throttledNs: number;
+  throttledNs: Float64Array;
   /** All run-queue wait less the throttled part. */
-  queuedNs: number;
+  queuedNs: Float64Array;
   /** The part of queuedNs spent behind other processes (not behind its own threads). */
-  contentionNs: number;
+  contentionNs: Float64Array;
 }
 
 interface Window2 {
-  split: CpuSplit[];
+  split: CpuSplit;
   aggressors: Map<number, Peer[]>;
   victims: Map<number, Peer[]>;
   /** Per victim, the processes it waited behind, with the estimated wait (Peer.count = ns per second), most first. */
   behind: Map<number, Peer[]>;
   /** Per aggressor, whom it made wait and how long (Peer.count = ns per second), most first. */
   holds: Map<number, Peer[]>;
-  /** Others' wait attributed to each aggressor, ns. */
-  caused: Map<number, number>;
+  /** Others' wait attributed to each aggressor, ns, by index into window.procs. */
+  caused: Float64Array;
 }
 
 /** A victim's wait is attributed only when it is at least this share of the window (and to at most this many). */
 const MIN_ATTRIBUTED_WAIT = 0.02;
-const MAX_HOLDERS = 8;
+/** Victims that waited at least this share of the window get their list of whom they waited behind. */
+const LISTED_WAIT = 0.05;
+const MAX_HOLDERS = 5;
 /** Fewer preemptions than this in a window say little about who held the CPU; co-located processes are added. */
 const FEW_PREEMPTIONS = 10;
 /** Assumed slice of an aggressor the window does not list (ns). */
@@ -382,9 +421,10 @@ export class Classifier {
     const online = w.cpuBusyNs.filter((b) => b !== null).length || this.host.ncpu;
     const ctx = this.windowContext(w, online);
     const byCount = (a: Peer, b: Peer) => b.count - a.count;
+    const pairs = w.pairs.length > 0;
     const diagnoses = w.procs.map((p, i) => {
       const cg = w.cgroups[p.cg];
-      const metrics = this.metrics(p, cg, w, ctx, ctx.split[i], I, secs, online, n, tEnd);
+      const metrics = this.metrics(p, i, cg, w, ctx, I, secs, online, n, tEnd);
       const verdict = reference ? classifyMetrics(metrics, cfg) : classifyDefault(metrics, cfg);
       const d: Diagnosis = {
         tgid: p.tgid,
@@ -400,18 +440,22 @@ export class Classifier {
           : metrics.secondsToLimit >= 0
             ? metrics.secondsToLimit
             : null,
-        preemptedBy: ctx.aggressors.get(p.tgid)?.sort(byCount) ?? NO_PEERS, // shared empty list: 10k processes a window
-        preempts: ctx.victims.get(p.tgid)?.sort(byCount) ?? NO_PEERS,
-        behind: ctx.behind.get(p.tgid) ?? NO_PEERS,
-        holds: ctx.holds.get(p.tgid) ?? NO_PEERS,
+        // Shared empty lists, and no lookups at all in a window without pairs: 10k processes a window.
+        preemptedBy: (pairs && ctx.aggressors.get(p.tgid)?.sort(byCount)) || NO_PEERS,
+        preempts: (pairs && ctx.victims.get(p.tgid)?.sort(byCount)) || NO_PEERS,
+        behind: (pairs && ctx.behind.get(p.tgid)) || NO_PEERS,
+        holds: (pairs && ctx.holds.get(p.tgid)) || NO_PEERS,
         lastCpu: p.lastCpu,
-        limits: { memPath: cg?.memLimitPath ?? null, cpuPath: cg?.cpuQuotaPath ?? null },
+        limits:
+          cg?.memLimitPath || cg?.cpuQuotaPath
+            ? { memPath: cg.memLimitPath, cpuPath: cg.cpuQuotaPath }
+            : NO_LIMITS,
         missing: this.missing,
       };
       return d;
     });
     this.prune(n, tEnd);
-    diagnoses.sort(bySeverity);
+    sortBySeverity(diagnoses);
 
     const sat = cfg.per_core.saturation_percent;
     const cores: CoreLoad[] = [];
@@ -447,17 +491,27 @@ export class Classifier {
    * covers it, only the rest is waiting behind others. A process with more runnable threads than the machine has
    * CPUs waits behind itself: that part of its wait is its own demand, not other processes holding the CPU.
    */
-  private cpuSplit(w: Window, ncpu: number): CpuSplit[] {
+  private cpuSplit(w: Window, ncpu: number): CpuSplit {
     const I = w.durationNs;
-    const quotaCpu = new Map<string, number>();
+    const n = w.procs.length;
+    const split: CpuSplit = {
+      throttledNs: new Float64Array(n),
+      queuedNs: new Float64Array(n),
+      contentionNs: new Float64Array(n),
+    };
+    let quotaCpu: Map<string, number> | undefined;
     for (const p of w.procs) {
       const q = w.cgroups[p.cg]?.cpuQuotaPath;
-      if (q) quotaCpu.set(q, (quotaCpu.get(q) ?? 0) + p.cpuNs);
+      if (q) {
+        quotaCpu ??= new Map();
+        quotaCpu.set(q, (quotaCpu.get(q) ?? 0) + p.cpuNs);
+      }
     }
-    return w.procs.map((p) => {
+    for (let i = 0; i < n; i++) {
+      const p = w.procs[i];
       const cg = w.cgroups[p.cg];
       let throttledNs = 0;
-      if (cg?.cpuQuotaPath && cg.throttledNs > 0 && p.cpuNs > 0) {
+      if (quotaCpu && cg?.cpuQuotaPath && cg.throttledNs > 0 && p.cpuNs > 0) {
         const all = quotaCpu.get(cg.cpuQuotaPath) ?? p.cpuNs;
         throttledNs = Math.min(cg.throttledNs * (all > 0 ? p.cpuNs / all : 1), I * Math.max(1, p.threads));
       }
@@ -466,8 +520,11 @@ export class Classifier {
         p.runqWaitNs >= 0.9 * throttledNs ? p.runqWaitNs - throttledNs : p.runqWaitNs,
       );
       const selfNs = Math.max(0, p.cpuNs + queuedNs - ncpu * I);
-      return { throttledNs, queuedNs, contentionNs: queuedNs - Math.min(queuedNs, selfNs) };
-    });
+      split.throttledNs[i] = throttledNs;
+      split.queuedNs[i] = queuedNs;
+      split.contentionNs[i] = queuedNs - Math.min(queuedNs, selfNs);
+    }
+    return split;
   }
 
   /**
@@ -485,7 +542,7 @@ export class Classifier {
       victims: new Map(),
       behind: new Map(),
       holds: new Map(),
-      caused: new Map(),
+      caused: new Float64Array(w.procs.length),
     };
     if (!w.pairs.length) return ctx; // degraded: nobody to attribute to
     const index = new Map<number, number>();
@@ -518,60 +575,75 @@ export class Classifier {
       }
       m.set(pr.aggressor, (m.get(pr.aggressor) ?? 0) + pr.count * slice(pr.aggressor));
     }
-    // Per CPU, the busiest processes that last ran there (for victims with few preemptions).
+    // Per CPU, the busiest processes that last ran there (for victims with few preemptions), built on first use.
     let onCpu: Map<number, number[]> | undefined;
-    const colocated = (cpu: number) => {
+    const colocated = (cpu: number): number[] => {
       if (!onCpu) {
         onCpu = new Map();
-        w.procs.forEach((p, i) => {
-          if (p.lastCpu < 0 || p.cpuNs < MIN_ATTRIBUTED_WAIT * I) return;
-          const l = onCpu!.get(p.lastCpu);
+        for (let i = 0; i < w.procs.length; i++) {
+          const p = w.procs[i];
+          if (p.lastCpu < 0 || p.cpuNs < MIN_ATTRIBUTED_WAIT * I) continue;
+          const l = onCpu.get(p.lastCpu);
           if (l) l.push(i);
-          else onCpu!.set(p.lastCpu, [i]);
-        });
+          else onCpu.set(p.lastCpu, [i]);
+        }
         for (const l of onCpu.values())
           l.sort((a, b) => w.procs[b].cpuNs - w.procs[a].cpuNs).splice(MAX_HOLDERS);
       }
       return onCpu.get(cpu) ?? [];
     };
-    w.procs.forEach((v, vi) => {
-      const waitNs = ctx.split[vi].contentionNs;
-      if (waitNs < MIN_ATTRIBUTED_WAIT * I) return;
-      let m = weights.get(v.tgid);
-      if ((total.get(v.tgid) ?? 0) < FEW_PREEMPTIONS && v.lastCpu >= 0)
+    // Scratch space reused for every victim: thousands of waiting processes must not mean thousands of maps.
+    const who: number[] = [];
+    const weight: number[] = [];
+    for (let vi = 0; vi < w.procs.length; vi++) {
+      const waitNs = ctx.split.contentionNs[vi];
+      if (waitNs < MIN_ATTRIBUTED_WAIT * I) continue;
+      const v = w.procs[vi];
+      who.length = 0;
+      weight.length = 0;
+      const m = weights.get(v.tgid);
+      if (m)
+        for (const [a, x] of m) {
+          who.push(a);
+          weight.push(x);
+        }
+      const listed = waitNs >= LISTED_WAIT * I;
+      if (listed && (total.get(v.tgid) ?? 0) < FEW_PREEMPTIONS && v.lastCpu >= 0)
         for (const ai of colocated(v.lastCpu)) {
           const a = w.procs[ai];
           if (a.tgid === v.tgid) continue;
-          if (!m) {
-            m = new Map();
-            weights.set(v.tgid, m);
+          const k = who.indexOf(a.tgid);
+          if (k >= 0) weight[k] += a.cpuNs;
+          else {
+            who.push(a.tgid);
+            weight.push(a.cpuNs);
           }
-          m.set(a.tgid, (m.get(a.tgid) ?? 0) + a.cpuNs);
         }
-      if (!m) return;
       let sum = 0;
-      for (const x of m.values()) sum += x;
-      if (!(sum > 0)) return;
-      const list: Peer[] = [];
-      for (const [a, x] of m) {
-        const ns = (waitNs * x) / sum;
+      for (const x of weight) sum += x;
+      if (!(sum > 0)) continue;
+      const list: Peer[] | undefined = listed ? [] : undefined;
+      for (let k = 0; k < who.length; k++) {
+        const ns = (waitNs * weight[k]) / sum;
+        const ai = index.get(who[k]);
+        if (ai !== undefined) ctx.caused[ai] += ns;
+        if (!list || ns < LISTED_WAIT * I) continue;
         const perSec = (ns * 1e9) / I;
-        list.push({ tgid: a, comm: comm(a), count: perSec });
-        ctx.caused.set(a, (ctx.caused.get(a) ?? 0) + ns);
-        push(ctx.holds, a, { tgid: v.tgid, comm: v.comm, count: perSec });
+        list.push({ tgid: who[k], comm: comm(who[k]), count: perSec });
+        push(ctx.holds, who[k], { tgid: v.tgid, comm: v.comm, count: perSec });
       }
-      ctx.behind.set(v.tgid, list.sort((x, y) => y.count - x.count).slice(0, MAX_HOLDERS));
-    });
+      if (list?.length) ctx.behind.set(v.tgid, list.sort((x, y) => y.count - x.count).slice(0, MAX_HOLDERS));
+    }
     for (const l of ctx.holds.values()) l.sort((x, y) => y.count - x.count).splice(MAX_HOLDERS);
     return ctx;
   }
 
   private metrics(
     p: ProcSample,
+    i: number,
     cg: CgroupSample | undefined,
     w: Window,
     ctx: Window2,
-    split: CpuSplit,
     I: number,
     secs: number,
     ncpu: number,
@@ -583,9 +655,11 @@ export class Classifier {
     const faultsPerSec = faults / secs;
     const rss = p.rssAnonBytes + p.rssFileBytes + p.rssShmemBytes;
     const anon = p.rssAnonBytes + p.rssShmemBytes;
-    const core = (ns: number) => (100 * ns) / I;
+    const core = 100 / I; // ns → % of one core
 
-    const { throttledNs, queuedNs, contentionNs } = split;
+    const throttledNs = ctx.split.throttledNs[i];
+    const queuedNs = ctx.split.queuedNs[i];
+    const contentionNs = ctx.split.contentionNs[i];
     const heldBack = contentionNs + throttledNs;
     const runnable = p.cpuNs + queuedNs + throttledNs;
 
@@ -610,35 +684,38 @@ export class Classifier {
     let rssSlope = 0;
     if (cfg.profile === 'reference') [rssGrowing, rssSlope] = this.referenceTrend(p, rss, secs, window, tEnd);
     else anonSlope = this.anonTrend(p, anon, secs, tEnd);
-    const refLimit = this.referenceLimit(cg);
+    // Figures only the reference rules read are 0 under the default profile, and vice versa: a literal 0 costs
+    // no allocation, and 10k processes × 36 boxed numbers a window was most of classify()'s time.
+    const ref = cfg.profile === 'reference';
+    const refLimitBytes = ref ? this.referenceLimitBytes(cg) : this.host.memTotalBytes;
     return {
       cpuPercent: (100 * p.cpuNs) / (I * ncpu),
-      coreCpuPercent: core(p.cpuNs),
+      coreCpuPercent: core * p.cpuNs,
       faults,
       faultsPerSec,
-      costPerFault: p.cpuNs / 1e6 / secs / (faultsPerSec + 1),
+      costPerFault: ref ? p.cpuNs / 1e6 / secs / (faultsPerSec + 1) : 0,
       rssMb: rss / MB,
-      rssRatio: refLimit.bytes > 0 ? rss / refLimit.bytes : 0,
-      rssLimit: refLimit.kind,
+      rssRatio: ref && refLimitBytes > 0 ? rss / refLimitBytes : 0,
+      rssLimit: refLimitBytes < this.host.memTotalBytes ? 'cgroup' : 'host',
       rssGrowing,
       rssSlopeMbPerSec: rssSlope,
       preempted: p.preempted,
       preemptsOthers: p.preemptsOthers,
       // A wait that began in an earlier window is charged when it ends: cap at the window.
-      runqWaitPercent: Math.min(100, core(p.runqWaitNs)),
-      waitCorePercent: core(contentionNs),
-      throttledCorePercent: core(throttledNs),
-      demandCorePercent: core(runnable),
-      waitPercent: runnable > 0 ? (100 * heldBack) / runnable : 0,
-      causedWaitCorePercent: core(ctx.caused.get(p.tgid) ?? 0),
+      runqWaitPercent: p.runqWaitNs > 0 ? Math.min(100, core * p.runqWaitNs) : 0,
+      waitCorePercent: contentionNs > 0 ? core * contentionNs : 0,
+      throttledCorePercent: throttledNs > 0 ? core * throttledNs : 0,
+      demandCorePercent: runnable > 0 ? core * runnable : 0,
+      waitPercent: heldBack > 0 ? (100 * heldBack) / runnable : 0,
+      causedWaitCorePercent: ctx.caused[i] > 0 ? core * ctx.caused[i] : 0,
       cpuQuotaPercent: cg?.cpuQuotaPercent ?? 0,
-      minFaultsPerSec: p.minFaults / secs,
-      majFaultsPerSec: p.majFaults / secs,
+      minFaultsPerSec: p.minFaults > 0 ? p.minFaults / secs : 0,
+      majFaultsPerSec: p.majFaults > 0 ? p.majFaults / secs : 0,
       anonMb: anon / MB,
       anonGrowing: anonSlope > 0,
-      anonSlopeMbPerSec: anonSlope,
-      memLimitMb: limit / MB,
-      memRemainingMb: remaining / MB,
+      anonSlopeMbPerSec: anonSlope > 0 ? anonSlope : 0,
+      memLimitMb: ref ? 0 : limit / MB,
+      memRemainingMb: ref ? 0 : remaining / MB,
       memLimitKind: kind,
       secondsToLimit: anonSlope > 0 ? remaining / MB / anonSlope : -1,
       memPressure: pressure,
@@ -664,16 +741,17 @@ export class Classifier {
 
   // ---- the reference profile's state and limits
 
-  private referenceLimit(cg: CgroupSample | undefined): { bytes: number; kind: 'host' | 'cgroup' } {
+  /** What rss_ratio is measured against: the cgroup's limit with use_cgroup_limit, else host MemTotal. */
+  private referenceLimitBytes(cg: CgroupSample | undefined): number {
     const total = this.host.memTotalBytes;
-    if (this.config.oom.use_cgroup_limit && cg?.memLimitBytes && cg.memLimitBytes < total)
-      return { bytes: cg.memLimitBytes, kind: 'cgroup' };
-    return { bytes: total, kind: 'host' };
+    return this.config.oom.use_cgroup_limit && cg?.memLimitBytes && cg.memLimitBytes < total
+      ? cg.memLimitBytes
+      : total;
   }
 
   private referenceTto(m: Metrics, _p: ProcSample, cg: CgroupSample | undefined): number | null {
     if (!m.rssGrowing || m.rssSlopeMbPerSec <= 0) return null;
-    return Math.max(0, (this.referenceLimit(cg).bytes / MB - m.rssMb) / m.rssSlopeMbPerSec);
+    return Math.max(0, (this.referenceLimitBytes(cg) / MB - m.rssMb) / m.rssSlopeMbPerSec);
   }
 
   /** The reference's RSS tracker (one point per window; with sub_window_samples, the in-window samples too). */

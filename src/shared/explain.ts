@@ -65,7 +65,7 @@ function cpuCause(d: Explainable): string {
       return `its running makes others wait ${formatCpu(m.causedWaitCorePercent)} of a core${victims.length ? `, mostly ${names(victims, 2)}` : ''}`;
     }
     case 'cpu_bound.demand':
-      return m.waitPercent >= 5
+      return m.demandCorePercent - m.coreCpuPercent >= 0.05 * m.demandCorePercent
         ? `wants ${formatCpu(m.demandCorePercent)} of a core, gets ${formatCpu(m.coreCpuPercent)}`
         : `runs whenever it can: ${formatCpu(m.coreCpuPercent)} of a core`;
   }

@@ -27,14 +27,17 @@ const OK: Verdict = Object.freeze({
   evidence: Object.freeze([]) as unknown as Evidence[],
 });
 
-export function classifyDefault(m: Metrics, cfg: Config): Verdict {
-  const ev = (metric: Evidence['metric'], op: Evidence['op'], threshold: number | boolean): Evidence => ({
-    metric,
-    value: m[metric],
-    op,
-    threshold,
-  });
+/** One comparison that held, for the evidence list (module-level: no closure per process and window). */
+function ev(
+  m: Metrics,
+  metric: Evidence['metric'],
+  op: Evidence['op'],
+  threshold: number | boolean,
+): Evidence {
+  return { metric, value: m[metric], op, threshold };
+}
 
+export function classifyDefault(m: Metrics, cfg: Config): Verdict {
   // OOM risk: unreclaimable memory grows (rising minima, not a sawtooth) and reaches the limit within the horizon.
   const o = cfg.oom;
   if (m.anonGrowing && m.secondsToLimit >= 0 && m.secondsToLimit <= o.horizon_sec)
@@ -42,9 +45,9 @@ export function classifyDefault(m: Metrics, cfg: Config): Verdict {
       label: 'OOM risk',
       rule: m.memLimitKind === 'cgroup' ? 'oom.cgroup' : 'oom.host',
       evidence: [
-        ev('anonGrowing', '==', true),
-        ev('anonSlopeMbPerSec', '>=', o.min_growth_mb_per_sec),
-        ev('secondsToLimit', '<=', o.horizon_sec),
+        ev(m, 'anonGrowing', '==', true),
+        ev(m, 'anonSlopeMbPerSec', '>=', o.min_growth_mb_per_sec),
+        ev(m, 'secondsToLimit', '<=', o.horizon_sec),
       ],
     };
 
@@ -56,15 +59,15 @@ export function classifyDefault(m: Metrics, cfg: Config): Verdict {
       return {
         label: 'Mem-thrashing',
         rule: 'mem_thrashing.major_faults',
-        evidence: [ev('majFaultsPerSec', '>=', t.min_major_faults_per_sec)],
+        evidence: [ev(m, 'majFaultsPerSec', '>=', t.min_major_faults_per_sec)],
       };
     if (m.memPressure >= t.min_pressure_percent)
       return {
         label: 'Mem-thrashing',
         rule: 'mem_thrashing.pressure',
         evidence: [
-          ev('majFaultsPerSec', '>=', t.min_major_faults_per_sec),
-          ev('memPressure', '>=', t.min_pressure_percent),
+          ev(m, 'majFaultsPerSec', '>=', t.min_major_faults_per_sec),
+          ev(m, 'memPressure', '>=', t.min_pressure_percent),
         ],
       };
   }
@@ -72,18 +75,18 @@ export function classifyDefault(m: Metrics, cfg: Config): Verdict {
   // Starved: a large share of its runnable time is spent not running, and that is real time, not a blip.
   const s = cfg.starved;
   const heldBack = m.waitCorePercent + m.throttledCorePercent;
-  if (m.waitPercent >= s.min_wait_percent && heldBack >= s.min_wait_core_percent && heldBack > 0)
+  if (m.waitPercent >= s.min_wait_percent && heldBack >= s.min_wait_core_percent && heldBack > 0) {
+    // The cause is whichever holds it back more: the quota of its cgroup, or other processes on its CPUs.
+    const quota = m.throttledCorePercent > m.waitCorePercent;
     return {
       label: 'Starved',
-      // The cause is whichever holds it back more: the quota of its cgroup, or other processes on its CPUs.
-      rule: m.throttledCorePercent > m.waitCorePercent ? 'starved.throttled' : 'starved.runq',
+      rule: quota ? 'starved.throttled' : 'starved.runq',
       evidence: [
-        ev('waitPercent', '>=', s.min_wait_percent),
-        m.throttledCorePercent > m.waitCorePercent
-          ? ev('throttledCorePercent', '>=', s.min_wait_core_percent)
-          : ev('waitCorePercent', '>=', s.min_wait_core_percent),
+        ev(m, 'waitPercent', '>=', s.min_wait_percent),
+        ev(m, quota ? 'throttledCorePercent' : 'waitCorePercent', '>=', s.min_wait_core_percent),
       ],
     };
+  }
 
   // Noisy neighbor: its running makes others wait (their run-queue wait, by its share of their preemptions).
   const n = cfg.noisy_neighbor;
@@ -96,8 +99,8 @@ export function classifyDefault(m: Metrics, cfg: Config): Verdict {
       label: 'Noisy neighbor',
       rule: 'noisy_neighbor.caused_wait',
       evidence: [
-        ev('causedWaitCorePercent', '>=', n.min_caused_wait_percent),
-        ev('coreCpuPercent', '>=', n.min_core_percent),
+        ev(m, 'causedWaitCorePercent', '>=', n.min_caused_wait_percent),
+        ev(m, 'coreCpuPercent', '>=', n.min_core_percent),
       ],
     };
 
@@ -107,7 +110,7 @@ export function classifyDefault(m: Metrics, cfg: Config): Verdict {
     return {
       label: 'CPU-bound',
       rule: 'cpu_bound.demand',
-      evidence: [ev('demandCorePercent', '>=', c.min_demand_percent)],
+      evidence: [ev(m, 'demandCorePercent', '>=', c.min_demand_percent)],
     };
 
   return OK;
