@@ -1,7 +1,8 @@
 // Recorder: runs a reference workload under the real helper and saves the raw protocol stream as a JSONL
 // fixture (hello + windows) for the classifier's unit tests, with a sidecar saying what each role should be.
 //
-//   sudo npm run record -- <cpu|contention|thrash|leak> [--windows 6] [--interval-ms 1000] [--out test/fixtures]
+//   sudo npm run record -- <cpu|contention|thrash|leak|sawtooth|readleak> [--windows 10] [--interval-ms 1000]
+//                            [--out test/fixtures]
 //
 // Windows are trimmed to the workload's processes plus the busiest few others, so fixtures stay small but
 // still contain real neighbours.
@@ -11,25 +12,38 @@ import * as path from 'node:path';
 import { LineSplitter, type Message, parseLine } from '../src/shared/protocol';
 import { startWorkload, type WorkloadName } from '../test/workloads';
 
-/** What each workload's roles must be diagnosed as, with the config the 2-core test machine needs. */
-export const EXPECTATIONS: Record<string, { roles: Record<string, string>; config: object }> = {
-  cpu: { roles: { cpu: 'CPU-bound' }, config: {} },
+/**
+ * What each workload's roles must be diagnosed as: `roles` under the reference rules (`profile: reference`, with
+ * the config the 2-core test machine needs), `defaultRoles` under the default rules with their defaults. One
+ * recording serves both profiles; workloads only the default rules were built for have no reference roles.
+ */
+export const EXPECTATIONS: Record<
+  string,
+  { roles: Record<string, string>; config: object; defaultRoles: Record<string, string> }
+> = {
+  cpu: { roles: { cpu: 'CPU-bound' }, config: { profile: 'reference' }, defaultRoles: { cpu: 'CPU-bound' } },
   contention: {
     // EEVDF preempts a nice-19 loop only ~4 times a second (the reference counted every switch, voluntary or
     // not), so 1 s windows need per-window counts of 1; and the aggressor, itself preempted a few times a
     // window, must not be taken for merely CPU-bound.
     roles: { victim: 'Starved', aggressor: 'Noisy neighbor' },
     config: {
+      profile: 'reference',
       cpu_bound: { max_preempted: 1 },
       starved: { min_preempted: 1, max_cpu_percent: 10 },
       noisy_neighbor: { min_preempts_others: 1, min_cpu_percent: 30 },
     },
+    defaultRoles: { victim: 'Starved', aggressor: 'Noisy neighbor' },
   },
-  thrash: { roles: { thrash: 'Mem-thrashing' }, config: {} },
+  // A fault storm of fresh zero pages: "Mem-thrashing" to the reference; minor faults cost no I/O.
+  thrash: { roles: { thrash: 'Mem-thrashing' }, config: { profile: 'reference' }, defaultRoles: { thrash: 'OK' } },
   leak: {
     roles: { leak: 'OOM risk' },
-    config: { oom: { rss_mb: 100, rss_ratio: 0.1, faults_per_sec: 200 } },
+    config: { profile: 'reference', oom: { rss_mb: 100, rss_ratio: 0.1, faults_per_sec: 200 } },
+    defaultRoles: { leak: 'OOM risk' },
   },
+  sawtooth: { roles: {}, config: { profile: 'reference' }, defaultRoles: { sawtooth: 'OK' } },
+  readleak: { roles: {}, config: { profile: 'reference' }, defaultRoles: { readleak: 'OOM risk' } },
 };
 
 const KEEP_OTHERS = 5;
@@ -83,14 +97,17 @@ async function record(
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `${name}.jsonl`);
   writeFileSync(file, `${lines.join('\n')}\n`);
-  const roles = Object.entries(workload.pids).map(([role, tgid]) => ({
+  const roles = Object.entries(workload.pids)
+    .filter(([role]) => expect.roles[role])
+    .map(([role, tgid]) => ({ role, tgid, label: expect.roles[role] }));
+  const defaultRoles = Object.entries(workload.pids).map(([role, tgid]) => ({
     role,
     tgid,
-    label: expect.roles[role],
+    label: expect.defaultRoles[role],
   }));
   writeFileSync(
     path.join(outDir, `${name}.expect.json`),
-    `${JSON.stringify({ workload: name, config: expect.config, roles }, null, 2)}\n`,
+    `${JSON.stringify({ workload: name, config: expect.config, roles, defaultRoles }, null, 2)}\n`,
   );
   return file;
 }
@@ -108,7 +125,7 @@ async function main(argv: string[]): Promise<void> {
     );
     process.exit(2);
   }
-  const file = await record(name as WorkloadName, flag('--windows', 6), flag('--interval-ms', 1000), out);
+  const file = await record(name as WorkloadName, flag('--windows', 10), flag('--interval-ms', 1000), out);
   process.stdout.write(`recorded ${file}\n`);
 }
 

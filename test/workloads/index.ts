@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-export type WorkloadName = 'cpu' | 'contention' | 'thrash' | 'leak' | 'alloc';
+export type WorkloadName = 'cpu' | 'contention' | 'thrash' | 'leak' | 'alloc' | 'sawtooth' | 'readleak';
 
 export interface Workload {
   /** The processes whose diagnosis matters, by role. */
@@ -50,6 +50,12 @@ export function startWorkload(name: WorkloadName, opts: { cwd?: string; allocMb?
       break;
     case 'leak':
       add('leak', start('python3', [path.join(here, 'leak.py')], opts.cwd));
+      break;
+    case 'sawtooth':
+      add('sawtooth', start('python3', [path.join(here, 'sawtooth.py'), '160'], opts.cwd));
+      break;
+    case 'readleak':
+      add('readleak', start('python3', [path.join(here, 'readleak.py'), '32'], opts.cwd));
       break;
     case 'alloc':
       add('alloc', start('python3', [path.join(here, 'alloc.py'), String(opts.allocMb ?? 256)], opts.cwd));
