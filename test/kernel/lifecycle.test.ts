@@ -48,10 +48,10 @@ test('100 helper lifetimes ended by SIGKILL, SIGTERM, stdin EOF and parent death
   assert.deepEqual(linksTo(left), [], 'no Hotspot BPF link left');
 });
 
-test('map-full storm: a bounded fork storm against a 64-entry map is counted as drops; windows keep coming', {
+test('map-full storm: a bounded fork storm against a 64-entry exit map is counted as drops; windows keep coming', {
   timeout: 60_000,
 }, async () => {
-  const r = runHelper(['--interval-ms', '1000', '--max-procs', '64']);
+  const r = runHelper(['--interval-ms', '1000', '--max-exits', '64']);
   try {
     await r.next((m) => m.type === 'hello');
     const msgs = r.messages;
@@ -62,13 +62,13 @@ test('map-full storm: a bounded fork storm against a 64-entry map is counted as 
       await sleep(50);
     const drops = msgs.filter((m): m is Drops => m.type === 'drops');
     assert.ok(drops.length > 0, 'a drops message was sent');
-    const lost = drops.reduce((s, d) => s + (d.maps.procs ?? 0) + (d.maps.faults ?? 0), 0);
+    const lost = drops.reduce((s, d) => s + (d.maps.exits ?? 0), 0);
     assert.ok(lost > 100, `updates lost to the full map were counted (${lost})`);
     const windows = msgs.filter((m): m is Window => m.type === 'window');
     assert.ok(windows.length >= seq0 + 2, 'windows keep coming after the storm');
     assert.ok(
-      windows.every((w) => w.procs.length <= 64 * 2),
-      'a window never reports more processes than the maps hold',
+      windows.every((w) => w.procs.filter((p) => p.exited).length <= 64 * 2),
+      'a window never reports more exits than the map holds',
     );
   } finally {
     await stopHelper(r);

@@ -4,16 +4,86 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { encode, LineSplitter, ProtocolError, parseLine } from '../../src/shared/protocol';
+import { CgroupResolver, CgroupTable } from '../../src/shared/cgroups';
+import {
+  encode,
+  type Hello,
+  LineSplitter,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  parseLine,
+} from '../../src/shared/protocol';
+import type { TaskDelta } from '../../src/shared/taskTotals';
+import { buildWindowLine } from '../../src/shared/windowBuilder';
 
+// Recorded sessions of the current version, plus lines made by the same builder the helper uses (recordings of
+// an older protocol version are re-recorded separately; they must be rejected, see below).
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
-const lines = readdirSync(FIXTURES)
+const recorded = readdirSync(FIXTURES)
   .filter((f) => f.endsWith('.jsonl'))
   .flatMap((f) => readFileSync(path.join(FIXTURES, f), 'utf8').split('\n').filter(Boolean));
+const hello: Hello = {
+  type: 'hello',
+  v: PROTOCOL_VERSION,
+  version: '0.1.0',
+  kernel: '6.18',
+  pid: 10,
+  ncpu: 2,
+  pageSize: 4096,
+  memTotalBytes: 2 ** 34,
+  intervalMs: 1000,
+  attach: { switch: 'tp_btf', tasks: 'iter', exit: 'tp_btf' },
+  cgroupMode: 'hybrid',
+  capabilities: ['preempt_pairs', 'exits'],
+};
+function builtWindow(seq: number): string {
+  const deltas: TaskDelta[] = [1, 2, 3].map((tgid) => ({
+    tgid,
+    startNs: tgid * 1000,
+    ppid: 1,
+    comm: `w${tgid}`,
+    kthread: tgid === 3,
+    threads: tgid,
+    cpuNs: tgid * 1e6,
+    runqWaitNs: 5,
+    minFaults: 7,
+    majFaults: 1,
+    vcsw: 2,
+    ivcsw: 3,
+    rssAnonBytes: 4096,
+    rssFileBytes: 8192,
+    rssShmemBytes: 0,
+    lastCpu: 1,
+    cgroupKey: '',
+    exited: tgid === 2,
+    anonSamples: [0, 4096],
+  }));
+  return buildWindowLine(
+    {
+      type: 'window',
+      v: PROTOCOL_VERSION,
+      seq,
+      ts: 1,
+      durationNs: 1e9,
+      cpuBusyNs: [5e8, null],
+      pairs: [{ victim: 1, aggressor: 2, count: 4 }],
+      memAvailableBytes: 2 ** 30,
+      self: { cpuNs: 1, rssBytes: 2, collectNs: 3 },
+      pressure: { cpu: 1, memory: 2, io: 3 },
+    },
+    deltas,
+    {
+      resolver: new CgroupResolver((pid) => `0::/s/${pid}\n`),
+      table: new CgroupTable({ mounts: { mode: 'none' } }),
+    },
+  ).line.trimEnd();
+}
+const current = recorded.filter((l) => l.includes(`"v":${PROTOCOL_VERSION},`));
+const lines = [...current, JSON.stringify(hello), builtWindow(0), builtWindow(1)];
 
 describe('protocol', () => {
-  test('every recorded line parses and re-encodes to the same message', () => {
-    assert.ok(lines.length > 20);
+  test('every recorded and built line parses and re-encodes to the same message', () => {
+    assert.ok(lines.length >= 3);
     for (const l of lines) {
       const m = parseLine(l);
       assert.deepEqual(parseLine(encode(m).trimEnd()), m);
@@ -22,9 +92,23 @@ describe('protocol', () => {
   test('wrong version, unknown type, bad fields are named', () => {
     const w = JSON.parse(lines.find((l) => l.includes('"window"'))!);
     assert.throws(
-      () => parseLine(JSON.stringify({ ...w, v: 2 })),
-      /message\.v: unsupported protocol version 2/,
+      () => parseLine(JSON.stringify({ ...w, v: 1 })),
+      /message\.v: unsupported protocol version 1 \(want 2\).*reinstall the helper/,
     );
+    for (const old of recorded.filter((l) => !current.includes(l)).slice(0, 5))
+      assert.throws(
+        () => parseLine(old),
+        /unsupported protocol version/,
+        'an old recording is refused clearly',
+      );
+    const badCg = structuredClone(w);
+    badCg.procs[0].cg = badCg.cgroups.length;
+    assert.throws(() => parseLine(JSON.stringify(badCg)), /window\.procs\[0\]\.cg: expected an index/);
+    assert.throws(
+      () => parseLine(JSON.stringify({ ...hello, attach: { ...hello.attach, tasks: 'kprobe' } })),
+      /hello\.attach\.tasks: expected one of iter, procfs/,
+    );
+    assert.throws(() => parseLine(JSON.stringify({ ...w, omitted: -1 })), /window\.omitted/);
     assert.throws(() => parseLine(JSON.stringify({ ...w, type: 'x' })), /unknown message type "x"/);
     const bad = structuredClone(w);
     bad.procs[0].cpuNs = -1;

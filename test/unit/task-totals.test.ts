@@ -1,0 +1,121 @@
+// Cumulative per-process counters → per-window deltas: pid reuse, births, exits, zombies, sub-samples.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isActive, type TaskTotals, WindowAccounting } from '../../src/shared/taskTotals';
+
+function totals(tgid: number, startNs: number, over: Partial<TaskTotals> = {}): TaskTotals {
+  return {
+    tgid,
+    startNs,
+    ppid: 1,
+    comm: `p${tgid}`,
+    kthread: false,
+    threads: 1,
+    cpuNs: 0,
+    runqWaitNs: 0,
+    minFaults: 0,
+    majFaults: 0,
+    vcsw: 0,
+    ivcsw: 0,
+    rssAnonBytes: 0,
+    rssFileBytes: 0,
+    rssShmemBytes: 0,
+    lastCpu: 0,
+    cgroupKey: '',
+    ...over,
+  };
+}
+
+test('window 0 counts from the baseline, not from each process birth', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([totals(10, 5, { cpuNs: 1e9, minFaults: 100 })]);
+  const [d] = acc.next([totals(10, 5, { cpuNs: 1.3e9, minFaults: 150 })], []);
+  assert.equal(d.cpuNs, 0.3e9);
+  assert.equal(d.minFaults, 50);
+  assert.equal(d.exited, false);
+});
+
+test('a process born within the window counts from zero; a recycled pid is a new process', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([totals(10, 5, { cpuNs: 1e9 })]);
+  const ds = acc.next([totals(10, 99, { cpuNs: 2e6 }), totals(11, 100, { cpuNs: 3e6 })], []);
+  assert.deepEqual(
+    ds.map((d) => [d.tgid, d.cpuNs]),
+    [
+      [10, 2e6],
+      [11, 3e6],
+    ],
+  );
+});
+
+test('an exit record gives the last counters once; a later zombie reading of it is not news', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([totals(10, 5, { cpuNs: 1e9 })]);
+  const w1 = acc.next([], [totals(10, 5, { cpuNs: 1.05e9, ppid: 7, threads: 1 })]);
+  assert.equal(w1.length, 1);
+  assert.equal(w1[0].exited, true);
+  assert.equal(w1[0].threads, 0);
+  assert.equal(w1[0].cpuNs, 0.05e9);
+  assert.equal(w1[0].ppid, 7);
+  const w2 = acc.next([totals(10, 5, { cpuNs: 1.05e9 })], []); // still a zombie, not reaped yet
+  assert.deepEqual(w2, []);
+});
+
+test('a short-lived process seen only at exit is counted whole', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([]);
+  const [d] = acc.next([], [totals(42, 1000, { cpuNs: 50e6, ppid: 9 })]);
+  assert.equal(d.cpuNs, 50e6);
+  assert.equal(d.exited, true);
+  assert.ok(isActive(d));
+});
+
+test('exit record and zombie reading in the same window merge (the larger counter wins), reported once', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([totals(10, 5)]);
+  const ds = acc.next(
+    [totals(10, 5, { cpuNs: 12, rssFileBytes: 4096 })],
+    [totals(10, 5, { cpuNs: 10, minFaults: 3 })],
+  );
+  assert.equal(ds.length, 1);
+  assert.deepEqual([ds[0].cpuNs, ds[0].minFaults, ds[0].exited], [12, 3, true]);
+});
+
+test('the exit of a recycled pid does not replace the live process now holding it', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([totals(10, 5, { cpuNs: 100 })]);
+  acc.next([totals(10, 9, { cpuNs: 10 })], [totals(10, 5, { cpuNs: 150 })]);
+  const [d] = acc.next([totals(10, 9, { cpuNs: 25 })], []);
+  assert.equal(d.cpuNs, 15, 'the new process continues from its own last reading');
+});
+
+test('counters that go backwards (threads with their run delay gone) clamp to zero', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([totals(10, 5, { runqWaitNs: 1000 })]);
+  const [d] = acc.next([totals(10, 5, { runqWaitNs: 400, cpuNs: 1 })], []);
+  assert.equal(d.runqWaitNs, 0);
+});
+
+test('RSS sub-samples end with the end-of-window value; a recycled pid does not inherit them', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([totals(10, 5)]);
+  acc.sample(10, 5, 100);
+  acc.sample(10, 5, 200);
+  acc.sample(11, 3, 999); // a process that is gone by the end of the window
+  const [d] = acc.next([totals(10, 5, { rssAnonBytes: 250, rssShmemBytes: 50, cpuNs: 1 })], []);
+  assert.deepEqual(d.anonSamples, [100, 200, 300]);
+  acc.sample(10, 6, 7);
+  const [e] = acc.next([totals(10, 5, { rssAnonBytes: 1, cpuNs: 2 })], []);
+  assert.deepEqual(e.anonSamples, [1]);
+});
+
+test('memory is bounded by the processes of the last reading', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([]);
+  for (let w = 0; w < 50; w++)
+    acc.next(
+      Array.from({ length: 1000 }, (_, i) => totals(w * 1000 + i, w, { cpuNs: 1 })),
+      [],
+    );
+  assert.equal(acc.size, 1000);
+});

@@ -1,0 +1,115 @@
+// Window lines: idle processes left out, preemption counts summed from pairs, a cgroup table of the processes
+// sent, and a size bound that leaves out the least active processes (10,000 processes in long cgroup paths).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CgroupResolver, CgroupTable } from '../../src/shared/cgroups';
+import { MAX_LINE_BYTES, parseLine, type Window } from '../../src/shared/protocol';
+import type { TaskDelta } from '../../src/shared/taskTotals';
+import { buildWindowLine, WINDOW_BYTES, type WindowParts } from '../../src/shared/windowBuilder';
+
+const parts = (over: Partial<WindowParts> = {}): WindowParts => ({
+  type: 'window',
+  v: 2,
+  seq: 0,
+  ts: 1,
+  durationNs: 1e9,
+  cpuBusyNs: [1, null],
+  pairs: [],
+  memAvailableBytes: 1,
+  self: { cpuNs: 0, rssBytes: 0, collectNs: 0 },
+  ...over,
+});
+
+function delta(tgid: number, over: Partial<TaskDelta> = {}): TaskDelta {
+  return {
+    tgid,
+    startNs: tgid,
+    ppid: 1,
+    comm: `p$&${tgid}`, // `$&` would be expanded by a String.replace-based splice
+    kthread: false,
+    threads: 1,
+    cpuNs: 0,
+    runqWaitNs: 0,
+    minFaults: 0,
+    majFaults: 0,
+    vcsw: 0,
+    ivcsw: 0,
+    rssAnonBytes: 0,
+    rssFileBytes: 0,
+    rssShmemBytes: 0,
+    lastCpu: 0,
+    cgroupKey: '',
+    exited: false,
+    anonSamples: [0],
+    ...over,
+  };
+}
+
+const noFs = { mode: 'none' as const };
+
+test('idle processes are left out; preempted/preemptsOthers are summed from the pairs; the line parses', () => {
+  const resolver = new CgroupResolver((pid) => `0::/g${pid % 2}\n`);
+  const table = new CgroupTable({ mounts: noFs });
+  const { line, sent, omitted } = buildWindowLine(
+    parts({
+      pairs: [
+        { victim: 1, aggressor: 2, count: 5 },
+        { victim: 1, aggressor: 3, count: 2 },
+      ],
+    }),
+    [delta(1, { ivcsw: 7 }), delta(2, { cpuNs: 9 }), delta(3, { exited: true, threads: 0 }), delta(4)],
+    { resolver, table },
+  );
+  assert.deepEqual([sent, omitted], [3, 0]);
+  assert.ok(line.endsWith('}\n') && !line.slice(0, -1).includes('\n'));
+  const w = parseLine(line) as Window;
+  assert.deepEqual(
+    w.procs.map((p) => [p.tgid, p.preempted, p.preemptsOthers]),
+    [
+      [3, 0, 2], // most active first: an exit, then switches, then 9 ns of CPU
+      [1, 7, 0],
+      [2, 0, 5],
+    ],
+  );
+  assert.equal(w.procs[0].comm, 'p$&3');
+  assert.deepEqual(
+    w.procs.map((p) => w.cgroups[p.cg].path),
+    ['/g1', '/g1', '/g0'],
+  );
+  assert.equal(w.cgroups.length, 2, 'one table entry per cgroup');
+  assert.equal(w.omitted, undefined);
+});
+
+test('10,000 processes in long cgroup paths: the line stays under the bound, least active left out', () => {
+  const longPath = (pid: number) => `/${'k'.repeat(200)}/${'x'.repeat(3000)}/${pid}`;
+  const resolver = new CgroupResolver((pid) => `0::${longPath(pid)}\n`);
+  const table = new CgroupTable({ mounts: noFs });
+  const deltas = Array.from({ length: 10_000 }, (_, i) => delta(i + 1, { cpuNs: (i + 1) * 1000 }));
+  const t0 = performance.now();
+  const { line, sent, omitted } = buildWindowLine(parts(), deltas, { resolver, table });
+  const ms = performance.now() - t0;
+  assert.ok(line.length <= WINDOW_BYTES && WINDOW_BYTES < MAX_LINE_BYTES, `line of ${line.length} bytes`);
+  assert.equal(sent + omitted, 10_000);
+  assert.ok(omitted > 0);
+  const w = parseLine(line) as Window;
+  assert.equal(w.omitted, omitted);
+  assert.equal(w.procs.length, sent);
+  const kept = new Set(w.procs.map((p) => p.tgid));
+  assert.ok(kept.has(10_000) && !kept.has(1), 'the busiest process stays, the idlest goes');
+  assert.ok(
+    w.procs.every((p) => p.tgid > 10_000 - sent),
+    'exactly the most active were kept',
+  );
+  assert.ok(ms < 2000, `built in ${ms.toFixed(0)} ms`);
+});
+
+test('10,000 processes in short paths all fit', () => {
+  const resolver = new CgroupResolver(() => '0::/user.slice/session-1.scope\n');
+  const table = new CgroupTable({ mounts: noFs });
+  const deltas = Array.from({ length: 10_000 }, (_, i) => delta(i + 1, { vcsw: 1 }));
+  const { line, omitted } = buildWindowLine(parts(), deltas, { resolver, table });
+  assert.equal(omitted, 0);
+  const w = parseLine(line) as Window;
+  assert.equal(w.procs.length, 10_000);
+  assert.equal(w.cgroups.length, 1);
+});
