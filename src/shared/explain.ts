@@ -31,9 +31,9 @@ const SIGNAL_WORDS: Record<string, string> = {
 /** The input views hand in: a whole Diagnosis, or (older callers, tests) the part that carries label and numbers. */
 export type Explainable = Pick<Diagnosis, 'label' | 'metrics' | 'timeToOomSec'> & Partial<Diagnosis>;
 
-/** "yes (123) 40% of a core": a holder or a victim with the wait between them (Peer.count in ns per s). */
+/** "yes (123): 40% of a core": a holder or a victim with the wait between them (Peer.count in ns per s). */
 function waitShare(p: Peer): string {
-  return `${peer(p)} ${formatCpu(p.count / 1e7)}`;
+  return `${peer(p)}: ${formatCpu(p.count / 1e7)} of a core`;
 }
 
 function peer(p: Peer): string {
@@ -197,7 +197,7 @@ function defaultDetails(d: Explainable): string[] {
     );
   if (d.behind?.length) lines.push(`waited behind ${d.behind.slice(0, 3).map(waitShare).join(', ')}`);
   if (d.holds?.length && m.causedWaitCorePercent > 0)
-    lines.push(`made wait ${d.holds.slice(0, 3).map(waitShare).join(', ')}`);
+    lines.push(`made others wait: ${d.holds.slice(0, 3).map(waitShare).join('; ')}`);
   const gaps = (d.missing ?? []).map((s) => SIGNAL_WORDS[s] ?? s);
   if (gaps.length) lines.push(`not measured in this session: ${gaps.join(', ')}`);
   return lines;

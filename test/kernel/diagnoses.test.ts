@@ -10,8 +10,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Classifier } from '../../src/shared/classifier';
+import { DEFAULT_CONFIG } from '../../src/shared/config';
 import type { Diagnosis, Label } from '../../src/shared/diagnosis';
-import { cause } from '../../src/shared/explain';
+import { cause, details } from '../../src/shared/explain';
+import { ProcfsSampler } from '../../src/shared/procfsSampler';
 import { type Observation, Observer, story } from '../support/observe';
 import {
   between,
@@ -571,6 +574,47 @@ describe('memory', { concurrency: false }, () => {
       assert.ok(t.cpuCorePercent < 5, `/proc: ${t.cpuCorePercent.toFixed(1)}% of a core`);
     } finally {
       await Promise.all(sleepers.map(killAndWait));
+    }
+  });
+});
+
+describe('degraded mode', { concurrency: false }, () => {
+  test('from /proc alone the same rules run: a burner sharing its CPU is Starved, and the cause says what is missing', {
+    timeout: TIMEOUT,
+  }, async () => {
+    const b = command(burnerPath(), ['1'], { cpus: '0' });
+    const rivals = [command(burnerPath(), ['1'], { cpus: '0' }), command(burnerPath(), ['1'], { cpus: '0' })];
+    try {
+      const sampler = new ProcfsSampler();
+      const hello = sampler.hello(1000);
+      assert.ok(hello.capabilities.includes('degraded'));
+      const c = new Classifier(DEFAULT_CONFIG, hello);
+      const ref = new Classifier({ ...DEFAULT_CONFIG, profile: 'reference' }, hello);
+      const t0 = readTruth(b.pid!)!;
+      let last: Diagnosis | undefined;
+      let before: Diagnosis | undefined;
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const w = sampler.sample();
+        last = c.classify(w).diagnoses.find((d) => d.tgid === b.pid);
+        before = ref.classify(w).diagnoses.find((d) => d.tgid === b.pid);
+      }
+      const t = between(t0, readTruth(b.pid!)!);
+      assert.ok(last, 'the burner is listed');
+      assert.ok(t.waitPercent > 50, `/proc: waited ${t.waitPercent.toFixed(0)}%`);
+      table.push({
+        name: 'burner + 2 burners on its CPU, degraded (/proc) mode',
+        before: before?.label ?? '-',
+        after: last.label,
+      });
+      assert.equal(last.label, 'Starved', cause(last));
+      assert.match(
+        cause(last),
+        /^waiting for a CPU \d+% of the time \(who holds the CPU is not measured in degraded mode\)$/,
+      );
+      assert.match(details(last).at(-1)!, /^not measured in this session: who preempted whom/);
+    } finally {
+      await Promise.all([b, ...rivals].map(killAndWait));
     }
   });
 });
