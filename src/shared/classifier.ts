@@ -298,9 +298,9 @@ export class AnonTrend {
       if (t < from) continue;
       const b = (t - from) / step;
       const v = this.v[i];
-      if (b < 1) m0 = v < m0 ? v : m0;
-      else if (b < 2) m1 = v < m1 ? v : m1;
-      else m2 = v < m2 ? v : m2;
+      if (b < 1) m0 = Math.min(v, m0);
+      else if (b < 2) m1 = Math.min(v, m1);
+      else m2 = Math.min(v, m2);
     }
     return m0 === Infinity || m1 === Infinity || m2 === Infinity ? null : [m0, m1, m2];
   }
@@ -713,7 +713,7 @@ export class Classifier {
       majFaultsPerSec: p.majFaults > 0 ? p.majFaults / secs : 0,
       anonMb: anon / MB,
       anonGrowing: anonSlope > 0,
-      anonSlopeMbPerSec: anonSlope > 0 ? anonSlope : 0,
+      anonSlopeMbPerSec: Math.max(anonSlope, 0),
       memLimitMb: ref ? 0 : limit / MB,
       memRemainingMb: ref ? 0 : remaining / MB,
       memLimitKind: kind,

@@ -29,6 +29,8 @@ import { bigCSource, burnerPath, command, killAndWait, python, ready } from '../
 const TIMEOUT = 45_000;
 let obs: Observer;
 const table: { name: string; before: string; after: string }[] = [];
+/** Measured figures worth quoting (time-to-OOM vs the kill, rates vs /proc), printed with the table. */
+const figures: string[] = [];
 
 before(async () => {
   burnerPath(); // compile once, outside any case's timing
@@ -38,7 +40,7 @@ after(async () => {
   await obs?.stop();
   const lines = ['| case | before (reference rules) | after (default rules) |', '|---|---|---|'];
   for (const r of table) lines.push(`| ${r.name} | ${r.before} | ${r.after} |`);
-  const text = lines.join('\n');
+  const text = [...lines, '', ...figures.map((f) => `- ${f}`)].join('\n');
   process.stdout.write(`\nlabels before → after:\n${text}\n`);
   mkdirSync('test-artifacts', { recursive: true });
   writeFileSync('test-artifacts/diagnoses-before-after.md', `${text}\n`);
@@ -352,6 +354,7 @@ async function leakCase(name: string, child: ChildProcess, extra?: (o: Observati
     const t = o.truth.get(pid)!;
     const truthRate = (anonOf(t[i + 1]) - anonOf(t[0])) / (((t[i + 1]?.at ?? 0) - (t[0]?.at ?? 0)) / 1e9);
     const said = d.metrics.anonSlopeMbPerSec;
+    figures.push(`${name}: OOM risk in window ${i + 1}, growth ${said.toFixed(1)} MiB/s vs /proc ${truthRate.toFixed(1)} MiB/s`);
     assert.ok(
       Math.abs(said - truthRate) <= 0.25 * truthRate,
       `growth ${said.toFixed(1)} MiB/s vs /proc ${truthRate.toFixed(1)} MiB/s: ${text}`,
@@ -436,6 +439,7 @@ describe('memory', { concurrency: false }, () => {
       assert.equal(end.signal, 'SIGKILL', 'killed by the OOM killer');
       const trueSec = (end.at - saidAt) / 1000;
       const tto = d.timeToOomSec!;
+      figures.push(`cgroup leak: time-to-OOM ${tto.toFixed(1)} s when first called OOM risk, killed ${trueSec.toFixed(1)} s later`);
       assert.ok(
         Math.abs(tto - trueSec) <= 0.25 * trueSec,
         `time-to-OOM ${tto.toFixed(1)} s, killed ${trueSec.toFixed(1)} s later: ${cause(d)}`,
