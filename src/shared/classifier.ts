@@ -3,7 +3,7 @@
 // from protocol v2 samples, and hands them to the selected rule set: rules/default.ts (the default profile) or
 // rules/reference.ts (`profile: reference`, the original tool's table). The wording lives in explain.ts.
 import type { Config } from './config';
-import type { CoreLoad, Diagnosis, Metrics, Peer, Report, Verdict } from './diagnosis';
+import type { CoreLoad, Diagnosis, FullMetrics, Metrics, Peer, Report, Verdict } from './diagnosis';
 import { SEVERITY } from './diagnosis';
 import { cause } from './explain';
 import type { CgroupSample, ProcSample, Window } from './protocol';
@@ -425,7 +425,9 @@ export class Classifier {
     const diagnoses = w.procs.map((p, i) => {
       const cg = w.cgroups[p.cg];
       const metrics = this.metrics(p, i, cg, w, ctx, I, secs, online, n, tEnd);
-      const verdict = reference ? classifyMetrics(metrics, cfg) : classifyDefault(metrics, cfg);
+      const verdict = reference
+        ? classifyMetrics(metrics as FullMetrics, cfg)
+        : classifyDefault(metrics, cfg);
       const d: Diagnosis = {
         tgid: p.tgid,
         ppid: p.ppid,
@@ -684,25 +686,13 @@ export class Classifier {
     let rssSlope = 0;
     if (cfg.profile === 'reference') [rssGrowing, rssSlope] = this.referenceTrend(p, rss, secs, window, tEnd);
     else anonSlope = this.anonTrend(p, anon, secs, tEnd);
-    // Figures only the reference rules read are 0 under the default profile, and vice versa: a literal 0 costs
-    // no allocation, and 10k processes × 36 boxed numbers a window was most of classify()'s time.
-    const ref = cfg.profile === 'reference';
-    const refLimitBytes = ref ? this.referenceLimitBytes(cg) : this.host.memTotalBytes;
-    return {
-      cpuPercent: (100 * p.cpuNs) / (I * ncpu),
+    const m: Metrics = {
       coreCpuPercent: core * p.cpuNs,
       faults,
       faultsPerSec,
-      costPerFault: ref ? p.cpuNs / 1e6 / secs / (faultsPerSec + 1) : 0,
       rssMb: rss / MB,
-      rssRatio: ref && refLimitBytes > 0 ? rss / refLimitBytes : 0,
-      rssLimit: refLimitBytes < this.host.memTotalBytes ? 'cgroup' : 'host',
-      rssGrowing,
-      rssSlopeMbPerSec: rssSlope,
       preempted: p.preempted,
       preemptsOthers: p.preemptsOthers,
-      // A wait that began in an earlier window is charged when it ends: cap at the window.
-      runqWaitPercent: p.runqWaitNs > 0 ? Math.min(100, core * p.runqWaitNs) : 0,
       waitCorePercent: contentionNs > 0 ? core * contentionNs : 0,
       throttledCorePercent: throttledNs > 0 ? core * throttledNs : 0,
       demandCorePercent: runnable > 0 ? core * runnable : 0,
@@ -713,13 +703,25 @@ export class Classifier {
       majFaultsPerSec: p.majFaults > 0 ? p.majFaults / secs : 0,
       anonMb: anon / MB,
       anonGrowing: anonSlope > 0,
-      anonSlopeMbPerSec: Math.max(anonSlope, 0),
-      memLimitMb: ref ? 0 : limit / MB,
-      memRemainingMb: ref ? 0 : remaining / MB,
+      anonSlopeMbPerSec: anonSlope > 0 ? anonSlope : 0,
+      memLimitMb: limit / MB,
+      memRemainingMb: remaining / MB,
       memLimitKind: kind,
       secondsToLimit: anonSlope > 0 ? remaining / MB / anonSlope : -1,
       memPressure: pressure,
     };
+    if (cfg.profile !== 'reference') return m;
+    // The reference rules' own figures, only under their profile.
+    const refLimitBytes = this.referenceLimitBytes(cg);
+    m.cpuPercent = (100 * p.cpuNs) / (I * ncpu);
+    m.costPerFault = p.cpuNs / 1e6 / secs / (faultsPerSec + 1);
+    m.rssRatio = refLimitBytes > 0 ? rss / refLimitBytes : 0;
+    m.rssLimit = refLimitBytes < this.host.memTotalBytes ? 'cgroup' : 'host';
+    m.rssGrowing = rssGrowing;
+    m.rssSlopeMbPerSec = rssSlope;
+    // A wait that began in an earlier window is charged when it ends: cap at the window.
+    m.runqWaitPercent = Math.min(100, core * p.runqWaitNs);
+    return m;
   }
 
   /** Pushes this window's anon + shmem samples and returns the growth rate (MiB/s), 0 when not growing. */
@@ -750,8 +752,9 @@ export class Classifier {
   }
 
   private referenceTto(m: Metrics, _p: ProcSample, cg: CgroupSample | undefined): number | null {
-    if (!m.rssGrowing || m.rssSlopeMbPerSec <= 0) return null;
-    return Math.max(0, (this.referenceLimitBytes(cg) / MB - m.rssMb) / m.rssSlopeMbPerSec);
+    const slope = m.rssSlopeMbPerSec ?? 0;
+    if (!m.rssGrowing || slope <= 0) return null;
+    return Math.max(0, (this.referenceLimitBytes(cg) / MB - m.rssMb) / slope);
   }
 
   /** The reference's RSS tracker (one point per window; with sub_window_samples, the in-window samples too). */

@@ -27,22 +27,14 @@ export type Profile = 'default' | 'reference';
 export const PROFILES: readonly Profile[] = ['default', 'reference'];
 
 /**
- * The numbers a diagnosis is computed from (one window, one process). Rates are per second and CPU figures are
- * % of ONE core unless the name says otherwise, so 1 s and 5 s windows give the same numbers.
+ * Figures only the reference rules read (`profile: reference`). Under the default profile they are left out of
+ * each process's Metrics: 10k processes × 7 more boxed numbers a window was a third of classify()'s time.
  */
-export interface Metrics {
-  // ---- as the reference tool computes them (its rules read these)
+export interface ReferenceMetrics {
   /** Share of the whole machine (all CPUs), 0..100. */
   cpuPercent: number;
-  /** Share of one core; can exceed 100 for multi-threaded processes. */
-  coreCpuPercent: number;
-  /** Page faults in the window, minor + major. */
-  faults: number;
-  faultsPerSec: number;
   /** ms of CPU per fault: (cpuMs/s) / (faults/s + 1), as the reference computes it (not the cost of a fault). */
   costPerFault: number;
-  /** Resident memory, all kinds (anonymous + file-backed + shmem), MiB. */
-  rssMb: number;
   /** RSS / limit, where limit is host MemTotal or (when enabled and set) the cgroup's memory limit. */
   rssRatio: number;
   /** Which limit rssRatio is against. */
@@ -51,12 +43,26 @@ export interface Metrics {
   rssGrowing: boolean;
   /** MiB per second, least-squares over the reference RSS history (0 when not growing). */
   rssSlopeMbPerSec: number;
+  /** Run-queue wait as a share of the window, 0..100 (the reference profile's opt-in Starved rule). */
+  runqWaitPercent: number;
+}
+
+/**
+ * The numbers a diagnosis is computed from (one window, one process). Rates are per second and CPU figures are
+ * % of ONE core unless the name says otherwise, so 1 s and 5 s windows give the same numbers.
+ */
+export interface Metrics extends Partial<ReferenceMetrics> {
+  /** Share of one core; can exceed 100 for multi-threaded processes. */
+  coreCpuPercent: number;
+  /** Page faults in the window, minor + major. */
+  faults: number;
+  faultsPerSec: number;
+  /** Resident memory, all kinds (anonymous + file-backed + shmem), MiB. */
+  rssMb: number;
   /** Involuntary switches to other processes in the window (from the preemption pairs). */
   preempted: number;
   /** Involuntary switches of others to this process in the window. */
   preemptsOthers: number;
-  /** Run-queue wait as a share of the window, 0..100 (the reference profile's opt-in Starved rule). */
-  runqWaitPercent: number;
 
   // ---- CPU demand (default profile), % of one core, every thread
   /**
@@ -97,8 +103,11 @@ export interface Metrics {
 
 /** Metrics that hold a number or a yes/no (what Evidence can point at). */
 export type MetricKey = {
-  [K in keyof Metrics]: Metrics[K] extends number | boolean ? K : never;
+  [K in keyof Required<Metrics>]: Required<Metrics>[K] extends number | boolean ? K : never;
 }[keyof Metrics];
+
+/** Metrics as the reference rules get them: every figure present. */
+export type FullMetrics = Metrics & ReferenceMetrics;
 
 /** One comparison that made a rule fire, so the UI can say *why*. */
 export interface Evidence {

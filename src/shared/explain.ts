@@ -95,13 +95,13 @@ function referenceCause(d: Explainable): string {
   switch (d.label) {
     case 'OOM risk': {
       const tto = d.timeToOomSec;
-      return `RSS ${bytes(m.rssMb)} growing ${formatBytesRate(m.rssSlopeMbPerSec * MiB)}, ${formatCount(m.faultsPerSec)} faults/s${tto !== null ? `, fills memory in ~${formatDuration(tto)}` : ''}`;
+      return `RSS ${bytes(m.rssMb)} growing ${formatBytesRate((m.rssSlopeMbPerSec ?? 0) * MiB)}, ${formatCount(m.faultsPerSec)} faults/s${tto !== null ? `, fills memory in ~${formatDuration(tto)}` : ''}`;
     }
     case 'Mem-thrashing':
       return `${formatCount(m.faultsPerSec)} page faults/s, ${formatCpu(m.coreCpuPercent)} of a core`;
     case 'Starved':
       return d.rule === 'starved.runq_wait_percent'
-        ? `waiting for a CPU ${formatPercent(m.runqWaitPercent)} of the window, gets ${formatCpu(m.coreCpuPercent)} of a core`
+        ? `waiting for a CPU ${formatPercent(m.runqWaitPercent ?? 0)} of the window, gets ${formatCpu(m.coreCpuPercent)} of a core`
         : `preempted ${formatCount(m.preempted)} times, gets ${formatCpu(m.coreCpuPercent)} of a core`;
     case 'Noisy neighbor':
       return `preempted others ${formatCount(m.preemptsOthers)} times, ${formatCpu(m.coreCpuPercent)} of a core`;

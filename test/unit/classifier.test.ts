@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { alertOf, Classifier, classifyMetrics, fixed, isGrowing } from '../../src/shared/classifier';
 import { type Config, DEFAULT_CONFIG, validateConfig } from '../../src/shared/config';
-import type { Label, Metrics } from '../../src/shared/diagnosis';
+import type { Label, FullMetrics as Metrics } from '../../src/shared/diagnosis';
 import { cgroup, host, MB, proc as v2proc, win } from '../support/windows';
 
 function metrics(m: Partial<Metrics>): Metrics {

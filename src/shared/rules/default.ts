@@ -34,7 +34,7 @@ function ev(
   op: Evidence['op'],
   threshold: number | boolean,
 ): Evidence {
-  return { metric, value: m[metric], op, threshold };
+  return { metric, value: m[metric] ?? 0, op, threshold };
 }
 
 export function classifyDefault(m: Metrics, cfg: Config): Verdict {

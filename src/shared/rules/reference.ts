@@ -1,7 +1,7 @@
 // The reference tool's rule table, comparison for comparison (strict and non-strict as its code has them, not its
 // docs). Selected with `profile: reference`; its golden vectors live in test/unit/classifier.test.ts. Pure.
 import type { Config } from '../config';
-import type { Evidence, Metrics, Verdict } from '../diagnosis';
+import type { Evidence, FullMetrics, Verdict } from '../diagnosis';
 
 export const OK_VERDICT: Verdict = Object.freeze({
   label: 'OK',
@@ -10,10 +10,10 @@ export const OK_VERDICT: Verdict = Object.freeze({
 });
 
 /** The rule table. First match wins: OOM risk, CPU-bound, Mem-thrashing, Starved, Noisy neighbor, OK. */
-export function classifyMetrics(m: Metrics, cfg: Config): Verdict {
+export function classifyMetrics(m: FullMetrics, cfg: Config): Verdict {
   const ev = (metric: Evidence['metric'], op: Evidence['op'], threshold: number | boolean): Evidence => ({
     metric,
-    value: m[metric],
+    value: m[metric] ?? 0,
     op,
     threshold,
   });
