@@ -703,7 +703,7 @@ export class Classifier {
       majFaultsPerSec: p.majFaults > 0 ? p.majFaults / secs : 0,
       anonMb: anon / MB,
       anonGrowing: anonSlope > 0,
-      anonSlopeMbPerSec: anonSlope > 0 ? anonSlope : 0,
+      anonSlopeMbPerSec: Math.max(anonSlope, 0),
       memLimitMb: limit / MB,
       memRemainingMb: remaining / MB,
       memLimitKind: kind,
