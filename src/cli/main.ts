@@ -3,15 +3,16 @@
 import { constants, createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { InstallError, installHelper } from '../extension/install';
-import { Classifier, isExcluded, isKernelThread, matchesCgroup, summarize } from '../shared/classifier';
-import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml } from '../shared/config';
+import { Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
+import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml, parseConfig } from '../shared/config';
 import { loadConfigFile } from '../shared/configFile';
 import type { Diagnosis, Report } from '../shared/diagnosis';
+import { cause, details } from '../shared/explain';
 import { plainText } from '../shared/format';
 import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
 import { readPpid } from '../shared/procfs';
 import { ProcfsSampler } from '../shared/procfsSampler';
-import { encode, type Hello, type Message, parseLine, type Window } from '../shared/protocol';
+import { describeAttach, encode, type Hello, type Message, parseLine, type Window } from '../shared/protocol';
 import { DEGRADABLE, HelperSupervisor, type Logger } from '../shared/supervisor';
 import { type CliOptions, parseArgs, USAGE, UsageError } from './args';
 import { renderReport } from './render';
@@ -76,14 +77,16 @@ function jsonLine(report: Report, diagnoses: Diagnosis[], hello: Hello): string 
     seq: report.seq,
     ts: report.ts,
     durationNs: report.durationNs,
-    faultAttach: hello.attach.faults,
+    attach: hello.attach,
+    profile: report.profile,
     machineBusyPercent: report.machineBusyPercent,
     perCoreSaturation: report.perCoreSaturation,
     self: report.self,
-    processes: diagnoses.map((d) => ({ ...d, summary: summarize(d) })),
+    processes: diagnoses.map((d) => ({ ...d, cause: cause(d), details: details(d) })),
   });
 }
 
+/** "switch tp_btf · tasks iter · exit tp_btf": how the helper reads the kernel this session. */
 /** Drives classification + output from a stream of messages, live or replayed. */
 class Session {
   private hello?: Hello;
@@ -101,8 +104,7 @@ class Session {
     if (msg.type === 'hello') {
       this.hello = msg;
       this.classifier = new Classifier(this.cfg, msg);
-      if (!this.o.json)
-        say(`kernel ${msg.kernel}, faults via ${msg.attach.faults}, window ${msg.intervalMs} ms`);
+      if (!this.o.json) say(`kernel ${msg.kernel}, ${describeAttach(msg)}, window ${msg.intervalMs} ms`);
     } else if (msg.type === 'window' && this.classifier && this.hello)
       this.onWindow(msg, this.hello, this.classifier);
     else if (msg.type === 'drops') say(`map full, updates dropped: ${JSON.stringify(msg.maps)}`);
@@ -118,7 +120,7 @@ class Session {
       const text = renderReport(report, shown, {
         colour: tty,
         topK: this.o.topK,
-        faultAttach: hello.attach.faults,
+        attach: describeAttach(hello),
       });
       process.stdout.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
     }
@@ -158,7 +160,9 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
     say(f.message, f.hint);
     if (f.fatal && DEGRADABLE.has(f.code)) {
       // Still useful without eBPF: CPU, faults and RSS from /proc (no preemption data).
-      process.stderr.write('hotspot: continuing in degraded mode from /proc (no Starved / Noisy neighbor)\n');
+      process.stderr.write(
+        'hotspot: continuing in degraded mode from /proc (no preemption pairs: no Noisy neighbor, Starved without its cause)\n',
+      );
       const sampler = new ProcfsSampler();
       session.onMessage(sampler.hello(o.intervalMs));
       degraded = setInterval(() => session.onMessage(sampler.sample()), o.intervalMs);

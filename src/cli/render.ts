@@ -1,10 +1,11 @@
 // Terminal rendering of a Report: grouped by diagnosis (most severe first), top-K rows each, with the *why*.
 // Process names come from outside (any program picks its own comm): they pass through plainText before they reach
 // the terminal, so a name cannot carry escape sequences (retitle, clear, hyperlinks) into the user's TTY.
-import { pressureText, summarize } from '../shared/classifier';
+import { pressureText } from '../shared/classifier';
 import type { Diagnosis, Label, Report } from '../shared/diagnosis';
 import { SEVERITY } from '../shared/diagnosis';
-import { plainText } from '../shared/format';
+import { cause } from '../shared/explain';
+import { formatBytes, formatCount, formatCpu, formatPercent, plainText } from '../shared/format';
 
 const COLOUR: Record<Label, string> = {
   'OOM risk': '\x1b[1;31m',
@@ -20,7 +21,8 @@ const DIM = '\x1b[2m';
 export interface RenderOptions {
   colour: boolean;
   topK: number;
-  faultAttach: string;
+  /** How the helper is attached, e.g. "switch tp_btf · tasks iter · exit tp_btf". */
+  attach: string;
   showOk?: boolean;
 }
 
@@ -29,35 +31,31 @@ function pad(s: string, n: number, right = false): string {
   return right ? t.padStart(n) : t.padEnd(n);
 }
 
-function fmt(n: number): string {
-  return n >= 10 ? n.toFixed(0) : n.toFixed(1);
-}
-
+/**
+ * One process: CPU in % of one core, WAIT = share of its runnable time spent waiting for a CPU (or throttled),
+ * RSS = anonymous + shmem (what cannot be reclaimed), MAJ/s = major faults per second, then the cause in words.
+ */
 function row(d: Diagnosis): string {
   const m = d.metrics;
   return [
     pad(String(d.tgid), 7, true),
     pad(plainText(d.comm), 16),
-    pad(fmt(m.cpuPercent), 6, true),
-    pad(fmt(m.coreCpuPercent), 6, true),
-    pad(fmt(m.faultsPerSec), 8, true),
-    pad(fmt(m.rssMb), 8, true),
-    pad(String(m.preempted), 6, true),
-    pad(String(m.preemptsOthers), 6, true),
-    `  ${plainText(summarize(d))}`,
+    pad(formatCpu(m.coreCpuPercent), 6, true),
+    pad(formatPercent(m.waitPercent), 6, true),
+    pad(formatBytes(m.anonMb * 2 ** 20), 10, true),
+    pad(formatCount(m.majFaultsPerSec), 6, true),
+    `  ${plainText(cause(d))}`,
   ].join(' ');
 }
 
 const HEADER = [
   pad('PID', 7, true),
   pad('COMM', 16),
-  pad('CPU%', 6, true),
-  pad('CORE%', 6, true),
-  pad('FAULT/s', 8, true),
-  pad('RSS MB', 8, true),
-  pad('PREEMPTED', 6, true),
-  pad('PREEMPTS', 6, true),
-  '  WHY',
+  pad('CPU', 6, true),
+  pad('WAIT', 6, true),
+  pad('RSS anon', 10, true),
+  pad('MAJ/s', 6, true),
+  '  CAUSE',
 ].join(' ');
 
 export function renderReport(report: Report, diagnoses: Diagnosis[], o: RenderOptions): string {
@@ -67,7 +65,7 @@ export function renderReport(report: Report, diagnoses: Diagnosis[], o: RenderOp
   out.push(
     c(
       '\x1b[1m',
-      `hotspot — window ${report.seq} (${secs.toFixed(1)}s) · machine ${report.machineBusyPercent.toFixed(0)}% busy · faults via ${o.faultAttach} · helper ${report.self.cpuPercentOfCore.toFixed(2)}% of a core, ${report.self.rssMb.toFixed(0)} MB${report.pressure ? ` · ${pressureText(report.pressure)}` : ''}`,
+      `hotspot — window ${report.seq} (${secs.toFixed(1)}s) · ${report.profile ?? 'default'} rules · machine ${formatPercent(report.machineBusyPercent)} busy · ${o.attach} · helper ${formatCpu(report.self.cpuPercentOfCore)} of a core, ${formatBytes(report.self.rssMb * 2 ** 20)}${report.pressure ? ` · ${pressureText(report.pressure)}` : ''}`,
     ),
   );
   out.push(
@@ -77,7 +75,7 @@ export function renderReport(report: Report, diagnoses: Diagnosis[], o: RenderOp
     out.push(
       c(
         COLOUR['CPU-bound'],
-        `per-core saturation: CPU ${k.cpu} at ${k.busyPercent.toFixed(0)}% while the machine is not`,
+        `per-core saturation: CPU ${k.cpu} at ${formatPercent(k.busyPercent)} while the machine is not`,
       ),
     );
 
@@ -91,7 +89,7 @@ export function renderReport(report: Report, diagnoses: Diagnosis[], o: RenderOp
     for (const d of rows.slice(0, o.topK)) {
       out.push(row(d));
       const who = d.preemptedBy.slice(0, 3).map((p) => `${plainText(p.comm)} (${p.tgid}) ×${p.count}`);
-      if (who.length) out.push(c(DIM, `${' '.repeat(25)}preempted by ${who.join(', ')}`));
+      if (who.length && label !== 'OK') out.push(c(DIM, `${' '.repeat(25)}preempted by ${who.join(', ')}`));
       const whom = d.preempts.slice(0, 3).map((p) => `${plainText(p.comm)} (${p.tgid}) ×${p.count}`);
       if (whom.length && (label === 'Noisy neighbor' || label === 'Starved'))
         out.push(c(DIM, `${' '.repeat(25)}preempts ${whom.join(', ')}`));

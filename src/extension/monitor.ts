@@ -90,7 +90,7 @@ export class Monitor implements vscode.Disposable {
     return this._state === 'stopped' && this.fromReplay && this.last !== undefined;
   }
   get helperPid(): number | undefined {
-    return this.hello?.attach.sched === 'tp_btf' ? this.hello.pid : undefined;
+    return this.hello && !this.hello.capabilities.includes('degraded') ? this.hello.pid : undefined;
   }
 
   private setState(s: MonitorState): void {

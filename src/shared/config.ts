@@ -1,17 +1,33 @@
 // Thresholds and switches of the classifier, loaded from YAML (CLI --config, extension hotspot.configPath) or a
 // settings object. One schema drives defaults, validation, error messages and the generated commented file.
-// Keys and defaults follow the reference tool; keys it does not have are improvements, off by default.
+// Each label's section holds the default profile's keys first, then the reference tool's (its keys and defaults,
+// marked [reference]), which only `profile: reference` reads.
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { PROFILES, type Profile } from './diagnosis';
 
 export interface Config {
-  oom: { rss_mb: number; rss_ratio: number; faults_per_sec: number; use_cgroup_limit: boolean };
+  /** Which rule set labels processes: 'default' (demand and unreclaimable growth) or 'reference' (the original tool). */
+  profile: Profile;
+  oom: {
+    horizon_sec: number;
+    trend_window_sec: number;
+    min_trend_sec: number;
+    min_growth_mb_per_sec: number;
+    rss_mb: number;
+    rss_ratio: number;
+    faults_per_sec: number;
+    use_cgroup_limit: boolean;
+  };
   cpu_bound: {
+    min_demand_percent: number;
     cpu_percent: number;
     core_cpu_percent: number;
     max_faults_per_sec: number;
     max_preempted: number;
   };
   mem_thrashing: {
+    min_major_faults_per_sec: number;
+    min_pressure_percent: number;
     moderate_faults_per_sec: number;
     moderate_cost_per_fault: number;
     severe_faults_per_sec: number;
@@ -19,8 +35,19 @@ export interface Config {
     high_faults_per_sec: number;
     max_cpu_percent: number;
   };
-  starved: { min_preempted: number; max_cpu_percent: number; runq_wait_percent: number };
-  noisy_neighbor: { min_preempts_others: number; min_cpu_percent: number };
+  starved: {
+    min_wait_percent: number;
+    min_wait_core_percent: number;
+    min_preempted: number;
+    max_cpu_percent: number;
+    runq_wait_percent: number;
+  };
+  noisy_neighbor: {
+    min_caused_wait_percent: number;
+    min_core_percent: number;
+    min_preempts_others: number;
+    min_cpu_percent: number;
+  };
   rss_trend: {
     window_ticks: number;
     min_delta_mb: number;
@@ -47,62 +74,140 @@ const num = (def: number, min: number, max: number, doc: string, integer = false
 const flag = (def: boolean, doc: string): Leaf => ({ kind: 'boolean', def, doc });
 const PCT = 100_000; // Core% can exceed 100 for multi-threaded processes; percents are bounded loosely
 
-/** The schema: section → key → leaf. Order here is the order of the generated file. */
-const SCHEMA: Record<Exclude<keyof Config, 'exclude'>, Record<string, Leaf>> = {
+const REF = '[reference] ';
+
+/** The schema: section → key → leaf. Order here is the order of the generated file. Every doc names its unit. */
+const SCHEMA: Record<Exclude<keyof Config, 'exclude' | 'profile'>, Record<string, Leaf>> = {
   oom: {
-    rss_mb: num(500, 0, 1e9, 'RSS (MiB) at or above which a growing process is an OOM risk'),
-    rss_ratio: num(0.1, 0, 1, 'or: RSS as a fraction of memory (0..1) at or above which it is an OOM risk'),
-    faults_per_sec: num(200, 0, 1e12, 'and at least this many page faults per second (it is allocating)'),
+    horizon_sec: num(
+      1800,
+      1,
+      1e7,
+      'OOM risk when anonymous + shmem memory, growing at its current rate, reaches the limit that will kill it (its cgroup memory limit, else MemAvailable) within this many seconds',
+    ),
+    trend_window_sec: num(
+      30,
+      2,
+      3600,
+      'seconds of anonymous + shmem history the growth is judged over: its minima must rise across it (a bounded sawtooth does not)',
+    ),
+    min_trend_sec: num(
+      6,
+      1,
+      3600,
+      'seconds of history needed before a growth is believed (longer than a sawtooth period)',
+    ),
+    min_growth_mb_per_sec: num(0.25, 0, 1e6, 'growth below this many MiB per second is noise, not a leak'),
+    rss_mb: num(500, 0, 1e9, `${REF}RSS (MiB) at or above which a growing process is an OOM risk`),
+    rss_ratio: num(
+      0.1,
+      0,
+      1,
+      `${REF}or: RSS as a fraction of memory (0..1) at or above which it is an OOM risk`,
+    ),
+    faults_per_sec: num(
+      200,
+      0,
+      1e12,
+      `${REF}and at least this many page faults per second (it is allocating)`,
+    ),
     use_cgroup_limit: flag(
       false,
-      "measure rss_ratio against the process's cgroup memory.max when it has one (containers), not only host RAM",
+      `${REF}measure rss_ratio against the process's cgroup memory limit when it has one (containers), not only host RAM`,
     ),
   },
   cpu_bound: {
-    cpu_percent: num(50, 0, 100, 'share of the whole machine above which a process is CPU-bound …'),
-    core_cpu_percent: num(90, 0, PCT, '… or share of one core at or above which it is (100 = one full core)'),
-    max_faults_per_sec: num(10, 0, 1e12, 'only if it faults less than this per second (no memory pressure)'),
-    max_preempted: num(50, 0, 1e12, 'and is preempted at most this many times per window'),
+    min_demand_percent: num(
+      90,
+      0,
+      PCT,
+      'CPU-bound when it wants at least this % of one core (on CPU + waiting for a CPU + throttled, every thread)',
+    ),
+    cpu_percent: num(50, 0, 100, `${REF}share of the whole machine (%) above which a process is CPU-bound …`),
+    core_cpu_percent: num(
+      90,
+      0,
+      PCT,
+      `${REF}… or share of one core (%) at or above which it is (100 = one full core)`,
+    ),
+    max_faults_per_sec: num(
+      10,
+      0,
+      1e12,
+      `${REF}only if it faults less than this per second (no memory pressure)`,
+    ),
+    max_preempted: num(50, 0, 1e12, `${REF}and is preempted at most this many times per window`),
   },
   mem_thrashing: {
-    moderate_faults_per_sec: num(500, 0, 1e12, 'moderate tier: more faults per second than this …'),
-    moderate_cost_per_fault: num(0.1, 0, 1e6, '… each costing more than this many ms of CPU'),
-    severe_faults_per_sec: num(1000, 0, 1e12, 'severe tier: more faults per second than this …'),
-    severe_cost_per_fault: num(0.5, 0, 1e6, '… each costing more than this many ms of CPU'),
+    min_major_faults_per_sec: num(
+      50,
+      0,
+      1e12,
+      'Mem-thrashing when it takes at least this many major faults (pages read back from disk or swap) per second …',
+    ),
+    min_pressure_percent: num(
+      10,
+      0,
+      100,
+      '… while its cgroup (else the machine) stalls on memory at least this % of the time (PSI some avg10; without PSI the major faults alone decide)',
+    ),
+    moderate_faults_per_sec: num(500, 0, 1e12, `${REF}moderate tier: more faults per second than this …`),
+    moderate_cost_per_fault: num(0.1, 0, 1e6, `${REF}… each costing more than this many ms of CPU`),
+    severe_faults_per_sec: num(1000, 0, 1e12, `${REF}severe tier: more faults per second than this …`),
+    severe_cost_per_fault: num(0.5, 0, 1e6, `${REF}… each costing more than this many ms of CPU`),
     high_faults_per_sec: num(
       10000,
       0,
       1e12,
-      'volume tier: more faults per second than this, whatever they cost',
+      `${REF}volume tier: more faults per second than this, whatever they cost`,
     ),
-    max_cpu_percent: num(20, 0, 100, 'every tier: only below this share of the machine'),
+    max_cpu_percent: num(20, 0, 100, `${REF}every tier: only below this share of the machine (%)`),
   },
   starved: {
-    min_preempted: num(100, 0, 1e12, 'preempted more than this many times per window …'),
-    max_cpu_percent: num(10, 0, 100, '… while getting less than this share of the machine'),
+    min_wait_percent: num(
+      40,
+      0,
+      100,
+      'Starved when it spends at least this % of its runnable time waiting for a CPU or throttled by a CPU quota …',
+    ),
+    min_wait_core_percent: num(
+      10,
+      0,
+      PCT,
+      '… and that wait is at least this % of one core (10 = 100 ms of waiting per second)',
+    ),
+    min_preempted: num(100, 0, 1e12, `${REF}preempted more than this many times per window …`),
+    max_cpu_percent: num(10, 0, 100, `${REF}… while getting less than this share of the machine (%)`),
     runq_wait_percent: num(
       0,
       0,
       100,
-      'also Starved when waiting for a CPU at least this % of the window after preemptions (0 = off)',
+      `${REF}also Starved when waiting for a CPU at least this % of the window after preemptions (0 = off)`,
     ),
   },
   noisy_neighbor: {
-    min_preempts_others: num(100, 0, 1e12, 'preempts others more than this many times per window …'),
-    min_cpu_percent: num(30, 0, 100, '… while using more than this share of the machine'),
+    min_caused_wait_percent: num(
+      50,
+      0,
+      PCT,
+      'Noisy neighbor when the waiting it causes others (their run-queue wait, by its share of their preemptions) is at least this % of one core …',
+    ),
+    min_core_percent: num(50, 0, PCT, '… while it runs at least this % of one core'),
+    min_preempts_others: num(100, 0, 1e12, `${REF}preempts others more than this many times per window …`),
+    min_cpu_percent: num(30, 0, 100, `${REF}… while using more than this share of the machine (%)`),
   },
   rss_trend: {
-    window_ticks: num(3, 2, 1000, 'windows of RSS history a trend is judged over (at least 2)', true),
-    min_delta_mb: num(10, 0, 1e9, 'growth (MiB) over that history needed to call it growing'),
+    window_ticks: num(3, 2, 1000, `${REF}windows of RSS history a trend is judged over (at least 2)`, true),
+    min_delta_mb: num(10, 0, 1e9, `${REF}growth (MiB) over that history needed to call it growing`),
     sub_window_samples: flag(
       false,
-      'also use the RSS samples taken within each window, so a leak shows one window sooner',
+      `${REF}also use the memory samples taken within each window, so a leak shows one window sooner`,
     ),
     absent_grace_windows: num(
       0,
       0,
       1000,
-      "keep a process's history through this many windows in which it was idle (0 = forget at once)",
+      "keep a process's memory history through this many windows in which it was idle (0 = forget at once)",
       true,
     ),
   },
@@ -111,13 +216,13 @@ const SCHEMA: Record<Exclude<keyof Config, 'exclude'>, Record<string, Leaf>> = {
       90,
       1,
       100,
-      'a core this busy is saturated (flagged when the machine as a whole is not)',
+      'a core this busy (%) is saturated (flagged when the machine as a whole is not)',
     ),
   },
 };
 
 function defaults(): Config {
-  const out: Record<string, unknown> = { exclude: [] };
+  const out: Record<string, unknown> = { profile: 'default', exclude: [] };
   for (const [section, keys] of Object.entries(SCHEMA))
     out[section] = Object.fromEntries(Object.entries(keys).map(([k, leaf]) => [k, leaf.def]));
   return out as unknown as Config;
@@ -218,10 +323,16 @@ function build(obj: unknown, file: string | undefined, locate: Locate, base?: Co
   if (obj === null || obj === undefined) return cfg; // an empty file keeps every default
   if (typeof obj !== 'object' || Array.isArray(obj))
     err([], 'expected a mapping of sections (oom:, cpu_bound:, …)');
-  const sections = [...Object.keys(SCHEMA), 'exclude'];
+  const sections = ['profile', ...Object.keys(SCHEMA), 'exclude'];
   const schema = SCHEMA as Readonly<Record<string, Readonly<Record<string, Leaf>>>>;
   const target = cfg as unknown as Record<string, Record<string, unknown>>;
   for (const [section, value] of entriesOf(obj as object, [], err)) {
+    if (section === 'profile') {
+      if (!PROFILES.includes(value as Profile))
+        err([section], `expected one of ${PROFILES.join(', ')}, got ${describe(value)}`);
+      cfg.profile = value as Profile;
+      continue;
+    }
     if (section === 'exclude') {
       if (!Array.isArray(value) || value.some((x) => typeof x !== 'string' && typeof x !== 'number'))
         err([section], `expected a list of process names or pids, got ${describe(value)}`);
@@ -339,17 +450,33 @@ export function configJsonSchema(): Record<string, unknown> {
   return { type: 'object', additionalProperties: false, properties };
 }
 
+const PROFILE_DOC =
+  "Which rules label processes: 'default' judges CPU from demand (on CPU + waiting + throttled) and memory from the growth of what cannot be reclaimed; 'reference' is the original tool's rule table (its keys are marked [reference])";
+
+/** The `hotspot.profile` setting in package.json (a unit test keeps them equal). */
+export function profileJsonSchema(): Record<string, unknown> {
+  return { type: 'string', enum: [...PROFILES], default: 'default', description: PROFILE_DOC };
+}
+
 /** The commented default config printed by --generate-config / "Hotspot: Generate Config". */
 export function generateConfigYaml(): string {
   const out = [
-    '# Hotspot thresholds. Any key left out keeps its default; percentages are 0..100.',
-    '# Rates are per second; counts (preempted, preempts_others) are per sampling window.',
+    '# Hotspot thresholds. Any key left out keeps its default.',
+    '# Units: CPU in % of ONE core (200 = two cores) unless it says "of the machine"; rates per second;',
+    '# memory in MiB; [reference] keys are read only by `profile: reference`, and their counts',
+    '# (preempted, preempts_others) are per sampling window as in the original tool.',
+    '',
+    `# ${PROFILE_DOC}`,
+    'profile: default',
     '',
   ];
   for (const [section, keys] of Object.entries(SCHEMA)) {
     out.push(`${section}:`);
     for (const [key, leaf] of Object.entries(keys))
-      out.push(`  # ${leaf.doc}`, `  ${key}: ${String(leaf.def)}`);
+      out.push(
+        `  # ${leaf.doc}${leaf.kind === 'boolean' ? ' (true or false)' : ''}`,
+        `  ${key}: ${String(leaf.def)}`,
+      );
     out.push('');
   }
   out.push('# Processes to hide, by name or pid.', 'exclude: []', '');

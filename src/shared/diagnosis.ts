@@ -2,7 +2,7 @@
 
 export type Label = 'OOM risk' | 'CPU-bound' | 'Mem-thrashing' | 'Starved' | 'Noisy neighbor' | 'OK';
 
-/** Precedence (first match wins), as in the reference tool. */
+/** The reference tool's precedence (first match wins). The default profile's order is in rules/default.ts. */
 export const LABELS: readonly Label[] = [
   'OOM risk',
   'CPU-bound',
@@ -22,36 +22,105 @@ export const SEVERITY: Readonly<Record<Label, number>> = {
   OK: 0,
 };
 
-/** The numbers a diagnosis is computed from (one window, one process). */
-export interface Metrics {
+/** Which rule set labels the processes: the default (demand, unreclaimable growth) or the reference tool's. */
+export type Profile = 'default' | 'reference';
+export const PROFILES: readonly Profile[] = ['default', 'reference'];
+
+/**
+ * Figures only the reference rules read (`profile: reference`). Under the default profile they are left out of
+ * each process's Metrics: 10k processes × 7 more boxed numbers a window was a third of classify()'s time.
+ */
+export interface ReferenceMetrics {
   /** Share of the whole machine (all CPUs), 0..100. */
   cpuPercent: number;
-  /** Share of one core; can exceed 100 for multi-threaded processes. */
-  coreCpuPercent: number;
-  faults: number;
-  faultsPerSec: number;
-  /** ms of CPU per fault: (cpuMs/s) / (faults/s + 1), as the reference computes it. */
+  /** ms of CPU per fault: (cpuMs/s) / (faults/s + 1), as the reference computes it (not the cost of a fault). */
   costPerFault: number;
-  rssMb: number;
-  /** RSS / limit, where limit is host MemTotal or (when enabled and set) the cgroup's memory.max. */
+  /** RSS / limit, where limit is host MemTotal or (when enabled and set) the cgroup's memory limit. */
   rssRatio: number;
   /** Which limit rssRatio is against. */
   rssLimit: 'host' | 'cgroup';
+  /** The reference's RSS tracker: monotonic over its window_ticks and grown by min_delta_mb. */
   rssGrowing: boolean;
-  /** MB per second, least-squares over the RSS history (0 when unknown). */
+  /** MiB per second, least-squares over the reference RSS history (0 when not growing). */
   rssSlopeMbPerSec: number;
-  preempted: number;
-  preemptsOthers: number;
-  /** Share of the window spent runnable but waiting for a CPU, 0..100 (0 when not measured). */
+  /** Run-queue wait as a share of the window, 0..100 (the reference profile's opt-in Starved rule). */
   runqWaitPercent: number;
 }
 
+/**
+ * The numbers a diagnosis is computed from (one window, one process). Rates are per second and CPU figures are
+ * % of ONE core unless the name says otherwise, so 1 s and 5 s windows give the same numbers.
+ */
+export interface Metrics extends Partial<ReferenceMetrics> {
+  /** Share of one core; can exceed 100 for multi-threaded processes. */
+  coreCpuPercent: number;
+  /** Page faults in the window, minor + major. */
+  faults: number;
+  faultsPerSec: number;
+  /** Resident memory, all kinds (anonymous + file-backed + shmem), MiB. */
+  rssMb: number;
+  /** Involuntary switches to other processes in the window (from the preemption pairs). */
+  preempted: number;
+  /** Involuntary switches of others to this process in the window. */
+  preemptsOthers: number;
+
+  // ---- CPU demand (default profile), % of one core, every thread
+  /**
+   * Time runnable but waiting for a CPU behind other processes: sched_info.run_delay less the quota's throttled
+   * time and less what its own threads beyond the machine's CPUs must wait anyway.
+   */
+  waitCorePercent: number;
+  /** Time its cgroup was held back by a CPU quota while it was active. */
+  throttledCorePercent: number;
+  /** What it wanted: on CPU + waiting + throttled. */
+  demandCorePercent: number;
+  /** Share of its runnable time (on CPU + all its waiting + throttled) held back by others or a quota, 0..100. */
+  waitPercent: number;
+  /** Others' run-queue wait attributed to this process (by its share of their preemptions). */
+  causedWaitCorePercent: number;
+  /** The quota that throttles it (cpu.max / cfs_quota_us), % of one core; 0 when none. */
+  cpuQuotaPercent: number;
+
+  // ---- memory (default profile)
+  minFaultsPerSec: number;
+  majFaultsPerSec: number;
+  /** Memory that cannot be reclaimed without swap: anonymous + shmem, MiB. */
+  anonMb: number;
+  /** Rising minima of anon + shmem over the trend window, and a projection that reaches the limit in the horizon. */
+  anonGrowing: boolean;
+  /** MiB per second of anon + shmem growth (0 when not growing). */
+  anonSlopeMbPerSec: number;
+  /** The limit that will kill it: its cgroup's memory limit, else the host (MemTotal), MiB. */
+  memLimitMb: number;
+  /** What is left before that limit: limit − the limiting cgroup's anon + shmem, or MemAvailable on the host. */
+  memRemainingMb: number;
+  memLimitKind: 'host' | 'cgroup';
+  /** memRemainingMb ÷ anonSlopeMbPerSec: seconds until the limit at the current growth; -1 when not growing. */
+  secondsToLimit: number;
+  /** Memory pressure stall ("some" avg10, %) of its cgroup, else of the machine; -1 when unknown. */
+  memPressure: number;
+}
+
+/** Metrics that hold a number or a yes/no (what Evidence can point at). */
+export type MetricKey = {
+  [K in keyof Required<Metrics>]: Required<Metrics>[K] extends number | boolean ? K : never;
+}[keyof Metrics];
+
+/** Metrics as the reference rules get them: every figure present. */
+export type FullMetrics = Metrics & ReferenceMetrics;
+
 /** One comparison that made a rule fire, so the UI can say *why*. */
 export interface Evidence {
-  metric: Exclude<keyof Metrics, 'rssLimit'>;
+  metric: MetricKey;
   value: number | boolean;
   op: '>' | '>=' | '<' | '<=' | '==';
   threshold: number | boolean;
+}
+
+export interface Peer {
+  tgid: number;
+  comm: string;
+  count: number;
 }
 
 export interface Diagnosis {
@@ -60,17 +129,31 @@ export interface Diagnosis {
   comm: string;
   cgroup: string;
   label: Label;
-  /** Which rule fired, e.g. "mem_thrashing.volume", "oom.rss_ratio", "ok". */
+  /**
+   * Which rule fired, e.g. "starved.throttled", "oom.cgroup", "mem_thrashing.volume" (reference), "ok". Together
+   * with metrics and the peers it is everything explain.ts needs to say the cause in words.
+   */
   rule: string;
   evidence: Evidence[];
   metrics: Metrics;
-  /** Estimated seconds until RSS reaches its limit at the current slope; null when not growing. */
+  /** Estimated seconds until unreclaimable memory reaches its limit at the current slope; null when not growing. */
   timeToOomSec: number | null;
   /** Processes that preempted this one (aggressors), most frequent first. */
-  preemptedBy: { tgid: number; comm: string; count: number }[];
+  preemptedBy: Peer[];
   /** Processes this one preempted (victims), most frequent first. */
-  preempts: { tgid: number; comm: string; count: number }[];
+  preempts: Peer[];
+  /**
+   * Whom it waited for a CPU behind, with the estimated wait in ns per second as `count` (its preemptions by each, weighted
+   * by how long each holds the CPU per slice; processes that last ran on its CPU when it was seldom preempted).
+   */
+  behind: Peer[];
+  /** Whom it made wait, with the estimated wait in ns per second as `count`. */
+  holds: Peer[];
   lastCpu: number;
+  /** The cgroups whose limits act on it (memory limit, CPU quota); null when none below the host. */
+  limits: { memPath: string | null; cpuPath: string | null };
+  /** Signals the rules wanted but this session does not deliver (degraded mode), e.g. 'preempt_pairs'. */
+  missing: readonly string[];
 }
 
 export interface CoreLoad {
@@ -83,18 +166,29 @@ export interface Report {
   seq: number;
   ts: number;
   durationNs: number;
+  /** The rule set that labelled them. */
+  profile?: Profile;
   /** All processes of the window, classified before any trimming, sorted by severity then by the label's key. */
   diagnoses: Diagnosis[];
   cores: CoreLoad[];
   machineBusyPercent: number;
   /** Set when one core is ≥ the saturation threshold while the machine as a whole is not. */
   perCoreSaturation: CoreLoad[];
-  /** Helper self-overhead during the window. */
+  /** Helper self-overhead during the window (drainMs: its time to read the kernel's counters). */
   self: { cpuPercentOfCore: number; rssMb: number; drainMs: number };
   /** Machine-wide PSI ("some" avg10, %), when available. */
   pressure?: { cpu: number; memory: number; io: number };
+  /** MemAvailable at the end of the window, MiB. */
+  memAvailableMb?: number;
 }
 
 export function worstFirst(a: Diagnosis, b: Diagnosis): number {
   return SEVERITY[b.label] - SEVERITY[a.label];
+}
+
+/** What a rule set decides for one process: the label, the rule that fired and the comparisons that held. */
+export interface Verdict {
+  label: Label;
+  rule: string;
+  evidence: Evidence[];
 }

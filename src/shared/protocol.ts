@@ -143,6 +143,11 @@ export interface Pressure {
   io: number;
 }
 
+/** "switch tp_btf · tasks iter · exit tp_btf": how the session collects, for logs and headers. */
+export function describeAttach(h: Pick<Hello, 'attach'>): string {
+  return `switch ${h.attach.switch} · tasks ${h.attach.tasks} · exit ${h.attach.exit}`;
+}
+
 /** Resident memory of a sample, all kinds. */
 export function rssBytes(p: ProcSample): number {
   return p.rssAnonBytes + p.rssFileBytes + p.rssShmemBytes;

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { plainText } from './format';
-import { type Drops, type Hello, LineSplitter, parseLine, type Window } from './protocol';
+import { type Drops, describeAttach, type Hello, LineSplitter, parseLine, type Window } from './protocol';
 
 export interface Logger {
   info(m: string): void;
@@ -258,9 +258,7 @@ export class HelperSupervisor extends EventEmitter {
     switch (msg.type) {
       case 'hello':
         this.helperPid = msg.pid;
-        this.opts.log.info(
-          `helper ${msg.version} on ${msg.kernel}: sched via ${msg.attach.sched}, faults via ${msg.attach.faults}`,
-        );
+        this.opts.log.info(`helper ${msg.version} on ${msg.kernel}: ${describeAttach(msg)}`);
         // First window: BPF load + attach + one interval.
         this.armWatchdog(Math.max(20_000, this.intervalMs * 4));
         this.emit('hello', msg satisfies Hello);

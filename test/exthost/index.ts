@@ -157,8 +157,8 @@ function live(root: Mocha.Suite): void {
     await vscode.commands.executeCommand('hotspot.start');
     const yes = startYes(workspaceDir());
     const u = await waitUpdate(a, (x) => labelOf(x, yes.pid) === 'CPU-bound', 'yes CPU-bound');
-    assert.equal(u.hello.attach.sched, 'tp_btf');
-    assert.ok(['tp_btf', 'raw_tp', 'tracepoint'].includes(u.hello.attach.faults), u.hello.attach.faults);
+    assert.ok(['tp_btf', 'raw_tp'].includes(u.hello.attach.switch), u.hello.attach.switch);
+    assert.ok(['iter', 'procfs'].includes(u.hello.attach.tasks), u.hello.attach.tasks);
     const helper = a.monitor.helperPid;
     assert.ok(helper && alive(helper), 'the helper runs');
     assert.ok(!u.shown.some((d) => d.tgid === helper), 'the helper is not shown as a workload');
@@ -229,7 +229,8 @@ function live(root: Mocha.Suite): void {
           }
         });
       });
-      assert.equal(u.hello.attach.sched, 'procfs');
+      assert.equal(u.hello.attach.tasks, 'procfs');
+      assert.ok(u.hello.capabilities.includes('degraded'));
     } finally {
       await m.stop();
       m.dispose();
@@ -241,7 +242,8 @@ function live(root: Mocha.Suite): void {
     a.monitor.startDegraded('test: elevation unavailable');
     const yes = startYes(workspaceDir());
     const u = await waitUpdate(a, (x) => labelOf(x, yes.pid) === 'CPU-bound', 'yes CPU-bound from /proc');
-    assert.equal(u.hello.attach.faults, 'procfs');
+    assert.equal(u.hello.attach.switch, 'none');
+    assert.equal(u.hello.attach.tasks, 'procfs');
     assert.equal(a.monitor.state, 'degraded');
   });
   add(s, 'a live session is recorded as valid protocol lines', async () => {

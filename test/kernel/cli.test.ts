@@ -11,9 +11,14 @@ const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 
 interface JsonWindow {
-  faultAttach: string;
-  processes: { tgid: number; label: string; summary: string }[];
+  attach: { switch: string; tasks: string; exit: string };
+  profile: string;
+  processes: { tgid: number; label: string; cause: string; details: string[] }[];
 }
+
+/** A busy loop is CPU-bound, or Starved when this shared machine keeps it waiting; the cause says which. */
+const BUSY =
+  /^(runs whenever it can: \d+% of a core|wants \d+% of a core, gets \d+%|waiting for a CPU \d+% of the time)/;
 
 function hotspot(args: string[], asNobody = false): { windows: JsonWindow[]; stderr: string } {
   const [cmd, argv] = asNobody
@@ -44,14 +49,17 @@ test('as root: --json --windows 3 --pid diagnoses yes as CPU-bound through the e
       String(w.pids.cpu),
     ]);
     assert.equal(windows.length, 3);
-    assert.ok(['tp_btf', 'raw_tp', 'tracepoint'].includes(windows[0].faultAttach), windows[0].faultAttach);
+    assert.ok(['tp_btf', 'raw_tp'].includes(windows[0].attach.switch), JSON.stringify(windows[0].attach));
+    assert.equal(windows[0].profile, 'default');
     const last = windows[2].processes;
     assert.deepEqual(
-      last.map((p) => [p.tgid, p.label]),
-      [[w.pids.cpu, 'CPU-bound']],
+      last.map((p) => p.tgid),
+      [w.pids.cpu],
       '--pid keeps only the workload',
     );
-    assert.match(last[0].summary, /core/);
+    assert.ok(['CPU-bound', 'Starved'].includes(last[0].label), last[0].label);
+    assert.match(last[0].cause, BUSY);
+    assert.ok(last[0].details.length > 0, 'the figures behind it come along');
   } finally {
     w.stop();
   }
@@ -66,8 +74,11 @@ test('unprivileged without an installed helper: says so once, then diagnoses fro
     const { windows, stderr } = hotspot(['--interval', '1s', '--windows', '3', '--json'], true);
     assert.equal(stderr.match(/not installed safely/g)?.length, 1, `the failure is printed once:\n${stderr}`);
     assert.match(stderr, /degraded mode from \/proc/);
-    assert.equal(windows[0].faultAttach, 'procfs');
-    assert.equal(windows.at(-1)?.processes.find((p) => p.tgid === w.pids.cpu)?.label, 'CPU-bound');
+    assert.equal(windows[0].attach.tasks, 'procfs');
+    assert.equal(windows[0].attach.switch, 'none');
+    const d = windows.at(-1)?.processes.find((p) => p.tgid === w.pids.cpu);
+    assert.ok(d && ['CPU-bound', 'Starved'].includes(d.label), JSON.stringify(d));
+    assert.match(d.cause, BUSY);
   } finally {
     w.stop();
   }

@@ -17,7 +17,6 @@ const cli = path.join(root, 'dist', 'cli.js');
 
 interface JsonWindow {
   seq: number;
-  faultAttach: string;
   processes: Diagnosis[];
 }
 

@@ -4,11 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { alertOf, Classifier, classifyMetrics, fixed, isGrowing } from '../../src/shared/classifier';
 import { type Config, DEFAULT_CONFIG, validateConfig } from '../../src/shared/config';
-import type { Label, Metrics } from '../../src/shared/diagnosis';
-import { PROTOCOL_VERSION, type ProcSample, type Window } from '../../src/shared/protocol';
-
-const MB = 2 ** 20;
-const GB = 2 ** 30;
+import type { Label, FullMetrics as Metrics } from '../../src/shared/diagnosis';
+import { cgroup, host, MB, proc as v2proc, win } from '../support/windows';
 
 function metrics(m: Partial<Metrics>): Metrics {
   return {
@@ -25,6 +22,22 @@ function metrics(m: Partial<Metrics>): Metrics {
     preempted: 0,
     preemptsOthers: 0,
     runqWaitPercent: 0,
+    waitCorePercent: 0,
+    throttledCorePercent: 0,
+    demandCorePercent: 0,
+    waitPercent: 0,
+    causedWaitCorePercent: 0,
+    cpuQuotaPercent: 0,
+    minFaultsPerSec: 0,
+    majFaultsPerSec: 0,
+    anonMb: 0,
+    anonGrowing: false,
+    anonSlopeMbPerSec: 0,
+    memLimitMb: 16384,
+    memRemainingMb: 8192,
+    memLimitKind: 'host',
+    secondsToLimit: -1,
+    memPressure: -1,
     ...m,
   };
 }
@@ -87,40 +100,44 @@ describe('boundaries follow the reference code, not its docs', () => {
   });
 });
 
-// ---- windows for the stateful Classifier
-function proc(p: Partial<ProcSample> & { tgid: number }): ProcSample {
+// ---- windows for the stateful Classifier, with the reference profile selected. The reference reads v2 samples
+// as: faults = minor + major, RSS = anon + file + shmem, preempted from the pairs, memMax = the cgroup's limit.
+/** A v1-shaped process (faults, rssBytes, memMaxBytes) mapped onto a v2 sample and its cgroup. */
+function proc(
+  p: {
+    tgid: number;
+    faults?: number;
+    rssBytes?: number;
+    rssSamples?: number[];
+    memMaxBytes?: number;
+  } & Record<string, unknown>,
+) {
+  const { faults = 0, rssBytes = 10 * MB, rssSamples, memMaxBytes, ...rest } = p;
+  const file = 4 * MB;
   return {
-    ppid: 1,
-    comm: `p${p.tgid}`,
-    cgroup: '/',
-    cpuNs: 0,
-    faults: 0,
-    rssBytes: 10 * MB,
-    rssSamples: [p.rssBytes ?? 10 * MB],
-    preempted: 0,
-    preemptsOthers: 0,
-    runqWaitNs: 0,
-    lastCpu: 0,
-    memMaxBytes: null,
-    ...p,
+    sample: v2proc({
+      ...rest,
+      tgid: p.tgid,
+      minFaults: faults - Math.floor(faults / 10),
+      majFaults: Math.floor(faults / 10),
+      rssAnonBytes: rssBytes - file,
+      rssFileBytes: file,
+      anonSamples: (rssSamples ?? [rssBytes]).map((x) => x - file),
+      cg: memMaxBytes ? 1 : 0,
+    }),
+    memMaxBytes,
   };
 }
-function win(seq: number, procs: ProcSample[], extra: Partial<Window> = {}): Window {
-  return {
-    type: 'window',
-    v: PROTOCOL_VERSION,
+type P = ReturnType<typeof proc>;
+function refWin(seq: number, ps: P[], extra: Parameters<typeof win>[2] = {}) {
+  const limit = ps.find((x) => x.memMaxBytes)?.memMaxBytes ?? null;
+  return win(
     seq,
-    ts: 1_700_000_000_000 + seq * 1000,
-    durationNs: 1e9,
-    cpuBusyNs: [5e8, 5e8],
-    procs,
-    pairs: [],
-    self: { cpuNs: 1e6, rssBytes: 50 * MB, drainNs: 1e5 },
-    ...extra,
-  };
+    ps.map((x) => x.sample),
+    { cgroups: [cgroup(), cgroup({ path: '/box', memLimitBytes: limit, memLimitPath: '/box' })], ...extra },
+  );
 }
-const host = { ncpu: 2, memTotalBytes: 16 * GB };
-const cfg = (o: object) => validateConfig(o);
+const cfg = (o: object) => validateConfig({ profile: 'reference', ...o });
 
 describe('Classifier across windows', () => {
   test('a leak is OOM risk once its history grows; time-to-OOM follows the slope', () => {
@@ -128,7 +145,7 @@ describe('Classifier across windows', () => {
     let last: Label = 'OK';
     let tto: number | null = null;
     for (let i = 0; i < 3; i++) {
-      const r = c.classify(win(i, [proc({ tgid: 10, rssBytes: (100 + 40 * i) * MB, faults: 10_000 })]));
+      const r = c.classify(refWin(i, [proc({ tgid: 10, rssBytes: (100 + 40 * i) * MB, faults: 10_000 })]));
       last = r.diagnoses[0].label;
       tto = r.diagnoses[0].timeToOomSec;
     }
@@ -144,8 +161,8 @@ describe('Classifier across windows', () => {
       for (let i = 0; i < 3; i++) {
         const s = samples(120 + 40 * i);
         labels.push(
-          c.classify(win(i, [proc({ tgid: 10, rssBytes: s[3], rssSamples: s, faults: 10_000 })])).diagnoses[0]
-            .label,
+          c.classify(refWin(i, [proc({ tgid: 10, rssBytes: s[3], rssSamples: s, faults: 10_000 })]))
+            .diagnoses[0].label,
         );
       }
       return labels.indexOf('OOM risk');
@@ -159,7 +176,7 @@ describe('Classifier across windows', () => {
       proc({ tgid: 10, rssBytes: (60 + 20 * i) * MB, faults: 1000, memMaxBytes: 256 * MB });
     const run = (useCgroup: boolean) => {
       const c = new Classifier(cfg({ oom: { use_cgroup_limit: useCgroup } }), host);
-      return [0, 1, 2].map((i) => c.classify(win(i, [p(i)])).diagnoses[0]).pop()!;
+      return [0, 1, 2].map((i) => c.classify(refWin(i, [p(i)])).diagnoses[0]).pop()!;
     };
     assert.equal(run(false).label, 'OK', 'against 16 GB of host RAM it is small');
     const d = run(true);
@@ -170,8 +187,8 @@ describe('Classifier across windows', () => {
 
   test('runq_wait_percent: Starved from run-queue wait when enabled', () => {
     const p = proc({ tgid: 10, cpuNs: 5e7, preempted: 3, runqWaitNs: 6e8 });
-    assert.equal(new Classifier(DEFAULT_CONFIG, host).classify(win(0, [p])).diagnoses[0].label, 'OK');
-    const d = new Classifier(cfg({ starved: { runq_wait_percent: 50 } }), host).classify(win(0, [p]))
+    assert.equal(new Classifier(cfg({}), host).classify(refWin(0, [p])).diagnoses[0].label, 'OK');
+    const d = new Classifier(cfg({ starved: { runq_wait_percent: 50 } }), host).classify(refWin(0, [p]))
       .diagnoses[0];
     assert.equal(d.label, 'Starved');
     assert.equal(d.rule, 'starved.runq_wait_percent');
@@ -183,18 +200,18 @@ describe('Classifier across windows', () => {
         cfg({ oom: { rss_mb: 100 }, rss_trend: { absent_grace_windows: grace } }),
         host,
       );
-      c.classify(win(0, [proc({ tgid: 10, rssBytes: 120 * MB, faults: 1000 })]));
-      c.classify(win(1, [])); // idle: not reported by the collector
-      return c.classify(win(2, [proc({ tgid: 10, rssBytes: 200 * MB, faults: 1000 })])).diagnoses[0].label;
+      c.classify(refWin(0, [proc({ tgid: 10, rssBytes: 120 * MB, faults: 1000 })]));
+      c.classify(refWin(1, [])); // idle: not reported by the collector
+      return c.classify(refWin(2, [proc({ tgid: 10, rssBytes: 200 * MB, faults: 1000 })])).diagnoses[0].label;
     };
     assert.equal(seq(0), 'OK', 'parity: history forgotten');
     assert.equal(seq(1), 'OOM risk');
   });
 
   test('victim ↔ aggressor lists and per-core saturation', () => {
-    const c = new Classifier(DEFAULT_CONFIG, host);
+    const c = new Classifier(cfg({}), host);
     const r = c.classify(
-      win(0, [proc({ tgid: 1, comm: 'victim', cpuNs: 1e7 }), proc({ tgid: 2, comm: 'hog', cpuNs: 1e9 })], {
+      refWin(0, [proc({ tgid: 1, comm: 'victim', cpuNs: 1e7 }), proc({ tgid: 2, comm: 'hog', cpuNs: 1e9 })], {
         pairs: [{ victim: 1, aggressor: 2, count: 7 }],
         cpuBusyNs: [1e9, 1e8],
       }),
@@ -208,11 +225,15 @@ describe('Classifier across windows', () => {
       [0],
     );
     assert.equal(
-      c.classify(win(1, [], { cpuBusyNs: [1e9, 1e9] })).perCoreSaturation.length,
+      c.classify(refWin(1, [], { cpuBusyNs: [1e9, 1e9] })).perCoreSaturation.length,
       0,
       'machine saturated',
     );
-    assert.equal(c.classify(win(2, [], { cpuBusyNs: [1e9, null] })).cores.length, 1, 'offline CPU skipped');
+    assert.equal(
+      c.classify(refWin(2, [], { cpuBusyNs: [1e9, null] })).cores.length,
+      1,
+      'offline CPU skipped',
+    );
   });
 
   test('alert ranking: OOM > Mem-thrashing > Starved > Noisy neighbor > CPU-bound', () => {
@@ -223,14 +244,14 @@ describe('Classifier across windows', () => {
       proc({ tgid: 3, cpuNs: 1e7, preempted: 500 }), // Starved
       proc({ tgid: 4, rssBytes: (150 + 50 * i) * MB, faults: 1000, cpuNs: 1e7 }), // OOM after 2 windows
     ];
-    assert.equal(alertOf(c.classify(win(0, procs(0))))?.tgid, 2);
-    const r = c.classify(win(1, procs(1)));
+    assert.equal(alertOf(c.classify(refWin(0, procs(0))))?.tgid, 2);
+    const r = c.classify(refWin(1, procs(1)));
     assert.equal(alertOf(r)?.tgid, 4);
     assert.deepEqual(
       r.diagnoses.map((d) => d.label),
       ['OOM risk', 'Mem-thrashing', 'Starved', 'CPU-bound'],
     );
-    assert.equal(alertOf(c.classify(win(2, [proc({ tgid: 9 })]))), undefined, 'all OK: no alert');
+    assert.equal(alertOf(c.classify(refWin(2, [proc({ tgid: 9 })]))), undefined, 'all OK: no alert');
   });
 });
 

@@ -10,6 +10,7 @@ import {
   DEFAULT_CONFIG,
   generateConfigYaml,
   parseConfig,
+  profileJsonSchema,
   validateConfig,
 } from '../../src/shared/config';
 
@@ -70,6 +71,26 @@ describe('config', () => {
   test('duplicate keys are an error, not a silent override', () => {
     assert.match(err('oom:\n  rss_mb: 1\n  rss_mb: 2\n').message, /hotspot\.yaml:3:\d+/);
   });
+  test('profile: default unless the file or the settings choose the reference rules', () => {
+    assert.equal(DEFAULT_CONFIG.profile, 'default');
+    assert.equal(parseConfig('profile: reference\n').profile, 'reference');
+    assert.equal(validateConfig({ profile: 'reference' }).profile, 'reference');
+    assert.equal(
+      err('profile: fancy\n').message,
+      'hotspot.yaml:1:10: profile: expected one of default, reference, got "fancy"',
+    );
+  });
+  test('every key of the generated file names its unit', () => {
+    const docs = generateConfigYaml()
+      .split('\n')
+      .filter((l) => l.startsWith('  # '));
+    for (const d of docs)
+      assert.match(
+        d,
+        /%|MiB|second|per window|fraction|windows|cores?|true|pages|share|faults|0\.\.1| ms /,
+        `no unit in: ${d}`,
+      );
+  });
   test('settings objects share the schema', () => {
     assert.equal(validateConfig({ starved: { min_preempted: 3 } }).starved.min_preempted, 3);
     assert.throws(() => validateConfig({ starved: { min_preempted: -1 } }), ConfigError);
@@ -129,6 +150,11 @@ describe('the hotspot.thresholds setting', () => {
       configJsonSchema(),
       'regenerate it from configJsonSchema() after a schema change',
     );
+  });
+  test('package.json declares hotspot.profile as the config does', () => {
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    const { scope: _s, ...declared } = pkg.contributes.configuration.properties['hotspot.profile'];
+    assert.deepEqual(declared, profileJsonSchema());
   });
   test('settings override the file, which overrides the defaults; errors name the setting and key', () => {
     const file = parseConfig('oom:\n  rss_mb: 200\n  rss_ratio: 0.2\n', 'f.yaml');

@@ -1,8 +1,10 @@
 // The reference tool's reproduction workloads, started as real processes for tests, the recorder and the bench.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-export type WorkloadName = 'cpu' | 'contention' | 'thrash' | 'leak' | 'alloc';
+export type WorkloadName = 'cpu' | 'contention' | 'thrash' | 'leak' | 'alloc' | 'sawtooth' | 'readleak';
 
 export interface Workload {
   /** The processes whose diagnosis matters, by role. */
@@ -49,9 +51,85 @@ export function startWorkload(name: WorkloadName, opts: { cwd?: string; allocMb?
     case 'leak':
       add('leak', start('python3', [path.join(here, 'leak.py')], opts.cwd));
       break;
+    case 'sawtooth':
+      add('sawtooth', start('python3', [path.join(here, 'sawtooth.py'), '160'], opts.cwd));
+      break;
+    case 'readleak':
+      add('readleak', start('python3', [path.join(here, 'readleak.py'), '32'], opts.cwd));
+      break;
     case 'alloc':
       add('alloc', start('python3', [path.join(here, 'alloc.py'), String(opts.allocMb ?? 256)], opts.cwd));
       break;
   }
   return { pids, stop: () => children.forEach(kill) };
 }
+
+// ---- the diagnosis suite's workloads (test/kernel/diagnoses.test.ts)
+
+let burner: string | undefined;
+/** burn.c built once per test run with the system compiler (gcc is part of the test machine, as for cc1). */
+export function burnerPath(): string {
+  if (burner && existsSync(burner)) return burner;
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'hotspot-burn-')), 'burn');
+  execFileSync('cc', ['-O1', '-pthread', '-o', out, path.join(here, 'burn.c')]);
+  burner = out;
+  return out;
+}
+
+/** A script of this folder run by python3 (`HOTSPOT_LEAK_CAP_MB` caps every leak). */
+export function python(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn('python3', [path.join(here, script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  child.unref();
+  return child;
+}
+
+/** Resolves once the child printed "ready" (scripts that set memory up first say so). */
+export function ready(child: ChildProcess, timeoutMs = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`no "ready" within ${timeoutMs} ms`)), timeoutMs);
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      if (out.includes('ready')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited with ${code} before it was ready`)));
+  });
+}
+
+/** Any command, optionally pinned to CPUs with taskset and reniced. */
+export function command(cmd: string, args: string[], o: { cpus?: string; nice?: number } = {}): ChildProcess {
+  const argv = [cmd, ...args];
+  if (o.nice !== undefined) argv.unshift('nice', '-n', String(o.nice));
+  if (o.cpus !== undefined) argv.unshift('taskset', '-c', o.cpus);
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
+  child.unref();
+  return child;
+}
+
+/** A C file big enough that cc1 works for several seconds: many functions with loops and arithmetic to optimise. */
+export function bigCSource(functions: number): string {
+  const out: string[] = ['#include <stddef.h>'];
+  for (let i = 0; i < functions; i++)
+    out.push(
+      `long f${i}(long *a, size_t n) { long s = ${i}; for (size_t k = 0; k < n; k++) { s += a[k] * ${(i % 7) + 1} ^ (s >> ${(i % 5) + 1}); if (s % ${(i % 11) + 2} == 0) s -= a[(k + ${i}) % n]; } return s; }`,
+    );
+  out.push('int main(void) { return 0; }');
+  return out.join('\n');
+}
+
+/** Kills a child (SIGKILL) if it still runs; waits for it to be gone. */
+export async function killAndWait(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await gone;
+}
+
+/** Size of a file, 0 when missing. */
+export const fileSize = (f: string) => (existsSync(f) ? statSync(f).size : 0);
