@@ -355,7 +355,9 @@ async function leakCase(name: string, child: ChildProcess, extra?: (o: Observati
     const t = o.truth.get(pid)!;
     const truthRate = (anonOf(t[i + 1]) - anonOf(t[0])) / (((t[i + 1]?.at ?? 0) - (t[0]?.at ?? 0)) / 1e9);
     const said = d.metrics.anonSlopeMbPerSec;
-    figures.push(`${name}: OOM risk in window ${i + 1}, growth ${said.toFixed(1)} MiB/s vs /proc ${truthRate.toFixed(1)} MiB/s`);
+    figures.push(
+      `${name}: OOM risk in window ${i + 1}, growth ${said.toFixed(1)} MiB/s vs /proc ${truthRate.toFixed(1)} MiB/s`,
+    );
     assert.ok(
       Math.abs(said - truthRate) <= 0.25 * truthRate,
       `growth ${said.toFixed(1)} MiB/s vs /proc ${truthRate.toFixed(1)} MiB/s: ${text}`,
@@ -440,7 +442,9 @@ describe('memory', { concurrency: false }, () => {
       assert.equal(end.signal, 'SIGKILL', 'killed by the OOM killer');
       const trueSec = (end.at - saidAt) / 1000;
       const tto = d.timeToOomSec!;
-      figures.push(`cgroup leak: time-to-OOM ${tto.toFixed(1)} s when first called OOM risk, killed ${trueSec.toFixed(1)} s later`);
+      figures.push(
+        `cgroup leak: time-to-OOM ${tto.toFixed(1)} s when first called OOM risk, killed ${trueSec.toFixed(1)} s later`,
+      );
       assert.ok(
         Math.abs(tto - trueSec) <= 0.25 * trueSec,
         `time-to-OOM ${tto.toFixed(1)} s, killed ${trueSec.toFixed(1)} s later: ${cause(d)}`,
