@@ -283,6 +283,24 @@ describe('degraded mode (/proc collector: no preemption pairs)', () => {
   });
 });
 
+describe('order of the report', () => {
+  test('most severe first; within a label by its figure, then by pid', () => {
+    const w = win(0, [
+      proc({ tgid: 30, cpuNs: 0.95e9 }), // CPU-bound
+      proc({ tgid: 20, cpuNs: 0.3e9, runqWaitNs: 0.7e9 }), // Starved 70 %
+      proc({ tgid: 21, cpuNs: 0.5e9, runqWaitNs: 0.5e9 }), // Starved 50 %
+      proc({ tgid: 5, cpuNs: 0.02e9 }), // OK
+      proc({ tgid: 4, cpuNs: 0.02e9 }), // OK, same figure: lower pid first
+      proc({ tgid: 3, cpuNs: 0.05e9 }), // OK, busier
+    ]);
+    const r = new Classifier(DEFAULT_CONFIG, host).classify(w);
+    assert.deepEqual(
+      r.diagnoses.map((d) => d.tgid),
+      [20, 21, 30, 3, 4, 5],
+    );
+  });
+});
+
 describe('budget', () => {
   // A machine with 10,000 processes: most of them sleep; some run, some wait for a CPU, some grow; the helper
   // reports 2,000 preemption pairs. Timed in CPU time of this process (on a shared, loaded test machine wall time
