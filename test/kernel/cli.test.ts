@@ -16,9 +16,13 @@ interface JsonWindow {
   processes: { tgid: number; label: string; cause: string; details: string[] }[];
 }
 
-/** A busy loop is CPU-bound, or Starved when this shared machine keeps it waiting; the cause says which. */
+/**
+ * A busy loop is CPU-bound; on this shared machine it may also be Starved (others keep it waiting) or a Noisy
+ * neighbor (it keeps others waiting). The cause says which.
+ */
 const BUSY =
-  /^(runs whenever it can: \d+% of a core|wants \d+% of a core, gets \d+%|waiting for a CPU \d+% of the time)/;
+  /^(runs whenever it can: \d+% of a core|wants \d+% of a core, gets \d+%|waiting for a CPU \d+% of the time|its running makes others wait \d+% of a core)/;
+const BUSY_LABELS = ['CPU-bound', 'Starved', 'Noisy neighbor'];
 
 function hotspot(args: string[], asNobody = false): { windows: JsonWindow[]; stderr: string } {
   const [cmd, argv] = asNobody
