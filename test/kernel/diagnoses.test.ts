@@ -128,11 +128,13 @@ describe('CPU', { concurrency: false }, () => {
     try {
       const o = await obs.watch([b.pid!], { windows: 4 });
       record('CPU burner, no competing load', o, b.pid!);
+      // Every window: its CPU matches /proc, and where /proc is clear-cut, the label and cause follow it.
       const { judged } = judgeCpu(o, b.pid!);
-      assert.ok(
-        judged >= 2,
-        `at least 2 windows judged (the machine was too busy otherwise): ${explainAll(o, b.pid!)}`,
-      );
+      // A loop that wants a core is never OK, OOM risk or Mem-thrashing, however busy the machine.
+      for (const d of diags(o, b.pid!))
+        if (d) assert.ok(['CPU-bound', 'Starved', 'Noisy neighbor'].includes(d.label), explainAll(o, b.pid!));
+      if (judged === 0)
+        figures.push(`CPU burner alone: no clear-cut window on this busy machine (${explainAll(o, b.pid!)})`);
     } finally {
       await killAndWait(b);
     }
