@@ -72,41 +72,48 @@ static __always_inline __u64 kn_id(struct cgroup *cg)
 }
 
 /* The cgroup a v1 controller puts the task in (hybrid/v1 hosts); 0 when the controller is not compiled in. */
-static __always_inline __u64 v1_cgroup_id(struct task_struct *t, int subsys)
+static __always_inline __u64 v1_cgroup_id(struct css_set *cgroups, int subsys)
 {
 	if (subsys < 0 || subsys >= CGROUP_SUBSYS_COUNT)
 		return 0;
-	struct cgroup_subsys_state *css = BPF_CORE_READ(t, cgroups, subsys[subsys]);
+	struct cgroup_subsys_state *css = BPF_CORE_READ(cgroups, subsys[subsys]);
 	return css ? kn_id(BPF_CORE_READ(css, cgroup)) : 0;
 }
 
-static __always_inline void fill_process(struct task_rec *r, struct task_struct *t)
+/* Process-wide fields. With `trusted` (iterator, tp_btf: BTF pointers) the chains are plain CO-RE loads that the
+ * verifier turns into fault-safe PROBE_MEM loads; otherwise (raw_tp) every hop is a bpf_probe_read_kernel(). */
+#define P(trusted, a, ...) ((trusted) ? (a)->__VA_ARGS__ : BPF_CORE_READ(a, __VA_ARGS__))
+
+static __always_inline void fill_process(struct task_rec *r, struct task_struct *t, const int trusted)
 {
-	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
-	r->start_ns = BPF_CORE_READ(leader, start_time);
-	r->ppid = BPF_CORE_READ(leader, real_parent, tgid);
-	BPF_CORE_READ_STR_INTO(&r->comm, leader, comm);
-	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	struct task_struct *leader = P(trusted, t, group_leader);
+	r->start_ns = P(trusted, leader, start_time);
+	r->ppid = trusted ? leader->real_parent->tgid : BPF_CORE_READ(leader, real_parent, tgid);
+	bpf_probe_read_kernel_str(&r->comm, sizeof(r->comm), &leader->comm);
+	struct signal_struct *sig = P(trusted, t, signal);
 	if (sig) {
 		/* Threads that already exited (and were reaped) were folded into the signal struct. */
-		r->sig_exec_ns = BPF_CORE_READ(sig, sum_sched_runtime);
-		r->sig_nvcsw = BPF_CORE_READ(sig, nvcsw);
-		r->sig_nivcsw = BPF_CORE_READ(sig, nivcsw);
-		r->sig_min_flt = BPF_CORE_READ(sig, min_flt);
-		r->sig_maj_flt = BPF_CORE_READ(sig, maj_flt);
+		r->sig_exec_ns = P(trusted, sig, sum_sched_runtime);
+		r->sig_nvcsw = P(trusted, sig, nvcsw);
+		r->sig_nivcsw = P(trusted, sig, nivcsw);
+		r->sig_min_flt = P(trusted, sig, min_flt);
+		r->sig_maj_flt = P(trusted, sig, maj_flt);
 	}
-	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	struct mm_struct *mm = P(trusted, t, mm);
 	if (mm)
 		read_rss(mm, &r->rss_file, &r->rss_anon, &r->rss_shmem);
-	r->cg_dfl = kn_id(BPF_CORE_READ(t, cgroups, dfl_cgrp));
+	struct css_set *cgroups = P(trusted, t, cgroups);
+	if (!cgroups)
+		return;
+	r->cg_dfl = kn_id(P(trusted, cgroups, dfl_cgrp));
 	int mem = bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)
 			  ? bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id)
 			  : -1;
 	int cpu = bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id)
 			  ? bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id)
 			  : -1;
-	r->cg_mem = v1_cgroup_id(t, mem);
-	r->cg_cpu = v1_cgroup_id(t, cpu);
+	r->cg_mem = v1_cgroup_id(cgroups, mem);
+	r->cg_cpu = v1_cgroup_id(cgroups, cpu);
 }
 
 /* The iterator's task pointer is trusted, so its fields are plain (CO-RE relocated) loads; a raw_tp argument is
@@ -142,7 +149,7 @@ int dump_tasks(struct bpf_iter__task *ctx)
 	 * (its mm is gone then); the helper keeps the first it gets per process. */
 	if (t->pid == t->tgid || BPF_CORE_READ(t, group_leader, exit_state)) {
 		r.flags |= REC_PROCESS;
-		fill_process(&r, t);
+		fill_process(&r, t, 1);
 	}
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
@@ -175,7 +182,7 @@ static __always_inline int on_exit(struct task_struct *t, int group_dead, const 
 	struct task_rec r = {};
 	fill_thread(&r, t, trusted);
 	key.tgid = r.tgid;
-	fill_process(&r, t);
+	fill_process(&r, t, trusted);
 	r.flags |= REC_PROCESS | REC_EXITED;
 	key.start_ns = r.start_ns;
 	if (bpf_map_update_elem(&exits, &key, &r, BPF_ANY)) {

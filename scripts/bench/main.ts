@@ -2,7 +2,8 @@
 //   1. In-kernel cost (the primary figure): bpf_stats run_time_ns / run_cnt of each of our programs and of an
 //      on_switch that returns at once, attached at the same time to the same events, plus program ns per second
 //      of workload (ns/event × events/s).
-//   2. Pipe ping-pong (context switches) and a page-fault storm: no tracer vs Hotspot vs the empty on_switch vs
+//   2. Pipe ping-pong (context switches) and a page-fault storm, in CPU time per operation (getrusage: other
+//      tenants of a shared VM steal wall time, not CPU time): no tracer vs Hotspot vs the empty on_switch vs
 //      bpftrace (vs the previous helper when built), interleaved round-robin, workload on CPU 0 and tracers on
 //      CPU 1; ratios are paired per round (same round's no-tracer run) and printed as min / median / max / IQR.
 //      Rounds continue (up to a cap) until Hotspot's IQR is narrower than the difference it has to show.
@@ -48,9 +49,16 @@ const spread = (xs: number[]): Spread => ({
   max: Math.max(...xs),
 });
 
+/**
+ * Runs a workload on the workload CPU. It prints CPU time per operation (user + system of its processes, from
+ * getrusage) and then wall time; the CPU figure is used: a tracer's programs run in the traced task's context and
+ * show there, while the other tenants of a shared machine steal wall-clock time, not CPU time.
+ */
 const runPinned = (bin: string, args: string[]) =>
   Number(
-    execFileSync('taskset', ['-c', WORK_CPU, path.join(BIN, bin), ...args], { encoding: 'utf8' }).trim(),
+    execFileSync('taskset', ['-c', WORK_CPU, path.join(BIN, bin), ...args], { encoding: 'utf8' })
+      .trim()
+      .split(' ')[0],
   );
 
 // ---------------------------------------------------------------- helpers of any protocol version
@@ -433,8 +441,13 @@ async function main(): Promise<void> {
   console.log(
     `\n2. Workloads on CPU ${WORK_CPU}, tracers on CPU ${TRACER_CPU}; ${MIN_ROUNDS}–${MAX_ROUNDS} interleaved rounds; ratio to the same round's untraced run`,
   );
-  const pingpong = await sideBySide('µs/round trip', () => runPinned('pingpong', ['200000']), tracers, 0.02);
-  const faultStorm = await sideBySide('ns/fault', () => runPinned('faultstorm', ['10']), tracers, 0.02);
+  const pingpong = await sideBySide(
+    'CPU µs/round trip',
+    () => runPinned('pingpong', ['200000']),
+    tracers,
+    0.02,
+  );
+  const faultStorm = await sideBySide('CPU ns/fault', () => runPinned('faultstorm', ['10']), tracers, 0.02);
   for (const [name, c] of [
     ['pipe ping-pong', pingpong],
     ['page-fault storm', faultStorm],

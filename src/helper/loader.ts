@@ -48,6 +48,22 @@ export function loadObject(
   enable: readonly string[],
   maxEntries: Readonly<Record<string, number>> = {},
 ): LoadedObject {
+  // The verifier gives up with EAGAIN when a signal is pending (libbpf retries 5 times at once); a profiler's
+  // SIGPROF or a burst of SIGCHLD can outlast that, so try the whole load a few more times before failing.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return loadObjectOnce(file, enable, maxEntries);
+    } catch (e) {
+      if (!(e instanceof LoadError && e.stage === 'load' && e.errno === 11 && attempt < 4)) throw e;
+    }
+  }
+}
+
+function loadObjectOnce(
+  file: string,
+  enable: readonly string[],
+  maxEntries: Readonly<Record<string, number>>,
+): LoadedObject {
   const log: string[] = [];
   libbpfLog.lines = log;
   try {

@@ -38,7 +38,8 @@ function fatal(code: ErrorCode, message: string, hint?: string, exitCode = 1): n
 
 /** Only integers in range and known attach points: the helper runs as root and trusts nothing it is given. */
 export function parseHelperArgs(argv: readonly string[]): Args {
-  const a: Args = { intervalMs: 5000, rssSamples: 4 };
+  // One RSS sub-sample mid-window by default: each is a walk of every task (a sixth of a full pass's cost).
+  const a: Args = { intervalMs: 5000, rssSamples: 2 };
   const int = (flag: string, v: string | undefined, min: number, max: number) => {
     if (v === undefined || !/^\d{1,7}$/.test(v) || Number(v) < min || Number(v) > max)
       throw new Error(`${flag} needs an integer in ${min}..${max}`);
@@ -142,8 +143,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`stopping (${why})`);
-    session.close();
-    process.exit(code);
+    session.close(); // detach first: nothing stays attached whatever happens to the flush below
+    // Let a line already queued reach the reader whole (a reader that stopped reading gets 1 s).
+    const exit = () => process.exit(code);
+    if (process.stdout.writableLength === 0 || code !== 0) exit();
+    process.stdout.write('', exit);
+    setTimeout(exit, 1000).unref();
   };
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
   process.stdin.on('end', () => shutdown('stdin closed'));
@@ -168,7 +173,7 @@ async function main(): Promise<void> {
   // Backpressure: stdout to a socket queues in memory when the reader does not read.
   let skipped = 0;
   let lastDrained = Date.now();
-  const sendWindow = (line: string) => {
+  const sendWindow = (line: Buffer) => {
     const queued = process.stdout.writableLength;
     if (queued === 0) lastDrained = Date.now();
     if (

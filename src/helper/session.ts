@@ -122,7 +122,7 @@ export class Session {
   }
 
   /** Closes the window: one protocol line (bounded in size), and a drops message when a map overflowed. */
-  window(durationNs: number): { line: string; procs: number; omitted: number; drops?: Drops } {
+  window(durationNs: number): { line: Buffer; procs: number; omitted: number; drops?: Drops } {
     const t0 = process.hrtime.bigint();
     const totals = this.readTotals();
     const exits = this.tasks?.drainExits() ?? [];
@@ -142,7 +142,11 @@ export class Session {
     const cpu = process.cpuUsage(this.lastCpuUsage);
     this.lastCpuUsage = process.cpuUsage();
     const pressure = readPressure();
-    const { line, sent, omitted } = buildWindowLine(
+    const {
+      bytes: line,
+      sent,
+      omitted,
+    } = buildWindowLine(
       {
         type: 'window',
         v: PROTOCOL_VERSION,

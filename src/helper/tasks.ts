@@ -16,41 +16,8 @@ const REC_KTHREAD = 1;
 const REC_PROCESS = 2;
 const DROP_EXITS = 1;
 
-/** Offsets in struct task_rec. */
-const O = {
-  tgid: 0,
-  pid: 4,
-  flags: 8,
-  ppid: 12,
-  start: 16,
-  exec: 24,
-  delay: 32,
-  nvcsw: 40,
-  nivcsw: 48,
-  minflt: 56,
-  majflt: 64,
-  sigExec: 72,
-  sigNvcsw: 80,
-  sigNivcsw: 88,
-  sigMinflt: 96,
-  sigMajflt: 104,
-  rssFile: 112,
-  rssAnon: 120,
-  rssShmem: 128,
-  cgDfl: 136,
-  cgMem: 144,
-  cgCpu: 152,
-  cpu: 160,
-  comm: 168,
-} as const;
-
-const u64 = (b: Buffer, o: number) => Number(b.readBigUInt64LE(o));
-
-function comm(b: Buffer, o: number): string {
-  const end = b.indexOf(0, o);
-  return b.toString('utf8', o, end < 0 || end > o + 16 ? o + 16 : end);
-}
-
+/** A u64 as a number without a BigInt (counters stay far below 2^53). */
+const u64 = (b: Buffer, o: number) => b.readUInt32LE(o) + b.readUInt32LE(o + 4) * 4294967296;
 /** Exit-hook programs in order of preference. */
 const EXIT_PROGRAMS: [Attach['exit'], string | undefined][] = [
   ['tp_btf', 'on_exit_btf'],
@@ -116,40 +83,34 @@ export class TaskCollector {
     return len;
   }
 
+  /** Per-process records reused from pass to pass (10,000 fresh objects a window were a GC cost). */
+  private readonly procs = new Map<number, Proc>();
+  private gen = 0;
+
   /** Every process now: its threads summed, plus what its reaped threads left in the signal struct. */
   read(): Map<number, TaskTotals> {
     const len = this.pass(this.tasksLinkFd);
-    const b = this.buf;
-    const out = new Map<number, TaskTotals>();
-    for (let o = 0; o + TASK_REC_SIZE <= len; o += TASK_REC_SIZE) {
-      const tgid = b.readUInt32LE(o + O.tgid);
-      const flags = b.readUInt32LE(o + O.flags);
+    // Records are 8-byte aligned and little-endian like the host: index them as 32-bit words.
+    const w = new Uint32Array(this.buf.buffer, this.buf.byteOffset, Math.floor(len / 4));
+    const out = this.procs;
+    const gen = ++this.gen;
+    for (let o = 0; o + W.size <= w.length; o += W.size) {
+      const tgid = w[o + W.tgid];
+      const flags = w[o + W.flags];
       let t = out.get(tgid);
       if (!t) {
-        t = {
-          tgid,
-          startNs: 0,
-          ppid: 0,
-          comm: '',
-          kthread: (flags & REC_KTHREAD) !== 0,
-          threads: 0,
-          cpuNs: 0,
-          runqWaitNs: 0,
-          minFaults: 0,
-          majFaults: 0,
-          vcsw: 0,
-          ivcsw: 0,
-          rssAnonBytes: 0,
-          rssFileBytes: 0,
-          rssShmemBytes: 0,
-          lastCpu: -1,
-          cgroupKey: '',
-        };
+        t = newProc(tgid);
         out.set(tgid, t);
       }
-      addThread(t, b, o);
-      if (flags & REC_PROCESS && !t.startNs) addProcess(t, b, o);
+      if (t.gen !== gen) {
+        reset(t);
+        t.gen = gen;
+        t.kthread = (flags & REC_KTHREAD) !== 0;
+      }
+      addThread(t, w, o);
+      if (flags & REC_PROCESS && !t.startNs) addProcess(t, w, o, this.buf);
     }
+    for (const [tgid, t] of out) if (t.gen !== gen) out.delete(tgid);
     return out;
   }
 
@@ -165,30 +126,14 @@ export class TaskCollector {
   drainExits(): TaskTotals[] {
     if (!this.exits) return [];
     const { values, count } = this.exits.read(true);
+    const w = new Uint32Array(values.buffer, values.byteOffset, (count * TASK_REC_SIZE) / 4);
     const out: TaskTotals[] = [];
     for (let i = 0; i < count; i++) {
-      const o = i * TASK_REC_SIZE;
-      const t: TaskTotals = {
-        tgid: values.readUInt32LE(o + O.tgid),
-        startNs: 0,
-        ppid: 0,
-        comm: '',
-        kthread: (values.readUInt32LE(o + O.flags) & REC_KTHREAD) !== 0,
-        threads: 0,
-        cpuNs: 0,
-        runqWaitNs: 0,
-        minFaults: 0,
-        majFaults: 0,
-        vcsw: 0,
-        ivcsw: 0,
-        rssAnonBytes: 0,
-        rssFileBytes: 0,
-        rssShmemBytes: 0,
-        lastCpu: -1,
-        cgroupKey: '',
-      };
-      addThread(t, values, o);
-      addProcess(t, values, o);
+      const o = i * W.size;
+      const t = newProc(w[o + W.tgid]);
+      t.kthread = (w[o + W.flags] & REC_KTHREAD) !== 0;
+      addThread(t, w, o);
+      addProcess(t, w, o, values);
       out.push(t);
     }
     return out;
@@ -203,30 +148,134 @@ export class TaskCollector {
   }
 }
 
-function addThread(t: TaskTotals, b: Buffer, o: number): void {
-  t.threads++;
-  t.cpuNs += u64(b, o + O.exec);
-  t.runqWaitNs += u64(b, o + O.delay);
-  t.vcsw += u64(b, o + O.nvcsw);
-  t.ivcsw += u64(b, o + O.nivcsw);
-  t.minFaults += u64(b, o + O.minflt);
-  t.majFaults += u64(b, o + O.majflt);
-  if (b.readUInt32LE(o + O.pid) === t.tgid || t.lastCpu < 0) t.lastCpu = b.readUInt32LE(o + O.cpu);
+/** struct task_rec in 32-bit words. */
+const W = {
+  size: TASK_REC_SIZE / 4,
+  tgid: 0,
+  pid: 1,
+  flags: 2,
+  ppid: 3,
+  start: 4,
+  exec: 6,
+  delay: 8,
+  nvcsw: 10,
+  nivcsw: 12,
+  minflt: 14,
+  majflt: 16,
+  sigExec: 18,
+  sigNvcsw: 20,
+  sigNivcsw: 22,
+  sigMinflt: 24,
+  sigMajflt: 26,
+  rssFile: 28,
+  rssAnon: 30,
+  rssShmem: 32,
+  cgDfl: 34,
+  cgMem: 36,
+  cgCpu: 38,
+  cpu: 40,
+  comm: 42,
+} as const;
+
+/** A u64 word pair as a number (counters stay far below 2^53). */
+const q = (w: Uint32Array, i: number) => w[i] + w[i + 1] * 4294967296;
+/** An s64 (percpu_counter.count can dip below zero transiently), clamped at 0. */
+const pages = (w: Uint32Array, i: number) => (w[i + 1] & 0x80000000 ? 0 : w[i] + w[i + 1] * 4294967296);
+
+/** TaskTotals plus what lets a pass skip re-decoding unchanged names and cgroup ids. */
+interface Proc extends TaskTotals {
+  gen: number;
+  comm0: number;
+  comm1: number;
+  comm2: number;
+  comm3: number;
+  cg: [number, number, number, number, number, number];
 }
 
-function addProcess(t: TaskTotals, b: Buffer, o: number): void {
+function newProc(tgid: number): Proc {
+  return {
+    tgid,
+    startNs: 0,
+    ppid: 0,
+    comm: '',
+    kthread: false,
+    threads: 0,
+    cpuNs: 0,
+    runqWaitNs: 0,
+    minFaults: 0,
+    majFaults: 0,
+    vcsw: 0,
+    ivcsw: 0,
+    rssAnonBytes: 0,
+    rssFileBytes: 0,
+    rssShmemBytes: 0,
+    lastCpu: -1,
+    cgroupKey: '',
+    gen: 0,
+    comm0: -1,
+    comm1: 0,
+    comm2: 0,
+    comm3: 0,
+    cg: [-1, 0, 0, 0, 0, 0],
+  };
+}
+
+function reset(t: TaskTotals): void {
+  t.startNs = 0;
+  t.threads = 0;
+  t.cpuNs = 0;
+  t.runqWaitNs = 0;
+  t.minFaults = 0;
+  t.majFaults = 0;
+  t.vcsw = 0;
+  t.ivcsw = 0;
+  t.rssAnonBytes = 0;
+  t.rssFileBytes = 0;
+  t.rssShmemBytes = 0;
+  t.lastCpu = -1;
+}
+
+function addThread(t: TaskTotals, w: Uint32Array, o: number): void {
+  t.threads++;
+  t.cpuNs += q(w, o + W.exec);
+  t.runqWaitNs += q(w, o + W.delay);
+  t.vcsw += q(w, o + W.nvcsw);
+  t.ivcsw += q(w, o + W.nivcsw);
+  t.minFaults += q(w, o + W.minflt);
+  t.majFaults += q(w, o + W.majflt);
+  if (w[o + W.pid] === t.tgid || t.lastCpu < 0) t.lastCpu = w[o + W.cpu];
+}
+
+function addProcess(t: Proc, w: Uint32Array, o: number, buf: Buffer): void {
   const page = 4096;
-  t.startNs = u64(b, o + O.start);
-  t.ppid = b.readUInt32LE(o + O.ppid);
-  t.comm = comm(b, o + O.comm);
-  t.cpuNs += u64(b, o + O.sigExec);
-  t.vcsw += u64(b, o + O.sigNvcsw);
-  t.ivcsw += u64(b, o + O.sigNivcsw);
-  t.minFaults += u64(b, o + O.sigMinflt);
-  t.majFaults += u64(b, o + O.sigMajflt);
-  // percpu_counter.count can dip below zero transiently (per-CPU deltas not folded yet).
-  t.rssFileBytes = Math.max(0, Number(b.readBigInt64LE(o + O.rssFile))) * page;
-  t.rssAnonBytes = Math.max(0, Number(b.readBigInt64LE(o + O.rssAnon))) * page;
-  t.rssShmemBytes = Math.max(0, Number(b.readBigInt64LE(o + O.rssShmem))) * page;
-  t.cgroupKey = `${u64(b, o + O.cgDfl)}:${u64(b, o + O.cgMem)}:${u64(b, o + O.cgCpu)}`;
+  t.startNs = q(w, o + W.start);
+  t.ppid = w[o + W.ppid];
+  const c = o + W.comm;
+  if (w[c] !== t.comm0 || w[c + 1] !== t.comm1 || w[c + 2] !== t.comm2 || w[c + 3] !== t.comm3) {
+    [t.comm0, t.comm1, t.comm2, t.comm3] = [w[c], w[c + 1], w[c + 2], w[c + 3]];
+    const at = c * 4;
+    const end = buf.indexOf(0, at);
+    t.comm = buf.toString('utf8', at, end < 0 || end > at + 16 ? at + 16 : end);
+  }
+  t.cpuNs += q(w, o + W.sigExec);
+  t.vcsw += q(w, o + W.sigNvcsw);
+  t.ivcsw += q(w, o + W.sigNivcsw);
+  t.minFaults += q(w, o + W.sigMinflt);
+  t.majFaults += q(w, o + W.sigMajflt);
+  t.rssFileBytes = pages(w, o + W.rssFile) * page;
+  t.rssAnonBytes = pages(w, o + W.rssAnon) * page;
+  t.rssShmemBytes = pages(w, o + W.rssShmem) * page;
+  const g = o + W.cgDfl;
+  const cg = t.cg;
+  if (
+    w[g] !== cg[0] ||
+    w[g + 1] !== cg[1] ||
+    w[g + 2] !== cg[2] ||
+    w[g + 3] !== cg[3] ||
+    w[g + 4] !== cg[4] ||
+    w[g + 5] !== cg[5]
+  ) {
+    for (let i = 0; i < 6; i++) cg[i] = w[g + i];
+    t.cgroupKey = `${q(w, g)}:${q(w, g + 2)}:${q(w, g + 4)}`;
+  }
 }

@@ -131,6 +131,7 @@ export class CgroupTable {
   /** Per quota cgroup: the cumulative throttling counters at the previous window. */
   private readonly throttle: Lru<string, { ns: number; n: number; periods: number }>;
   private window = new Map<string, number>();
+  private byRef = new Map<CgroupRef, number>();
   private refs: CgroupRef[] = [];
 
   constructor(opts: CgroupTableOptions = {}) {
@@ -154,13 +155,17 @@ export class CgroupTable {
 
   /** Index of `ref` in this window's table (the same cgroup gets the same index within a window). */
   indexOf(ref: CgroupRef): number {
+    // Refs from a CgroupResolver are interned, so identity is the fast path; equal copies still share a row.
+    let i = this.byRef.get(ref);
+    if (i !== undefined) return i;
     const key = `${ref.v2}\0${ref.memory}\0${ref.cpu}`;
-    let i = this.window.get(key);
+    i = this.window.get(key);
     if (i === undefined) {
       i = this.refs.length;
       this.refs.push(ref);
       this.window.set(key, i);
     }
+    this.byRef.set(ref, i);
     return i;
   }
 
@@ -173,6 +178,7 @@ export class CgroupTable {
     };
     const out = this.refs.map((r) => this.sample(r, read));
     this.window = new Map();
+    this.byRef = new Map();
     this.refs = [];
     return out;
   }
@@ -300,6 +306,8 @@ function quotaPercent(dir: string, v1: boolean, read: (f: string) => string | un
 export class CgroupResolver {
   private known = new Map<number, { startNs: number; key: string; ref: CgroupRef }>();
   private next = new Map<number, { startNs: number; key: string; ref: CgroupRef }>();
+  /** /proc/<pid>/cgroup text → one shared CgroupRef, so processes of one cgroup share an object. */
+  private readonly interned = new Lru<string, CgroupRef>(4096);
 
   constructor(private readonly readProc = (pid: number) => readText(`/proc/${pid}/cgroup`)) {}
 
@@ -307,12 +315,13 @@ export class CgroupResolver {
     const hit = this.known.get(tgid) ?? this.next.get(tgid);
     let entry = hit && hit.startNs === startNs && hit.key === key ? hit : undefined;
     if (!entry) {
-      const text = this.readProc(tgid);
-      entry = {
-        startNs,
-        key,
-        ref: text === undefined ? { v2: '', memory: '', cpu: '' } : parseProcCgroup(text),
-      };
+      const text = this.readProc(tgid) ?? '';
+      let ref = this.interned.get(text);
+      if (!ref) {
+        ref = parseProcCgroup(text);
+        this.interned.set(text, ref);
+      }
+      entry = { startNs, key, ref };
     }
     this.next.set(tgid, entry);
     return entry.ref;

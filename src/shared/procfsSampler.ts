@@ -86,7 +86,7 @@ export class ProcfsSampler {
       },
       deltas,
       { resolver: this.resolver, table: this.table },
-    ).line;
+    ).bytes.toString();
   }
 
   /** The next window, parsed (for consumers that want the object). */

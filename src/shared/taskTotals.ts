@@ -1,6 +1,8 @@
 // Per-process cumulative counters → per-window deltas. Pure (no I/O): the BPF task iterator and the /proc
 // reader both produce TaskTotals; this turns two readings into what happened in between.
 // A process is identified by tgid + startNs, so a recycled pid is a new process (counted from zero), not a delta.
+// Written for 10,000+ processes a window: one remembered record per process, updated in place; objects are
+// allocated only for the processes that did something.
 
 /** What the kernel has counted for one process since it started (threads summed, reaped threads included). */
 export interface TaskTotals {
@@ -24,10 +26,6 @@ export interface TaskTotals {
   cgroupKey: string;
 }
 
-const COUNTERS = ['cpuNs', 'runqWaitNs', 'minFaults', 'majFaults', 'vcsw', 'ivcsw'] as const;
-type Counter = (typeof COUNTERS)[number];
-type Counters = Record<Counter, number>;
-
 /** One process over one window: counters are deltas, the rest is its state at the end of the window. */
 export interface TaskDelta extends TaskTotals {
   exited: boolean;
@@ -35,21 +33,19 @@ export interface TaskDelta extends TaskTotals {
   anonSamples: number[];
 }
 
-interface Seen extends Counters {
+interface Seen {
   startNs: number;
+  cpuNs: number;
+  runqWaitNs: number;
+  minFaults: number;
+  majFaults: number;
+  vcsw: number;
+  ivcsw: number;
   /** It was reported as exited: later readings of the same (zombie) process are not news. */
   ended: boolean;
-}
-
-function counters(t: TaskTotals): Counters {
-  return {
-    cpuNs: t.cpuNs,
-    runqWaitNs: t.runqWaitNs,
-    minFaults: t.minFaults,
-    majFaults: t.majFaults,
-    vcsw: t.vcsw,
-    ivcsw: t.ivcsw,
-  };
+  /** The window in which it was last read (older ones are forgotten). */
+  gen: number;
+  samples: number[];
 }
 
 export const isActive = (d: TaskDelta): boolean =>
@@ -57,80 +53,117 @@ export const isActive = (d: TaskDelta): boolean =>
 
 /** Sub-samples kept per process and window: more would only be thinned out again. */
 const MAX_SAMPLES = 32;
+const pos = (x: number) => Math.max(x, 0);
 
 export class WindowAccounting {
-  private seen = new Map<number, Seen>();
-  private samples = new Map<number, { startNs: number; bytes: number[] }>();
+  private readonly seen = new Map<number, Seen>();
+  private gen = 0;
   private baselined = false;
 
   /** The reading at startup: window 0 then counts from here, not from each process's birth. */
   baseline(current: Iterable<TaskTotals>): void {
-    for (const t of current) this.seen.set(t.tgid, { startNs: t.startNs, ended: false, ...counters(t) });
+    for (const t of current) this.remember(t, false);
     this.baselined = true;
   }
 
-  /** An RSS sub-sample (anon + shmem bytes) taken within the window. */
+  /** An RSS sub-sample (anon + shmem bytes) taken within the window. Processes born since the last window have none. */
   sample(tgid: number, startNs: number, bytes: number): void {
-    const s = this.samples.get(tgid);
-    if (!s || s.startNs !== startNs) this.samples.set(tgid, { startNs, bytes: [bytes] });
-    else if (s.bytes.length < MAX_SAMPLES) s.bytes.push(bytes);
+    const s = this.seen.get(tgid);
+    if (s && s.startNs === startNs && s.samples.length < MAX_SAMPLES) s.samples.push(bytes);
   }
 
   /**
    * Closes a window. `current` is the reading now (live and zombie processes); `exited` are the final totals
    * of processes whose last thread exited since the previous reading (they may be absent from `current`).
-   * Returns every process with its deltas, idle ones included (the caller decides what to send).
+   * Returns the processes that did something (ran, faulted, switched, or exited), with their deltas.
    */
   next(current: Iterable<TaskTotals>, exited: Iterable<TaskTotals>): TaskDelta[] {
     if (!this.baselined) throw new Error('WindowAccounting.next before baseline');
+    const gen = ++this.gen;
     const out: TaskDelta[] = [];
-    const next = new Map<number, Seen>();
-    const finals = new Map<number, TaskTotals>();
-    for (const e of exited) {
-      const other = finals.get(e.tgid);
-      if (!other || e.startNs >= other.startNs) finals.set(e.tgid, e); // pid reused twice: keep the later one
-    }
-    const emit = (t: TaskTotals, exitedNow: boolean) => {
-      const before = this.seen.get(t.tgid);
-      const same = before && before.startNs === t.startNs ? before : undefined;
-      if (same?.ended) {
-        next.set(t.tgid, same); // a zombie already reported: nothing new, but remember it
-        return;
-      }
-      const d = { ...t, exited: exitedNow, anonSamples: [] as number[] } as TaskDelta;
-      for (const k of COUNTERS) d[k] = Math.max(0, t[k] - (same?.[k] ?? 0));
-      const s = this.samples.get(t.tgid);
-      if (s && s.startNs === t.startNs) d.anonSamples = s.bytes;
-      d.anonSamples.push(t.rssAnonBytes + t.rssShmemBytes);
-      if (exitedNow) d.threads = 0;
-      out.push(d);
-      // An exit record of a recycled pid must not replace the live process that now has that pid.
-      if (!(exitedNow && next.has(t.tgid)))
-        next.set(t.tgid, { startNs: t.startNs, ended: exitedNow, ...counters(t) });
-    };
-    for (const t of current) {
-      const fin = finals.get(t.tgid);
-      if (fin && fin.startNs === t.startNs) {
-        // Both a zombie reading and the exit record: the larger of each counter is the later one.
-        const merged = { ...fin };
-        for (const k of COUNTERS) merged[k] = Math.max(fin[k], t[k]);
-        if (!merged.rssAnonBytes && !merged.rssFileBytes) {
-          merged.rssAnonBytes = t.rssAnonBytes;
-          merged.rssFileBytes = t.rssFileBytes;
-          merged.rssShmemBytes = t.rssShmemBytes;
-        }
-        finals.delete(t.tgid);
-        emit(merged, true);
-      } else emit(t, false);
-    }
-    for (const fin of finals.values()) emit(fin, true);
-    this.seen = next; // processes neither live nor exited are forgotten: the map never outgrows the machine
-    this.samples = new Map();
+    // Exits first: when a pid was recycled within the window, the old process settles its account before the
+    // new one takes over the slot.
+    for (const t of exited) this.account(t, true, gen, out);
+    for (const t of current) this.account(t, false, gen, out);
+    for (const [tgid, s] of this.seen) if (s.gen !== gen) this.seen.delete(tgid); // gone: the map stays bounded
     return out;
   }
 
-  /** Processes remembered (bounded by the live processes of the last reading). */
+  /** Processes remembered (bounded by the processes of the last reading). */
   get size(): number {
     return this.seen.size;
+  }
+
+  private remember(t: TaskTotals, ended: boolean): Seen {
+    const s: Seen = {
+      startNs: t.startNs,
+      cpuNs: t.cpuNs,
+      runqWaitNs: t.runqWaitNs,
+      minFaults: t.minFaults,
+      majFaults: t.majFaults,
+      vcsw: t.vcsw,
+      ivcsw: t.ivcsw,
+      ended,
+      gen: this.gen,
+      samples: [],
+    };
+    this.seen.set(t.tgid, s);
+    return s;
+  }
+
+  private account(t: TaskTotals, exitedNow: boolean, gen: number, out: TaskDelta[]): void {
+    let s = this.seen.get(t.tgid);
+    if (s && s.startNs === t.startNs) {
+      if (s.ended) {
+        s.gen = gen; // a zombie already reported: nothing new, but remember it
+        return;
+      }
+    } else {
+      // New within the window (or a recycled pid): it counts from zero.
+      const fresh = { ...t, cpuNs: 0, runqWaitNs: 0, minFaults: 0, majFaults: 0, vcsw: 0, ivcsw: 0 };
+      s = this.remember(fresh, false);
+    }
+    const cpuNs = pos(t.cpuNs - s.cpuNs);
+    const runqWaitNs = pos(t.runqWaitNs - s.runqWaitNs);
+    const minFaults = pos(t.minFaults - s.minFaults);
+    const majFaults = pos(t.majFaults - s.majFaults);
+    const vcsw = pos(t.vcsw - s.vcsw);
+    const ivcsw = pos(t.ivcsw - s.ivcsw);
+    s.cpuNs = t.cpuNs;
+    s.runqWaitNs = t.runqWaitNs;
+    s.minFaults = t.minFaults;
+    s.majFaults = t.majFaults;
+    s.vcsw = t.vcsw;
+    s.ivcsw = t.ivcsw;
+    s.ended = exitedNow;
+    s.gen = gen;
+    const samples = s.samples;
+    if (!(exitedNow || cpuNs > 0 || minFaults > 0 || majFaults > 0 || vcsw > 0 || ivcsw > 0)) {
+      samples.length = 0;
+      return;
+    }
+    s.samples = [];
+    samples.push(t.rssAnonBytes + t.rssShmemBytes);
+    out.push({
+      tgid: t.tgid,
+      startNs: t.startNs,
+      ppid: t.ppid,
+      comm: t.comm,
+      kthread: t.kthread,
+      threads: exitedNow ? 0 : t.threads,
+      cpuNs,
+      runqWaitNs,
+      minFaults,
+      majFaults,
+      vcsw,
+      ivcsw,
+      rssAnonBytes: t.rssAnonBytes,
+      rssFileBytes: t.rssFileBytes,
+      rssShmemBytes: t.rssShmemBytes,
+      lastCpu: t.lastCpu,
+      cgroupKey: t.cgroupKey,
+      exited: exitedNow,
+      anonSamples: samples,
+    });
   }
 }

@@ -2,7 +2,7 @@
 // idle processes are left out, the cgroup table is built for the ones sent, and the line is bounded in size
 // (issue 11 #7) by leaving out the least active processes and saying how many in `omitted`.
 import type { CgroupResolver, CgroupTable } from './cgroups';
-import type { CgroupSample, PreemptPair, ProcSample, Window } from './protocol';
+import type { CgroupSample, PreemptPair, Window } from './protocol';
 import { isActive, type TaskDelta } from './taskTotals';
 
 /** Window lines are kept below this, far under the consumer's MAX_LINE_BYTES. */
@@ -38,13 +38,129 @@ export function preemptCounts(
  * Encodes the window as one JSON line (with its newline) of at most `maxBytes`, most active processes first.
  * The cgroup table holds only the cgroups of the processes sent.
  */
+/**
+ * Appends JSON text to one growing, reused Buffer: digits are written byte by byte, so a window of 10,000
+ * processes makes no intermediate strings (they were most of the helper's garbage-collection time).
+ */
+export class JsonWriter {
+  buf = Buffer.allocUnsafe(1 << 20);
+  len = 0;
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(bigger, 0, 0, this.len);
+    this.buf = bigger;
+  }
+
+  /** ASCII text without characters that need escaping (keys, punctuation). */
+  raw(s: string): void {
+    this.room(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+  }
+
+  /** A number; non-finite ones (a malformed /proc file) as 0 so the line stays valid JSON. */
+  num(x: number): void {
+    if (!Number.isFinite(x)) x = 0;
+    if (!Number.isSafeInteger(x)) {
+      this.raw(String(x));
+      return;
+    }
+    this.room(17);
+    if (x < 0) {
+      this.buf[this.len++] = 45; // '-'
+      x = -x;
+    }
+    const start = this.len;
+    do {
+      this.buf[this.len++] = 48 + (x % 10);
+      x = Math.floor(x / 10);
+    } while (x > 0);
+    for (let i = start, j = this.len - 1; i < j; i++, j--) {
+      const t = this.buf[i];
+      this.buf[i] = this.buf[j];
+      this.buf[j] = t;
+    }
+  }
+
+  /** Any string, JSON-quoted and escaped. */
+  str(s: string): void {
+    const q = JSON.stringify(s);
+    this.room(Buffer.byteLength(q));
+    this.len += this.buf.write(q, this.len);
+  }
+
+  bool(b: boolean): void {
+    this.raw(b ? 'true' : 'false');
+  }
+}
+
+/** One ProcSample as JSON into `w`. */
+function writeProc(w: JsonWriter, d: TaskDelta, cg: number, preempted: number, preemptsOthers: number): void {
+  w.raw('{"tgid":');
+  w.num(d.tgid);
+  w.raw(',"ppid":');
+  w.num(d.ppid);
+  w.raw(',"comm":');
+  w.str(d.comm);
+  w.raw(',"cg":');
+  w.num(cg);
+  w.raw(',"kthread":');
+  w.bool(d.kthread);
+  w.raw(',"threads":');
+  w.num(d.threads);
+  w.raw(',"startNs":');
+  w.num(d.startNs);
+  w.raw(',"exited":');
+  w.bool(d.exited);
+  w.raw(',"cpuNs":');
+  w.num(d.cpuNs);
+  w.raw(',"runqWaitNs":');
+  w.num(d.runqWaitNs);
+  w.raw(',"minFaults":');
+  w.num(d.minFaults);
+  w.raw(',"majFaults":');
+  w.num(d.majFaults);
+  w.raw(',"vcsw":');
+  w.num(d.vcsw);
+  w.raw(',"ivcsw":');
+  w.num(d.ivcsw);
+  w.raw(',"rssAnonBytes":');
+  w.num(d.rssAnonBytes);
+  w.raw(',"rssFileBytes":');
+  w.num(d.rssFileBytes);
+  w.raw(',"rssShmemBytes":');
+  w.num(d.rssShmemBytes);
+  w.raw(',"anonSamples":[');
+  for (let i = 0; i < d.anonSamples.length; i++) {
+    if (i) w.raw(',');
+    w.num(d.anonSamples[i]);
+  }
+  w.raw('],"preempted":');
+  w.num(preempted);
+  w.raw(',"preemptsOthers":');
+  w.num(preemptsOthers);
+  w.raw(',"lastCpu":');
+  w.num(d.lastCpu);
+  w.raw('}');
+}
+
+const shared = new JsonWriter();
+
+/**
+ * Encodes the window as one JSON line (with its newline) of at most `maxBytes`, most active processes first.
+ * `deltas` may include idle processes (they are left out). The cgroup table holds only the cgroups of the
+ * processes sent. The returned bytes are a fresh copy (the writer is reused).
+ */
 export function buildWindowLine(
   parts: WindowParts,
   deltas: readonly TaskDelta[],
   cgroups: { resolver: CgroupResolver; table: CgroupTable },
   maxBytes = WINDOW_BYTES,
-): { line: string; sent: number; omitted: number } {
-  const active = deltas.filter(isActive).sort((a, b) => activity(b) - activity(a));
+): { bytes: Buffer; sent: number; omitted: number } {
+  const active = deltas.filter(isActive);
+  const score = active.map(activity);
+  const order = active.map((_, i) => i).sort((a, b) => score[b] - score[a]);
   const preempt = preemptCounts(parts.pairs);
   // Cgroup indices into a provisional table; only those of processes that fit are kept.
   const refIdx = active.map((d) =>
@@ -53,57 +169,38 @@ export function buildWindowLine(
   cgroups.resolver.endWindow();
   const table = cgroups.table.take();
   const head = JSON.stringify({ ...parts, procs: [], cgroups: [] });
-  let budget = maxBytes - head.length - 64; // room for `omitted` and the newline
-  const procParts: string[] = [];
+  let budget = maxBytes - Buffer.byteLength(head) - 64; // room for `omitted` and the newline
+  const w = shared;
+  w.len = 0;
   const cgParts: string[] = [];
   const cgMap = new Map<number, number>();
+  let sent = 0;
   let omitted = 0;
-  for (let i = 0; i < active.length; i++) {
+  for (const i of order) {
     const d = active[i];
     const pc = preempt.get(d.tgid);
-    let cg = cgMap.get(refIdx[i]);
-    let cgText = '';
-    if (cg === undefined) cgText = JSON.stringify(table[refIdx[i]] satisfies CgroupSample);
-    const sample: ProcSample = {
-      tgid: d.tgid,
-      ppid: d.ppid,
-      comm: d.comm,
-      cg: cg ?? cgParts.length,
-      kthread: d.kthread,
-      threads: d.threads,
-      startNs: d.startNs,
-      exited: d.exited,
-      cpuNs: d.cpuNs,
-      runqWaitNs: d.runqWaitNs,
-      minFaults: d.minFaults,
-      majFaults: d.majFaults,
-      vcsw: d.vcsw,
-      ivcsw: d.ivcsw,
-      rssAnonBytes: d.rssAnonBytes,
-      rssFileBytes: d.rssFileBytes,
-      rssShmemBytes: d.rssShmemBytes,
-      anonSamples: d.anonSamples,
-      preempted: pc?.preempted ?? 0,
-      preemptsOthers: pc?.others ?? 0,
-      lastCpu: d.lastCpu,
-    };
-    const text = JSON.stringify(sample);
-    const cost = text.length + 1 + (cgText ? cgText.length + 1 : 0);
+    const known = cgMap.get(refIdx[i]);
+    const cgText = known === undefined ? JSON.stringify(table[refIdx[i]] satisfies CgroupSample) : '';
+    const mark = w.len;
+    if (sent) w.raw(',');
+    writeProc(w, d, known ?? cgParts.length, pc?.preempted ?? 0, pc?.others ?? 0);
+    const cost = w.len - mark + (cgText ? Buffer.byteLength(cgText) + 1 : 0);
     if (cost > budget) {
+      w.len = mark; // take it back: a smaller, less active one may still fit
       omitted++;
-      continue; // a smaller, less active one may still fit
+      continue;
     }
     budget -= cost;
-    if (cg === undefined) {
-      cg = cgParts.length;
-      cgMap.set(refIdx[i], cg);
+    sent++;
+    if (known === undefined) {
+      cgMap.set(refIdx[i], cgParts.length);
       cgParts.push(cgText);
     }
-    procParts.push(text);
   }
-  // procs and cgroups are the last keys of `head`: splice the parts in (no String.replace: `$&` in a name).
+  // procs and cgroups are the last keys of `head`: splice the parts in.
   const tail = '"procs":[],"cgroups":[]}';
-  const body = `${head.slice(0, -tail.length)}"procs":[${procParts.join(',')}],"cgroups":[${cgParts.join(',')}]`;
-  const line = `${body}${omitted ? `,"omitted":${omitted}` : ''}}\n`;
-  return { line, sent: procParts.length, omitted };
+  const before = `${head.slice(0, -tail.length)}"procs":[`;
+  const after = `],"cgroups":[${cgParts.join(',')}]${omitted ? `,"omitted":${omitted}` : ''}}\n`;
+  const bytes = Buffer.concat([Buffer.from(before), w.buf.subarray(0, w.len), Buffer.from(after)]);
+  return { bytes, sent, omitted };
 }

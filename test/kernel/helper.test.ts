@@ -171,6 +171,32 @@ test('CPU of a busy loop within 5 % of /proc; its cgroup entry names its cgroup'
   }
 });
 
+test('threads that come and go: process CPU (reaped threads included) within 5 % of /proc stat', {
+  timeout: 40_000,
+}, async () => {
+  const c = startPy('threads.py');
+  const r = helper(['--interval-ms', '1000']);
+  const ticks = (pid: number) => {
+    const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 1e7; // utime + stime of the whole process, incl. exited threads
+  };
+  try {
+    await nextWindow(r);
+    const a = ticks(c.pid!);
+    let got = 0;
+    for (let i = 0; i < 3; i++) got += (await nextWindow(r)).procs.find((p) => p.tgid === c.pid)?.cpuNs ?? 0;
+    const want = ticks(c.pid!) - a;
+    assert.ok(want > 1e9, `the workload burned ${want} ns`);
+    const err = Math.abs(got - want) / want;
+    assert.ok(err <= 0.05, `helper ${got} ns vs /proc ${want} ns (${(err * 100).toFixed(1)} % off)`);
+  } finally {
+    c.kill('SIGKILL');
+    r.child.stdin?.end();
+    await assertNothingLeft(r);
+  }
+});
+
 test('minor faults (user mode) within 5 % of /proc', { timeout: 40_000 }, async () => {
   const w = startWorkload('thrash');
   const r = helper(['--interval-ms', '1000']);

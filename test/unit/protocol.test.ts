@@ -76,7 +76,9 @@ function builtWindow(seq: number): string {
       resolver: new CgroupResolver((pid) => `0::/s/${pid}\n`),
       table: new CgroupTable({ mounts: { mode: 'none' } }),
     },
-  ).line.trimEnd();
+  )
+    .bytes.toString()
+    .trimEnd();
 }
 const current = recorded.filter((l) => l.includes(`"v":${PROTOCOL_VERSION},`));
 const lines = [...current, JSON.stringify(hello), builtWindow(0), builtWindow(1)];

@@ -70,21 +70,33 @@ test('a short-lived process seen only at exit is counted whole', () => {
   assert.ok(isActive(d));
 });
 
-test('exit record and zombie reading in the same window merge (the larger counter wins), reported once', () => {
+test('exit record and zombie reading in the same window: reported once, as exited', () => {
   const acc = new WindowAccounting();
   acc.baseline([totals(10, 5)]);
-  const ds = acc.next(
-    [totals(10, 5, { cpuNs: 12, rssFileBytes: 4096 })],
-    [totals(10, 5, { cpuNs: 10, minFaults: 3 })],
-  );
+  const ds = acc.next([totals(10, 5, { cpuNs: 12 })], [totals(10, 5, { cpuNs: 10, minFaults: 3 })]);
   assert.equal(ds.length, 1);
-  assert.deepEqual([ds[0].cpuNs, ds[0].minFaults, ds[0].exited], [12, 3, true]);
+  assert.deepEqual([ds[0].cpuNs, ds[0].minFaults, ds[0].exited], [10, 3, true]);
+});
+
+test('idle processes are not returned (but remembered)', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([totals(10, 5, { cpuNs: 7 })]);
+  assert.deepEqual(acc.next([totals(10, 5, { cpuNs: 7 })], []), []);
+  assert.equal(acc.size, 1);
+  assert.equal(acc.next([totals(10, 5, { cpuNs: 9 })], [])[0].cpuNs, 2);
 });
 
 test('the exit of a recycled pid does not replace the live process now holding it', () => {
   const acc = new WindowAccounting();
   acc.baseline([totals(10, 5, { cpuNs: 100 })]);
-  acc.next([totals(10, 9, { cpuNs: 10 })], [totals(10, 5, { cpuNs: 150 })]);
+  const w1 = acc.next([totals(10, 9, { cpuNs: 10 })], [totals(10, 5, { cpuNs: 150 })]);
+  assert.deepEqual(
+    w1.map((d) => [d.startNs, d.cpuNs, d.exited]),
+    [
+      [5, 50, true],
+      [9, 10, false],
+    ],
+  );
   const [d] = acc.next([totals(10, 9, { cpuNs: 25 })], []);
   assert.equal(d.cpuNs, 15, 'the new process continues from its own last reading');
 });
@@ -101,7 +113,7 @@ test('RSS sub-samples end with the end-of-window value; a recycled pid does not 
   acc.baseline([totals(10, 5)]);
   acc.sample(10, 5, 100);
   acc.sample(10, 5, 200);
-  acc.sample(11, 3, 999); // a process that is gone by the end of the window
+  acc.sample(11, 3, 999); // a process not seen before: no slot, ignored
   const [d] = acc.next([totals(10, 5, { rssAnonBytes: 250, rssShmemBytes: 50, cpuNs: 1 })], []);
   assert.deepEqual(d.anonSamples, [100, 200, 300]);
   acc.sample(10, 6, 7);

@@ -50,7 +50,7 @@ const noFs = { mode: 'none' as const };
 test('idle processes are left out; preempted/preemptsOthers are summed from the pairs; the line parses', () => {
   const resolver = new CgroupResolver((pid) => `0::/g${pid % 2}\n`);
   const table = new CgroupTable({ mounts: noFs });
-  const { line, sent, omitted } = buildWindowLine(
+  const { bytes, sent, omitted } = buildWindowLine(
     parts({
       pairs: [
         { victim: 1, aggressor: 2, count: 5 },
@@ -60,6 +60,7 @@ test('idle processes are left out; preempted/preemptsOthers are summed from the 
     [delta(1, { ivcsw: 7 }), delta(2, { cpuNs: 9 }), delta(3, { exited: true, threads: 0 }), delta(4)],
     { resolver, table },
   );
+  const line = bytes.toString();
   assert.deepEqual([sent, omitted], [3, 0]);
   assert.ok(line.endsWith('}\n') && !line.slice(0, -1).includes('\n'));
   const w = parseLine(line) as Window;
@@ -86,7 +87,8 @@ test('10,000 processes in long cgroup paths: the line stays under the bound, lea
   const table = new CgroupTable({ mounts: noFs });
   const deltas = Array.from({ length: 10_000 }, (_, i) => delta(i + 1, { cpuNs: (i + 1) * 1000 }));
   const t0 = performance.now();
-  const { line, sent, omitted } = buildWindowLine(parts(), deltas, { resolver, table });
+  const { bytes, sent, omitted } = buildWindowLine(parts(), deltas, { resolver, table });
+  const line = bytes.toString();
   const ms = performance.now() - t0;
   assert.ok(line.length <= WINDOW_BYTES && WINDOW_BYTES < MAX_LINE_BYTES, `line of ${line.length} bytes`);
   assert.equal(sent + omitted, 10_000);
@@ -103,11 +105,33 @@ test('10,000 processes in long cgroup paths: the line stays under the bound, lea
   assert.ok(ms < 2000, `built in ${ms.toFixed(0)} ms`);
 });
 
+test('numbers are written exactly; names are escaped', () => {
+  const resolver = new CgroupResolver(() => '0::/\n');
+  const table = new CgroupTable({ mounts: noFs });
+  const big = 2 ** 53 - 1;
+  const { bytes } = buildWindowLine(
+    parts(),
+    [delta(7, { cpuNs: big, comm: 'a"b\\c\u0001é', runqWaitNs: 1.5, rssFileBytes: Number.NaN, lastCpu: -1 })],
+    { resolver, table },
+  );
+  const w = parseLine(bytes.toString()) as Window;
+  assert.equal(w.procs[0].cpuNs, big);
+  assert.equal(w.procs[0].runqWaitNs, 1.5);
+  assert.equal(w.procs[0].rssFileBytes, 0, 'NaN becomes 0, the line stays valid');
+  assert.equal(w.procs[0].lastCpu, -1);
+  assert.equal(
+    w.procs[0].comm,
+    'a"bé'.replace('bé', 'b\\cé'),
+    'control characters are stripped by the parser',
+  );
+});
+
 test('10,000 processes in short paths all fit', () => {
   const resolver = new CgroupResolver(() => '0::/user.slice/session-1.scope\n');
   const table = new CgroupTable({ mounts: noFs });
   const deltas = Array.from({ length: 10_000 }, (_, i) => delta(i + 1, { vcsw: 1 }));
-  const { line, omitted } = buildWindowLine(parts(), deltas, { resolver, table });
+  const { bytes, omitted } = buildWindowLine(parts(), deltas, { resolver, table });
+  const line = bytes.toString();
   assert.equal(omitted, 0);
   const w = parseLine(line) as Window;
   assert.equal(w.procs.length, 10_000);
