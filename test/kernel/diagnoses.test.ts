@@ -224,7 +224,7 @@ describe('CPU', { concurrency: false }, () => {
       if (last.label === 'Starved') assert.match(cause(last), /waiting for a CPU \d+% of the time, behind /);
       else {
         assert.equal(last.label, 'CPU-bound', explainAll(o, b.pid!));
-        assert.match(cause(last), /^(runs whenever it can|wants) \d+% of a core/);
+        assert.match(cause(last), /^(runs whenever it can: \d+% of a core|wants \d+% of a core, gets \d+%)/);
       }
     } finally {
       await killAndWait(b);
