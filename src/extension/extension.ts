@@ -274,7 +274,11 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
       if (!e.affectsConfiguration('hotspot')) return;
       settings = readSettings();
       dashboard.setHistoryWindows(settings.historyWindows);
-      if (e.affectsConfiguration('hotspot.configPath') || e.affectsConfiguration('hotspot.thresholds'))
+      if (
+        e.affectsConfiguration('hotspot.configPath') ||
+        e.affectsConfiguration('hotspot.thresholds') ||
+        e.affectsConfiguration('hotspot.profile')
+      )
         void thresholds.reload();
       m.setSettings(settings);
     }),

@@ -15,10 +15,18 @@ export interface Settings {
   historyWindows: number;
   /** `hotspot.thresholds`: overrides on top of the config file, validated by the same schema. */
   thresholds: unknown;
+  /** `hotspot.profile` when the user set it (anywhere); unset leaves the config file's `profile` in force. */
+  profile?: unknown;
 }
 
 const clamp = (n: number, lo: number, hi: number, def: number) =>
   Number.isFinite(n) ? Math.min(hi, Math.max(lo, Math.round(n))) : def;
+
+/** A setting's value only where someone set it: its package.json default must not override a config file. */
+function explicitly(c: vscode.WorkspaceConfiguration, key: string): unknown {
+  const i = c.inspect(key);
+  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+}
 
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration('hotspot');
@@ -36,6 +44,7 @@ export function readSettings(): Settings {
     scope: c.get<string>('scope') === 'all' ? 'all' : 'workspace',
     historyWindows: clamp(c.get<number>('historyWindows', 60), 5, 1000, 60),
     thresholds: c.get('thresholds'),
+    profile: explicitly(c, 'profile'),
   };
 }
 
@@ -43,8 +52,15 @@ export function readSettings(): Settings {
  * Defaults ← the YAML file (hotspot.configPath) ← the hotspot.thresholds setting. Throws ConfigError (file:line:col
  * key: what, or the setting's name and key) so the caller keeps the old config.
  */
-export async function loadThresholds(configPath: string, overrides?: unknown): Promise<Config> {
+export async function loadThresholds(
+  configPath: string,
+  overrides?: unknown,
+  profile?: unknown,
+): Promise<Config> {
   // Regular files only, at most 1 MiB, read asynchronously: a FIFO or /dev/zero here must not freeze the host.
   const cfg = configPath ? await loadConfigFile(configPath) : DEFAULT_CONFIG;
-  return validateConfig(overrides, 'setting hotspot.thresholds', cfg); // an unset or empty setting keeps cfg
+  const withOverrides = validateConfig(overrides, 'setting hotspot.thresholds', cfg); // unset or empty keeps cfg
+  return profile === undefined
+    ? withOverrides
+    : validateConfig({ profile }, 'setting hotspot.profile', withOverrides);
 }

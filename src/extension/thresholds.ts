@@ -58,7 +58,7 @@ export class Thresholds implements vscode.Disposable {
     this.watch(s.configPath);
     const generation = ++this.generation;
     try {
-      const loaded = await loadThresholds(s.configPath, s.thresholds);
+      const loaded = await loadThresholds(s.configPath, s.thresholds, s.profile);
       if (generation !== this.generation) return undefined; // a newer reload is under way
       this.current = loaded;
       this.loadedAt = s.configPath || hasKeys(s.thresholds) ? new Date() : undefined;

