@@ -342,6 +342,8 @@ describe('kernel matrix: the helper against /proc on this kernel', { skip }, () 
       const bpf = (w0.proc(pid.early)?.cpuNs ?? 0) / w0.durationNs;
       const proc = t.cpuNs / t.spanNs;
       note(`window 0: ${pct(bpf)} of a core vs /proc ${pct(proc)} (${(bpf / proc).toFixed(3)}x)`);
+      // `yes` is one thread: more CPU than the window is long means the window's clock and counters disagree.
+      assert.ok(bpf <= 1.02, `a single thread cannot run ${pct(bpf)} of the window`);
       assert.ok(Math.abs(bpf / proc - 1) <= 0.05, `window 0 CPU ${pct(bpf)} vs /proc ${pct(proc)}`);
     });
   });
@@ -380,7 +382,7 @@ describe('kernel matrix: the helper against /proc on this kernel', { skip }, () 
       note(
         `leak ${leak.h}/${leak.p}, in read() ${read.h}/${read.p}, major ${major.h}/${major.p} (helper/proc)`,
       );
-      assert.ok(leak.p > 10_000 && read.p > 3 * 8192 && major.p > 2000, 'every workload faulted');
+      assert.ok(leak.p > 1000 && read.p > 3 * 8192 && major.p > 2000, 'every workload faulted');
       assert.ok(within(leak.h, leak.p, 0), 'leak faults within 5 % of /proc');
       assert.ok(within(read.h, read.p, 0), 'faults inside read() within 5 % of /proc');
       assert.ok(within(major.h, major.p, 0), 'major faults within 5 % of /proc');
@@ -419,7 +421,10 @@ describe('kernel matrix: the helper against /proc on this kernel', { skip }, () 
   }, async () => {
     const { r, hello } = live();
     await recorded({ ...hello.exit, check: 'exit within a window' }, async (note) => {
-      const from = Math.max(...windowsOf(r).map((w) => w.seq));
+      // Right after a window is cut, so that its 50 ms fall inside the next one (on a slow guest the spawn alone
+      // can take a few hundred ms; its figures are summed over every window it shows up in all the same).
+      const from = (await waitWindow(r, Math.max(...windowsOf(r).map((w) => w.seq)) + 1)).seq;
+      const spawnedAt = process.hrtime.bigint();
       const child = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
       const gone = new Promise((res) => child.on('exit', res));
       const tgid = child.pid!;
@@ -427,19 +432,28 @@ describe('kernel matrix: the helper against /proc on this kernel', { skip }, () 
       const before = readTruth(tgid)?.cpuNs ?? 0;
       child.kill('SIGKILL');
       await gone;
-      let found: ReturnType<WindowView['proc']>;
-      for (let seq = from + 1; seq <= from + 4 && !found; seq++)
-        found = (await waitWindow(r, seq)).proc(tgid);
-      assert.ok(found, 'the short-lived process is in a window');
+      const lifetimeNs = Number(process.hrtime.bigint() - spawnedAt);
+      const seen: NonNullable<ReturnType<WindowView['proc']>>[] = [];
+      for (let seq = from + 1; seq <= from + 4 && !seen.at(-1)?.exited; seq++) {
+        const p = (await waitWindow(r, seq)).proc(tgid);
+        if (p) seen.push(p);
+      }
+      const last = seen.at(-1);
+      assert.ok(last, 'the short-lived process is in a window');
+      const cpuNs = seen.reduce((sum, p) => sum + p.cpuNs, 0);
       note(
-        `CPU ${(found.cpuNs / 1e6).toFixed(1)} ms (/proc ${(before / 1e6).toFixed(1)} ms before the kill), ` +
-          `ppid ${found.ppid === process.pid ? 'ok' : found.ppid}, exited ${found.exited}`,
+        `CPU ${(cpuNs / 1e6).toFixed(1)} ms (/proc ${(before / 1e6).toFixed(1)} ms before the kill, ` +
+          `lived ${(lifetimeNs / 1e6).toFixed(0)} ms), ` +
+          `ppid ${last.ppid === process.pid ? 'ok' : last.ppid}, exited ${last.exited}, in ${seen.length} window(s)`,
       );
-      assert.equal(found.exited, true, 'marked exited');
-      assert.equal(found.ppid, process.pid, 'its parent, captured at exit');
+      assert.equal(last.exited, true, 'marked exited');
+      assert.equal(last.ppid, process.pid, 'its parent, captured at exit');
       assert.ok(before > 0, 'it ran');
-      // Up to its death: at least what /proc showed just before the kill, at most a few ticks more.
-      assert.ok(found.cpuNs >= before * 0.95 && found.cpuNs <= before + 40e6, 'its CPU up to its exit');
+      // Up to its death: at least what /proc showed just before the kill, and no more than its lifetime (one
+      // thread). Not "/proc + the time to the kill": schedstat of a running task lags its current slice by a tick
+      // or more under TCG (seen: 14 ms more than /proc + 10 ms of wall time).
+      assert.ok(cpuNs >= before * 0.95, 'at least its CPU before the kill');
+      assert.ok(cpuNs <= lifetimeNs, `no more than its ${(lifetimeNs / 1e6).toFixed(0)} ms lifetime`);
     });
   });
 
