@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The VM runs this checkout's build (it sees the host's / read-only): build it if it is not there.
-if [ ! -f dist/helper.js ] || [ ! -f dist/cli.js ] || [ ! -f bpf/sched.bpf.o ] || [ ! -f bpf/faults.bpf.o ]; then
+if [ ! -f dist/helper.js ] || [ ! -f dist/cli.js ] || [ ! -f bpf/sched.bpf.o ] || [ ! -f bpf/tasks.bpf.o ]; then
   log "building BPF objects and bundles"
   bash scripts/build-bpf.sh
   node scripts/build.mjs

@@ -201,7 +201,8 @@ async function main(): Promise<void> {
 
   // Windows are scheduled against the monotonic clock so timer drift does not accumulate.
   const tick = args.intervalMs / args.rssSamples;
-  let windowStart = process.hrtime.bigint();
+  // Window 0 starts at the baseline reading (in the Session constructor), not now: its counters do.
+  let windowStart = session.baselineNs;
   let n = 0;
   const step = () => {
     if (stopping) return;

@@ -62,6 +62,8 @@ export class Session {
   private lastCpuUsage = process.cpuUsage();
   private prevBusy: number[];
   private lastDrops = { pairs: 0, exits: 0 };
+  /** process.hrtime.bigint() just before the baseline reading: where window 0 starts. */
+  readonly baselineNs: bigint;
 
   constructor(
     readonly pageSize = 4096,
@@ -83,6 +85,10 @@ export class Session {
         }
         this.tasksError = e;
       }
+    // Window 0 counts from the baseline below, so its clock starts here too (main.ts), not once hello is out:
+    // on a slow machine attach logging, the privilege drop and the hello took 10-20 % of a 1 s window, which
+    // window 0 then reported as CPU time beyond its length (a single thread at 110 % of a core).
+    this.baselineNs = process.hrtime.bigint();
     this.prevBusy = cpuBusyNs(readFileSync('/proc/stat', 'latin1'));
     // Exits before the baseline are not this session's; then the baseline, so window 0 counts from now.
     this.tasks?.drainExits();

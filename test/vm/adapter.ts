@@ -1,28 +1,34 @@
 // The ONE place the kernel-matrix checks read helper messages, helper arguments and the CLI's JSON lines.
-// Protocol v1 today. When the helper moves to protocol v2 (task-iterator collector), only this file changes:
-// the checks ask "which collectors are live", "what did window N say about pid P", never for field names.
-import type { Message } from '../../src/shared/protocol';
+// Protocol v2: a task iterator (per-task counters), a sched_switch hook (who preempts whom) and a
+// sched_process_exit hook (processes that exit mid-window). The checks ask "which collectors are live", "what did
+// window N say about pid P", never for field names.
+import { type Message, rssBytes } from '../../src/shared/protocol';
 
-/** Fault attach points the v1 helper can be forced onto with --fault-attach, most preferred first. */
-export const FAULT_ATTACH_CANDIDATES = ['tp_btf', 'raw_tp', 'tracepoint', 'fentry', 'kprobe'] as const;
-export type FaultAttachCandidate = (typeof FAULT_ATTACH_CANDIDATES)[number];
+/**
+ * How the per-task counters can be read, preferred first: the BPF task iterator, or /proc read by the helper
+ * (forced with --tasks procfs: the fallback for kernels without iterators, proven on every kernel too).
+ */
+export const TASKS_CANDIDATES = ['iter', 'procfs'] as const;
+export type TasksCandidate = (typeof TASKS_CANDIDATES)[number];
 
-/** Arguments for the helper: a window length and, optionally, a forced fault attach point (no fallback). */
-export function helperArgs(o: { intervalMs: number; faultAttach?: FaultAttachCandidate }): string[] {
+/** Arguments for the helper: a window length and, optionally, a forced way of reading the task counters. */
+export function helperArgs(o: { intervalMs: number; tasks?: TasksCandidate }): string[] {
   const args = ['--interval-ms', String(o.intervalMs)];
-  if (o.faultAttach) args.push('--fault-attach', o.faultAttach);
+  if (o.tasks) args.push('--tasks', o.tasks);
   return args;
 }
 
-/** The collectors a protocol-v1 helper runs; every one must be live in the kernel on every kernel of the matrix. */
-export const COLLECTORS = ['faults', 'sched'] as const;
-/** The collector whose attach point --fault-attach forces. */
-export const FORCED_COLLECTOR = 'faults';
+/**
+ * The collectors a protocol-v2 helper runs. The switch and exit hooks cannot be forced onto an attach point
+ * (the helper tries tp_btf, then raw_tp): the hello says which one loaded, and the matrix reports that.
+ */
+export const COLLECTORS = ['switch', 'tasks', 'exit'] as const;
+export type CollectorName = (typeof COLLECTORS)[number];
 
 export interface Collector {
-  /** What it measures: 'sched' (CPU, preemptions, run-queue wait) or 'faults' (page faults, RSS). */
-  collector: string;
-  /** How it is attached on this kernel (tp_btf, raw_tp, tracepoint, fentry, kprobe, …). */
+  /** switch: who preempts whom; tasks: per-task counters (CPU, wait, faults, switches, RSS); exit: exits. */
+  collector: CollectorName;
+  /** How it is attached on this kernel: tp_btf, raw_tp, iter, procfs, or none. */
   attach: string;
 }
 
@@ -30,19 +36,31 @@ export interface HelloView {
   pid: number;
   kernel: string;
   collectors: Collector[];
-  /** The collector that measures CPU time and run-queue wait, and how it is attached. */
-  cpu: Collector;
-  /** The collector that counts page faults and reads RSS (its attach point is what --fault-attach forces). */
-  faults: Collector;
-  /** The live fault attach point (what --fault-attach forced, or the helper's fallback choice). */
-  faultAttach: string;
+  /** The collector every per-process figure comes from (CPU, run-queue wait, faults, switches, RSS). */
+  tasks: Collector;
+  switcher: Collector;
+  exit: Collector;
+  capabilities: string[];
 }
 
+/** Attach points that mean "not loaded into the kernel" for a collector. */
+export const NOT_IN_KERNEL = new Set(['procfs', 'none']);
+
 export interface ProcView {
+  ppid: number;
+  exited: boolean;
   cpuNs: number;
-  faults: number;
-  rssBytes: number;
   runqWaitNs: number;
+  /** Minor + major, taken in user or kernel mode. */
+  faults: number;
+  majFaults: number;
+  ivcsw: number;
+  /** Resident memory of every kind (anon + file + shmem). */
+  rssBytes: number;
+  rssAnonBytes: number;
+  rssFileBytes: number;
+  /** The cgroup path, from the window's cgroup table. */
+  cgroup: string;
 }
 
 export interface WindowView {
@@ -63,15 +81,17 @@ export const isFatal = (m: Message): boolean => m.type === 'error' && m.fatal;
 
 export function helloView(m: Message): HelloView {
   if (m.type !== 'hello') throw new Error(`expected hello, got ${m.type}`);
-  const cpu = { collector: 'sched', attach: m.attach.sched };
-  const faults = { collector: FORCED_COLLECTOR, attach: m.attach.faults };
+  const tasks: Collector = { collector: 'tasks', attach: m.attach.tasks };
+  const switcher: Collector = { collector: 'switch', attach: m.attach.switch };
+  const exit: Collector = { collector: 'exit', attach: m.attach.exit };
   return {
     pid: m.pid,
     kernel: m.kernel,
-    collectors: [cpu, faults],
-    cpu,
-    faults,
-    faultAttach: m.attach.faults,
+    collectors: [tasks, switcher, exit],
+    tasks,
+    switcher,
+    exit,
+    capabilities: m.capabilities,
   };
 }
 
@@ -83,7 +103,21 @@ export function windowView(m: Message): WindowView {
     durationNs: m.durationNs,
     proc(tgid) {
       const p = byTgid.get(tgid);
-      return p && { cpuNs: p.cpuNs, faults: p.faults, rssBytes: p.rssBytes, runqWaitNs: p.runqWaitNs };
+      return (
+        p && {
+          ppid: p.ppid,
+          exited: p.exited,
+          cpuNs: p.cpuNs,
+          runqWaitNs: p.runqWaitNs,
+          faults: p.minFaults + p.majFaults,
+          majFaults: p.majFaults,
+          ivcsw: p.ivcsw,
+          rssBytes: rssBytes(p),
+          rssAnonBytes: p.rssAnonBytes,
+          rssFileBytes: p.rssFileBytes,
+          cgroup: m.cgroups[p.cg]?.path ?? '?',
+        }
+      );
     },
   };
 }
@@ -93,16 +127,26 @@ export function fatalView(m: Message): FatalView {
   return { code: m.code, message: m.message };
 }
 
-/** One line of `hotspot --json`: the collector the CLI used and each process's label. */
+/** One line of `hotspot --json`: how the CLI's helper collected, and each process's label and cause. */
 export interface CliWindowView {
-  faultAttach: string;
-  labelOf(tgid: number): string | undefined;
+  /** "tasks iter · switch tp_btf · exit tp_btf". */
+  attach: string;
+  /** How the per-task counters were read (iter, procfs). */
+  tasks: string;
+  diagnosisOf(tgid: number): { label: string; cause: string } | undefined;
 }
 
 export function cliWindowView(line: string): CliWindowView {
-  const o = JSON.parse(line) as { faultAttach: string; processes: { tgid: number; label: string }[] };
+  const o = JSON.parse(line) as {
+    attach: { switch: string; tasks: string; exit: string };
+    processes: { tgid: number; label: string; cause: string }[];
+  };
   return {
-    faultAttach: o.faultAttach,
-    labelOf: (tgid) => o.processes.find((p) => p.tgid === tgid)?.label,
+    attach: `tasks ${o.attach.tasks} · switch ${o.attach.switch} · exit ${o.attach.exit}`,
+    tasks: o.attach.tasks,
+    diagnosisOf: (tgid) => {
+      const p = o.processes.find((x) => x.tgid === tgid);
+      return p && { label: p.label, cause: p.cause };
+    },
   };
 }

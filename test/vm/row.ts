@@ -3,7 +3,7 @@
 export interface CheckRow {
   /** `uname -r` inside the VM. */
   kernel: string;
-  /** 'sched', 'faults', or 'cli' for the end-to-end diagnosis. */
+  /** 'tasks' (iterator or /proc fallback), 'switch', 'exit', 'all', or 'cli' for the end-to-end diagnosis. */
   collector: string;
   attach: string;
   check: string;

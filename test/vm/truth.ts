@@ -16,7 +16,12 @@ export interface Truth {
   slices: number;
   /** minflt + majflt of the whole process. */
   faults: number;
+  majFaults: number;
+  /** Involuntary context switches (main thread: the workloads are single-threaded). */
+  ivcsw: number;
   rssBytes: number;
+  rssAnonBytes: number;
+  rssFileBytes: number;
 }
 
 export function readTruth(pid: number): Truth | undefined {
@@ -28,12 +33,18 @@ export function readTruth(pid: number): Truth | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
     const rssPages = Number(readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ')[1]);
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const field = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
     return {
       cpuNs: run,
       runqWaitNs: wait,
       slices,
       faults: Number(f[7]) + Number(f[9]),
+      majFaults: Number(f[9]),
+      ivcsw: field('nonvoluntary_ctxt_switches'),
       rssBytes: rssPages * PAGE,
+      rssAnonBytes: field('RssAnon') * 1024,
+      rssFileBytes: field('RssFile') * 1024,
     };
   } catch {
     return undefined; // the process is gone
@@ -94,6 +105,10 @@ export function truthDelta(a: Snapshot, b: Snapshot, pid: number): (Truth & { sp
     runqWaitNs: y.runqWaitNs - x.runqWaitNs,
     slices: y.slices - x.slices,
     faults: y.faults - x.faults,
+    majFaults: y.majFaults - x.majFaults,
+    ivcsw: y.ivcsw - x.ivcsw,
     rssBytes: y.rssBytes,
+    rssAnonBytes: y.rssAnonBytes,
+    rssFileBytes: y.rssFileBytes,
   };
 }
