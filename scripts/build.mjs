@@ -39,7 +39,7 @@ if (watch) {
 } else {
   await Promise.all(entries.map((e) => esbuild.build(e)));
   // The helper's manifest (what Install Helper may install, with hashes), once the BPF objects exist.
-  if (existsSync('bpf/sched.bpf.o') && existsSync('bpf/faults.bpf.o')) writeManifest('.');
+  if (existsSync('bpf/sched.bpf.o') && existsSync('bpf/tasks.bpf.o')) writeManifest('.');
   else
     console.warn('build: no BPF objects yet, so no dist/helper-manifest.sha256 (run scripts/build-bpf.sh)');
 }

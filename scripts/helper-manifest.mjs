@@ -17,7 +17,7 @@ export function helperFiles(root) {
   const bpf = path.join(root, 'bpf');
   for (const f of existsSync(bpf) ? readdirSync(bpf).sort() : [])
     if (f.endsWith('.bpf.o')) files.push(`bpf/${f}`);
-  if (!files.includes('bpf/sched.bpf.o') || !files.includes('bpf/faults.bpf.o'))
+  if (!files.includes('bpf/sched.bpf.o') || !files.includes('bpf/tasks.bpf.o'))
     throw new Error(`no BPF objects in ${bpf}: run scripts/build-bpf.sh first`);
   const walk = (dir, keep) => {
     for (const e of readdirSync(path.join(root, dir), { withFileTypes: true })) {

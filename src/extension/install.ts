@@ -211,7 +211,7 @@ export function readManifest(extensionPath: string): Manifest {
       );
     files.set(m[2], m[1]);
   }
-  for (const needed of ['helper.js', 'bpf/sched.bpf.o', 'bpf/faults.bpf.o'])
+  for (const needed of ['helper.js', 'bpf/sched.bpf.o', 'bpf/tasks.bpf.o'])
     if (!files.has(needed)) throw new InstallError(`${file} does not list ${needed}.`, 'Reinstall Hotspot.');
   return { files, text, summary: sha256(text) };
 }

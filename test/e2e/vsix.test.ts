@@ -46,7 +46,7 @@ test('package.sh → verified .vsix → installed in code-server → Start shows
     'extension/dist/helper.js',
     'extension/dist/helper-manifest.sha256',
     'extension/bpf/sched.bpf.o',
-    'extension/bpf/faults.bpf.o',
+    'extension/bpf/tasks.bpf.o',
     'extension/node_modules/koffi/package.json',
     'extension/node_modules/@koromix/koffi-linux-x64/linux_x64/koffi.node',
   ])

@@ -28,7 +28,8 @@ function hotspot(args: string[], asNobody = false): { windows: JsonWindow[]; std
   const [cmd, argv] = asNobody
     ? ['setpriv', [...NOBODY, process.execPath, CLI, ...args]]
     : [process.execPath, [CLI, ...args]];
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 30_000 });
+  // Every process of the machine, every window: well over spawnSync's 1 MiB default on a busy machine.
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 30_000, maxBuffer: 256 * 2 ** 20 });
   assert.equal(r.status, 0, `hotspot exited ${r.status}: ${r.stderr}`);
   const windows = r.stdout
     .trim()

@@ -13,8 +13,8 @@ const dir = mkdtempSync(path.join(tmpdir(), 'hotspot-sv-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const hello = (pid = 'process.pid') =>
-  `JSON.stringify({type:'hello',v:1,version:'t',kernel:'k',pid:${pid},ncpu:2,pageSize:4096,memTotalBytes:1e9,intervalMs:200,attach:{sched:'tp_btf',faults:'tp_btf'},capabilities:[]})`;
-const win = `JSON.stringify({type:'window',v:1,seq:seq++,ts:Date.now(),durationNs:2e8,cpuBusyNs:[0,0],procs:[],pairs:[],self:{cpuNs:0,rssBytes:0,drainNs:0}})`;
+  `JSON.stringify({type:'hello',v:2,version:'t',kernel:'k',pid:${pid},ncpu:2,pageSize:4096,memTotalBytes:1e9,intervalMs:200,attach:{switch:'tp_btf',tasks:'iter',exit:'tp_btf'},cgroupMode:'v2',capabilities:[]})`;
+const win = `JSON.stringify({type:'window',v:2,seq:seq++,ts:Date.now(),durationNs:2e8,cpuBusyNs:[0,0],procs:[],cgroups:[],pairs:[],memAvailableBytes:1e9,self:{cpuNs:0,rssBytes:0,collectNs:0}})`;
 
 /** Writes a stand-in helper whose body runs after `out` (line writer) and `seq` are defined. */
 function fake(name: string, body: string): string {
@@ -112,7 +112,7 @@ test('a fatal helper error (NO_BTF) is reported with its hint and not retried', 
   const r = supervise(
     fake(
       'nobtf',
-      `out(JSON.stringify({type:'error',v:1,code:'NO_BTF',message:'This kernel has no BTF.',hint:'Use a kernel built with CONFIG_DEBUG_INFO_BTF=y.',fatal:true})); process.exit(1);`,
+      `out(JSON.stringify({type:'error',v:2,code:'NO_BTF',message:'This kernel has no BTF.',hint:'Use a kernel built with CONFIG_DEBUG_INFO_BTF=y.',fatal:true})); process.exit(1);`,
     ),
   );
   await until(() => r.sup.state === 'failed', 5000, 'failed');
