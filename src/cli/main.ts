@@ -4,7 +4,7 @@ import { constants, createWriteStream, openSync, readFileSync, type WriteStream 
 import * as path from 'node:path';
 import { InstallError, installHelper } from '../extension/install';
 import { Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
-import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml, parseConfig } from '../shared/config';
+import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml } from '../shared/config';
 import { loadConfigFile } from '../shared/configFile';
 import type { Diagnosis, Report } from '../shared/diagnosis';
 import { cause, details } from '../shared/explain';

@@ -3,8 +3,6 @@
 // mode. (Classifying 10,000 processes is timed by `npm run bench`, not here: a timed test on a shared machine
 // measures the neighbours.)
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
 import { Classifier } from '../../src/shared/classifier';
 import { DEFAULT_CONFIG, validateConfig } from '../../src/shared/config';
