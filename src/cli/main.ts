@@ -87,6 +87,14 @@ function jsonLine(report: Report, diagnoses: Diagnosis[], hello: Hello): string 
 }
 
 /** "switch tp_btf · tasks iter · exit tp_btf": how the helper reads the kernel this session. */
+/**
+ * Exits once everything written to stdout has left the process: stdout into a pipe is asynchronous, and
+ * process.exit() right after a large window would cut the JSON line (a reader saw 428 KiB of a 3 MiB window).
+ */
+function exitAfterOutput(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
 /** Drives classification + output from a stream of messages, live or replayed. */
 class Session {
   private hello?: Hello;
@@ -169,7 +177,7 @@ function live(o: CliOptions, session: Session, onStop: (stop: () => Promise<void
     } else if (f.fatal) process.exitCode = 1;
   });
   sup.on('state', (s) => {
-    if ((s === 'failed' && !degraded) || s === 'stopped') process.exit(process.exitCode ?? 0);
+    if ((s === 'failed' && !degraded) || s === 'stopped') exitAfterOutput(Number(process.exitCode ?? 0));
   });
   onStop(async () => {
     clearInterval(degraded);
@@ -233,7 +241,9 @@ export async function main(argv: string[]): Promise<void> {
   let stop: () => Promise<void> = async () => {};
   const finish = () => {
     void stop().then(
-      () => recorder?.end(() => process.exit(process.exitCode ?? 0)) ?? process.exit(process.exitCode ?? 0),
+      () =>
+        recorder?.end(() => exitAfterOutput(Number(process.exitCode ?? 0))) ??
+        exitAfterOutput(Number(process.exitCode ?? 0)),
     );
   };
   // The reader went away (`hotspot --json | head`): stop the helper and leave quietly, as other filters do.
