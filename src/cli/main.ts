@@ -1,6 +1,6 @@
 // `hotspot`: the same diagnoses as the extension, in a terminal. Spawns the helper (directly when root, else the
 // root-owned install through pkexec), classifies each window and prints a table or JSON lines.
-import { constants, createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { InstallError, installHelper } from '../extension/install';
 import { Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
@@ -13,6 +13,7 @@ import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
 import { readPpid } from '../shared/procfs';
 import { ProcfsSampler } from '../shared/procfsSampler';
 import { describeAttach, encode, type Hello, type Message, parseLine, type Window } from '../shared/protocol';
+import { openRecordingFd, readRecordingSync } from '../shared/sessionFile';
 import { DEGRADABLE, HelperSupervisor, type Logger } from '../shared/supervisor';
 import { type CliOptions, parseArgs, USAGE, UsageError } from './args';
 import { renderReport } from './render';
@@ -39,22 +40,11 @@ function say(message: string, hint?: string): void {
  * who can write that directory overwrite a file of root's.
  */
 function openRecording(file: string): WriteStream {
-  let fd: number;
   try {
-    fd = openSync(
-      file,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
+    return createWriteStream('', { fd: openRecordingFd(file, false) });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'EEXIST' || code === 'ELOOP'
-        ? `--record: ${file} already exists (or is a symlink); choose a new file name`
-        : `--record: cannot create ${file}: ${code ?? e}`,
-    );
+    throw new UsageError(`--record: ${(e as Error).message}`);
   }
-  return createWriteStream('', { fd });
 }
 
 /** Applies the view filters *after* classification, as the reference does (history is kept for everyone). */
@@ -137,7 +127,13 @@ class Session {
 }
 
 function replay(o: CliOptions, session: Session): void {
-  const lines = readFileSync(o.replay!, 'utf8').split('\n');
+  let text: string;
+  try {
+    text = readRecordingSync(o.replay!);
+  } catch (e) {
+    throw new UsageError(`--replay: ${(e as Error).message}`);
+  }
+  const lines = text.split('\n');
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     try {

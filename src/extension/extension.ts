@@ -253,7 +253,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     }
     if (!file) return;
     try {
-      m.replay(file, Math.min(settings.intervalMs, 1000));
+      await m.replay(file, Math.min(settings.intervalMs, 1000));
     } catch (e) {
       void vscode.window.showErrorMessage(`Hotspot: cannot replay: ${(e as Error).message}`);
     }

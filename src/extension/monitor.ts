@@ -1,7 +1,7 @@
 // The extension's session: a source of protocol messages (the elevated helper, the degraded /proc sampler, or a
 // recorded session), the classifier, and the scoping that decides what the views show. vscode is used only for
 // events; the views subscribe to onDidUpdate.
-import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bySeverity, Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
@@ -9,6 +9,7 @@ import type { Config } from '../shared/config';
 import type { Diagnosis, Report } from '../shared/diagnosis';
 import { ProcfsSampler } from '../shared/procfsSampler';
 import { encode, type Hello, type Message, parseLine } from '../shared/protocol';
+import { openRecordingFd, readRecording } from '../shared/sessionFile';
 import { Stabilizer } from '../shared/stabilizer';
 import {
   DEGRADABLE,
@@ -169,19 +170,17 @@ export class Monitor implements vscode.Disposable {
   }
 
   /** Plays a recorded session (JSONL of protocol messages), one window per `paceMs`. */
-  replay(file: string, paceMs = 500): void {
+  async replay(file: string, paceMs = 500): Promise<void> {
     if (this._state !== 'stopped') throw new Error('Stop Hotspot before replaying a session.');
     const messages: Message[] = [];
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .forEach((line, i) => {
-        if (line.trim() === '') return;
-        try {
-          messages.push(parseLine(line));
-        } catch (e) {
-          throw new Error(`${file}:${i + 1}: ${(e as Error).message}`);
-        }
-      });
+    (await readRecording(file)).split('\n').forEach((line, i) => {
+      if (line.trim() === '') return;
+      try {
+        messages.push(parseLine(line));
+      } catch (e) {
+        throw new Error(`${file}:${i + 1}: ${(e as Error).message}`);
+      }
+    });
     if (messages[0]?.type !== 'hello') throw new Error(`${file}: does not start with a hello line`);
     this.clearSession();
     this.fromReplay = true;
@@ -233,7 +232,8 @@ export class Monitor implements vscode.Disposable {
   startRecording(file: string): boolean {
     if (!this.hello || this._state === 'stopped' || this._state === 'replaying') return false;
     this.stopRecording();
-    const rec = createWriteStream(file, { mode: 0o600 });
+    // The save dialog asked before replacing a file; a symlink is still never followed.
+    const rec = createWriteStream('', { fd: openRecordingFd(file, true) });
     this.recorder = rec;
     rec.on('error', (e) => {
       this.log.error(`recording to ${file} failed: ${e.message}`);
