@@ -78,14 +78,15 @@ test('Filter to Debugged Process narrows the tree to the debuggee', { skip, time
   const rows = await waitForTree(
     page,
     (rs) => {
-      const procs = rs.filter((r) => r.level > 1);
-      return procs.length > 0 && procs.every((r) => r.text.includes(`(${pid})`));
+      const procs = rs.filter((r) => r.level === 2);
+      return procs.length > 0 && procs.every((r) => r.text.split(',')[0].includes(`(${pid})`));
     },
     `only the debuggee (${pid}) in the filtered tree`,
     30_000,
   );
+  // No row of its own; the debuggee's cause may still name it ("waiting for a CPU …, behind yes (pid)").
   assert.ok(
-    !rows.some((r) => r.text.includes(`(${yes.pid})`)),
+    !rows.some((r) => r.level === 2 && r.text.split(',')[0].includes(`(${yes.pid})`)),
     'the other workspace process is filtered out',
   );
   // The view says what it is filtered to (its description or its message), not just fewer rows.
