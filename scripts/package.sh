@@ -16,7 +16,7 @@ version=$(node -p "require('./package.json').version")
 vsix="hotspot-$version-$target.vsix"
 rm -f "$vsix" "$vsix.sha256"
 echo "$summary  dist/helper-manifest.sha256" >"hotspot-$version.helper.sha256"
-npx --no-install vsce package --allow-missing-repository --target "$target" --out "$vsix" >&2
+npx --no-install vsce package --allow-missing-repository --no-rewrite-relative-links --target "$target" --out "$vsix" >&2
 sha256sum "$vsix" >"$vsix.sha256"
 deb=$(bash scripts/package-deb.sh .)
 sha256sum "$(basename "$deb")" >"$(basename "$deb").sha256"
