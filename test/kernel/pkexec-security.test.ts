@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { installHelper, POLKIT_ACTION } from '../../src/extension/install';
-import { PkexecRig } from '../support/pkexecRig';
+import { PkexecRig, pkexecSkip, quiet } from '../support/pkexecRig';
 import { bpfProgIds, bpfProgIdsOf } from '../support/procs';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -17,16 +17,7 @@ const INSTALL_DIR = '/usr/local/lib/hotspot-sec-test';
 const POLICY_DIR = '/usr/local/lib/hotspot-sec-test-policy';
 const LAUNCHER = `${INSTALL_DIR}/hotspot-helper`;
 const RULE = '/etc/polkit-1/rules.d/10-hotspot-sec-test.rules';
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-
-const skip =
-  process.getuid?.() !== 0
-    ? 'needs root'
-    : !existsSync('/usr/bin/pkexec')
-      ? 'pkexec is not installed'
-      : !existsSync(path.join(ROOT, 'dist/helper.js'))
-        ? 'dist/helper.js is not built'
-        : false;
+const skip = pkexecSkip;
 
 const rig = new PkexecRig(USER, 'scripts/e2e/securityDriver.ts');
 

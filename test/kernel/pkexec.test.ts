@@ -6,7 +6,7 @@ import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { DEFAULT_POLICY_DIR, installHelper, POLKIT_ACTION } from '../../src/extension/install';
-import { PkexecRig } from '../support/pkexecRig';
+import { PkexecRig, pkexecSkip, quiet } from '../support/pkexecRig';
 import { bpfProgIdsOf, pidsRunning } from '../support/procs';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -14,16 +14,7 @@ const USER = 'hotspot-e2e';
 const INSTALL_DIR = '/usr/local/lib/hotspot-e2e-test';
 const RULE = '/etc/polkit-1/rules.d/10-hotspot-e2e-test.rules';
 const POLICY = path.join(DEFAULT_POLICY_DIR, `${POLKIT_ACTION}.policy`);
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-
-const skip =
-  process.getuid?.() !== 0
-    ? 'needs root'
-    : !existsSync('/usr/bin/pkexec')
-      ? 'pkexec is not installed'
-      : !existsSync(path.join(ROOT, 'dist/helper.js'))
-        ? 'dist/helper.js is not built'
-        : false;
+const skip = pkexecSkip;
 
 const rig = new PkexecRig(USER, 'scripts/e2e/pkexecDriver.ts');
 let savedPolicy: Buffer | undefined;

@@ -2,13 +2,26 @@
 // script bundled into a directory that user can read. Fields fill in as setUp goes, so tearDown undoes exactly what
 // was done even when setUp failed half-way.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 
 const ROOT = path.resolve(__dirname, '../..');
 const POLKIT = path.join(ROOT, 'scripts/e2e/polkit.sh');
+
+/** Why the real-pkexec tests cannot run here, or false. */
+export const pkexecSkip: string | false =
+  process.getuid?.() !== 0
+    ? 'needs root'
+    : !existsSync('/usr/bin/pkexec')
+      ? 'pkexec is not installed'
+      : !existsSync(path.join(ROOT, 'dist/helper.js'))
+        ? 'dist/helper.js is not built'
+        : false;
+
+/** A logger for installHelper() that says nothing. */
+export const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 
 export class PkexecRig {
   work = '';

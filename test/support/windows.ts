@@ -1,6 +1,8 @@
 // Processes and windows built by hand for the unit tests, shaped like the helper's (see test/fixtures/*.jsonl for
 // recorded ones): one builder per stage — cumulative totals, per-window deltas, protocol v2 samples and windows —
 // all from the same idle single-threaded process, every field present; cgroup 0 is the root with no limits.
+
+import { unlimitedCgroup } from '../../src/shared/cgroups';
 import { type CgroupSample, PROTOCOL_VERSION, type ProcSample, type Window } from '../../src/shared/protocol';
 import type { TaskDelta, TaskTotals } from '../../src/shared/taskTotals';
 
@@ -55,20 +57,7 @@ export function proc(p: Partial<ProcSample> & { tgid: number }): ProcSample {
 }
 
 export function cgroup(c: Partial<CgroupSample> = {}): CgroupSample {
-  return {
-    path: '/',
-    memLimitBytes: null,
-    memLimitPath: null,
-    memUsageBytes: null,
-    memAnonBytes: null,
-    memPressure: null,
-    cpuQuotaPercent: null,
-    cpuQuotaPath: null,
-    throttledNs: 0,
-    nrThrottled: 0,
-    nrPeriods: 0,
-    ...c,
-  };
+  return { ...unlimitedCgroup('/'), ...c };
 }
 
 /** Window `seq` of `secs` seconds (ts advances by the window length). */
