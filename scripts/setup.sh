@@ -8,26 +8,13 @@ want_e2e=0
 [ "${1:-}" = "--e2e" ] && want_e2e=1
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+# shellcheck source=scripts/apt.sh
+source scripts/apt.sh
 
 # --- system packages -------------------------------------------------------
 pkgs=(clang llvm libbpf-dev libbpf1 bpftool bpftrace pkexec polkitd dbus procps python3 make)
 [ "$want_e2e" = 1 ] && pkgs+=(chromium ripgrep libkrb5-dev g++)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    log "apt-get install ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "Hotspot needs these system packages. Run:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-fi
+ensure_debs Hotspot "${pkgs[@]}"
 
 # --- npm dependencies ------------------------------------------------------
 if [ ! -d node_modules/koffi ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -2,15 +2,9 @@
 // (or installHelper through pkexec) and reports every event as one JSON line on stdout.
 // Usage: node driver.js supervise <installDir> <windows> | install <extensionPath> <installDir>
 import { installHelper } from '../../src/extension/install';
-import { HelperSupervisor, type Logger } from '../../src/shared/supervisor';
+import { eventLog, installedSupervisor, out } from './driverIo';
 
-const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const log: Logger = {
-  info: (m) => out({ ev: 'log', level: 'info', m }),
-  warn: (m) => out({ ev: 'log', level: 'warn', m }),
-  error: (m) => out({ ev: 'log', level: 'error', m }),
-  debug: (m) => out({ ev: 'log', level: 'debug', m }),
-};
+const log = eventLog(true);
 const [mode, dir, arg] = process.argv.slice(2);
 
 if (mode === 'install') {
@@ -23,13 +17,7 @@ if (mode === 'install') {
   );
 } else {
   const wantWindows = Number(arg) || 2;
-  const sup = new HelperSupervisor({
-    helperArgs: ['--interval-ms', '500'],
-    devHelperPath: '/nonexistent/helper.js', // never used: we are not root
-    installDir: dir,
-    log,
-    maxRestarts: 0,
-  });
+  const sup = installedSupervisor(dir, log);
   let windows = 0;
   const giveUp = setTimeout(() => {
     out({ ev: 'timeout' });

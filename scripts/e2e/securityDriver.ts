@@ -2,24 +2,12 @@
 // while the test stalls the root helper, and reports every event as one JSON line on stdout.
 // Usage: node driver.js stall <installDir>        — the watchdog must report STALLED and abandon the helper
 //        node driver.js stop-stalled <installDir> — on SIGUSR1, stop() must resolve within its bound
-import { HelperSupervisor, type Logger } from '../../src/shared/supervisor';
+import { eventLog, installedSupervisor, out } from './driverIo';
 
-const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const log: Logger = {
-  info: (m) => out({ ev: 'log', level: 'info', m }),
-  warn: (m) => out({ ev: 'log', level: 'warn', m }),
-  error: (m) => out({ ev: 'log', level: 'error', m }),
-  debug: () => {},
-};
+const log = eventLog(false);
 const [mode, dir] = process.argv.slice(2);
 
-const sup = new HelperSupervisor({
-  helperArgs: ['--interval-ms', '500'],
-  devHelperPath: '/nonexistent/helper.js', // never used: we are not root
-  installDir: dir,
-  log,
-  maxRestarts: 0,
-});
+const sup = installedSupervisor(dir, log);
 const giveUp = setTimeout(() => {
   out({ ev: 'timeout' });
   process.exit(2);

@@ -7,24 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 log() { printf '\033[1;34m[kernels]\033[0m %s\n' "$*" >&2; }
+# shellcheck source=scripts/apt.sh
+source scripts/apt.sh
 
 pkgs=(qemu-system-x86 busybox-static kmod xz-utils zstd bpftool)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    log "apt-get install ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "The kernel matrix needs these system packages. Run:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-fi
+ensure_debs "The kernel matrix" "${pkgs[@]}"
 
 # The VM runs this checkout's build (it sees the host's / read-only): build it if it is not there.
 if [ ! -f dist/helper.js ] || [ ! -f dist/cli.js ] || [ ! -f bpf/sched.bpf.o ] || [ ! -f bpf/tasks.bpf.o ]; then

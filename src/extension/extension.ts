@@ -30,6 +30,7 @@ export interface HotspotApi {
   alert: AlertStatusItem;
   dashboard: Dashboard;
   scope: WorkspaceScope;
+  owners: Owners;
   config(): Config;
   /** Reloads the thresholds file; returns the error message when it is rejected (the old config stays). */
   reloadConfig(): Promise<string | undefined>;
@@ -310,6 +311,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
     alert,
     dashboard,
     scope,
+    owners,
     config: () => thresholds.current,
     reloadConfig: () => thresholds.reload('settings'),
   };

@@ -1,7 +1,8 @@
 // Which VS Code terminal, task or debug session started a process: its nearest ancestor that is one of their
 // root processes. Lets a row say "terminal “bash”" and the context menu reveal that terminal.
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { readPpid } from '../shared/procfs';
+import { watchRootProcesses } from './rootProcesses';
 
 export type Owner =
   | { kind: 'terminal'; label: string; terminal: vscode.Terminal }
@@ -14,26 +15,17 @@ export class Owners implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor() {
-    const addTerminal = (t: vscode.Terminal) =>
-      void t.processId.then((pid) => {
-        if (pid) this.set(pid, { kind: 'terminal', label: `terminal “${t.name}”`, terminal: t });
-      });
-    vscode.window.terminals.forEach(addTerminal);
     this.disposables.push(
-      vscode.window.onDidOpenTerminal(addTerminal),
-      vscode.window.onDidCloseTerminal(
-        (t) =>
-          void t.processId.then((pid) => {
-            if (pid) this.delete(pid);
-          }),
+      ...watchRootProcesses(
+        (pid, origin) =>
+          this.set(
+            pid,
+            origin.kind === 'terminal'
+              ? { kind: 'terminal', label: `terminal “${origin.terminal.name}”`, terminal: origin.terminal }
+              : { kind: 'task', label: `task “${origin.name}”` },
+          ),
+        (pid) => this.delete(pid),
       ),
-      vscode.tasks.onDidStartTaskProcess((e) =>
-        this.set(e.processId, { kind: 'task', label: `task “${e.execution.task.name}”` }),
-      ),
-      vscode.tasks.onDidEndTaskProcess((e) => {
-        for (const [pid, o] of this.roots)
-          if (o.kind === 'task' && o.label === `task “${e.execution.task.name}”`) this.delete(pid);
-      }),
     );
   }
 

@@ -26,27 +26,34 @@ function refuse(d: Diagnosis, protectedPids: readonly (number | undefined)[]): s
   return undefined;
 }
 
+/** False (after saying why) when no action may touch this process. */
+function allowed(d: Diagnosis, protectedPids: readonly (number | undefined)[]): boolean {
+  const no = refuse(d, protectedPids);
+  if (no) void vscode.window.showWarningMessage(`Hotspot: ${no}`);
+  return !no;
+}
+
+/** The modal every action asks first: the question, the command line, what will happen; true if `verb` is chosen. */
+async function confirm(
+  question: string,
+  commandLine: string | undefined,
+  consequence: string,
+  verb: string,
+): Promise<boolean> {
+  const detail = `${commandLine ? `${plainText(commandLine)}\n\n` : ''}${consequence}`;
+  return (await vscode.window.showWarningMessage(question, { modal: true, detail }, verb)) === verb;
+}
+
 export async function sendSignal(
   d: Diagnosis,
   signal: 'SIGTERM' | 'SIGKILL',
   commandLine: string | undefined,
   protectedPids: readonly (number | undefined)[],
 ): Promise<boolean> {
-  const no = refuse(d, protectedPids);
-  if (no) {
-    void vscode.window.showWarningMessage(`Hotspot: ${no}`);
-    return false;
-  }
+  if (!allowed(d, protectedPids)) return false;
   const verb = signal === 'SIGTERM' ? 'Terminate' : 'Kill';
-  const ok = await vscode.window.showWarningMessage(
-    `${verb} ${processName(d)}?`,
-    {
-      modal: true,
-      detail: `${commandLine ? `${plainText(commandLine)}\n\n` : ''}Sends ${signal}${signal === 'SIGKILL' ? ' (it cannot clean up)' : ''} as your user.`,
-    },
-    verb,
-  );
-  if (ok !== verb) return false;
+  const consequence = `Sends ${signal}${signal === 'SIGKILL' ? ' (it cannot clean up)' : ''} as your user.`;
+  if (!(await confirm(`${verb} ${processName(d)}?`, commandLine, consequence, verb))) return false;
   if (!stillSame(d)) {
     void vscode.window.showWarningMessage(`Hotspot: ${processName(d)} has already exited.`);
     return false;
@@ -71,11 +78,7 @@ export async function renice(
   commandLine: string | undefined,
   protectedPids: readonly (number | undefined)[],
 ): Promise<boolean> {
-  const no = refuse(d, protectedPids);
-  if (no) {
-    void vscode.window.showWarningMessage(`Hotspot: ${no}`);
-    return false;
-  }
+  if (!allowed(d, protectedPids)) return false;
   const pick = await vscode.window.showQuickPick(
     [
       { label: '10', description: 'lower priority (yields to most processes)' },
@@ -86,12 +89,8 @@ export async function renice(
     { title: `Renice ${processName(d)}`, placeHolder: 'New nice value (higher = lower priority)' },
   );
   if (!pick) return false;
-  const ok = await vscode.window.showWarningMessage(
-    `Set the nice value of ${processName(d)} to ${pick.label}?`,
-    { modal: true, detail: `${commandLine ? `${plainText(commandLine)}\n\n` : ''}Runs renice as your user.` },
-    'Renice',
-  );
-  if (ok !== 'Renice') return false;
+  const question = `Set the nice value of ${processName(d)} to ${pick.label}?`;
+  if (!(await confirm(question, commandLine, 'Runs renice as your user.', 'Renice'))) return false;
   return new Promise((resolve) =>
     execFile('renice', ['-n', pick.label, '-p', String(d.tgid)], (err, _out, stderr) => {
       if (err) {

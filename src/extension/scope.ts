@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { Diagnosis } from '../shared/diagnosis';
 import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
 import { readPpid } from '../shared/procfs';
+import { watchRootProcesses } from './rootProcesses';
 
 export interface ProcessFilter {
   roots: ReadonlySet<number>;
@@ -34,35 +35,17 @@ const RECHECK_WINDOWS = 8;
 export class WorkspaceScope implements vscode.Disposable {
   /** Terminal, task and debuggee pids; their descendants are in scope too. */
   private readonly roots = new Set<number>();
-  private readonly taskPids = new Map<vscode.TaskExecution, number>();
   private readonly disposables: vscode.Disposable[] = [];
   /** Per process: is its cwd or executable inside a workspace folder, as of which window. */
   private readonly insideCache = new Map<number, { inside: boolean; window: number }>();
   private window = 0;
 
   constructor() {
-    const addTerminal = (t: vscode.Terminal) =>
-      void t.processId.then((pid) => {
-        if (pid) this.roots.add(pid);
-      });
-    vscode.window.terminals.forEach(addTerminal);
     this.disposables.push(
-      vscode.window.onDidOpenTerminal(addTerminal),
-      vscode.window.onDidCloseTerminal(
-        (t) =>
-          void t.processId.then((pid) => {
-            if (pid) this.roots.delete(pid);
-          }),
+      ...watchRootProcesses(
+        (pid) => this.roots.add(pid),
+        (pid) => this.roots.delete(pid),
       ),
-      vscode.tasks.onDidStartTaskProcess((e) => {
-        this.roots.add(e.processId);
-        this.taskPids.set(e.execution, e.processId);
-      }),
-      vscode.tasks.onDidEndTaskProcess((e) => {
-        const pid = this.taskPids.get(e.execution);
-        if (pid) this.roots.delete(pid);
-        this.taskPids.delete(e.execution);
-      }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.insideCache.clear()),
     );
   }

@@ -112,6 +112,23 @@ interface Limit {
   path: string;
 }
 
+/** A cgroup with no memory limit, no CPU quota and no throttling: what a sample starts from before its files are read. */
+export function unlimitedCgroup(path: string): CgroupSample {
+  return {
+    path,
+    memLimitBytes: null,
+    memLimitPath: null,
+    memUsageBytes: null,
+    memAnonBytes: null,
+    memPressure: null,
+    cpuQuotaPercent: null,
+    cpuQuotaPath: null,
+    throttledNs: 0,
+    nrThrottled: 0,
+    nrPeriods: 0,
+  };
+}
+
 export interface CgroupTableOptions {
   mounts?: CgroupMounts;
   /** How long limits (memory.max, cpu.max) are trusted before being read again. */
@@ -190,19 +207,7 @@ export class CgroupTable {
     const memPath = v1 ? ref.memory : ref.v2;
     const cpuRoot = v1 ? mounts.cpu : mounts.v2;
     const cpuPath = v1 ? ref.cpu : ref.v2;
-    const out: CgroupSample = {
-      path: displayPath(mounts.mode, ref),
-      memLimitBytes: null,
-      memLimitPath: null,
-      memUsageBytes: null,
-      memAnonBytes: null,
-      memPressure: null,
-      cpuQuotaPercent: null,
-      cpuQuotaPath: null,
-      throttledNs: 0,
-      nrThrottled: 0,
-      nrPeriods: 0,
-    };
+    const out = unlimitedCgroup(displayPath(mounts.mode, ref));
     if (memRoot && safePath(memPath)) {
       const lim = this.nearest(this.memLimits, memRoot, memPath, (dir) => {
         const t = read(`${dir}/${v1 ? 'memory.limit_in_bytes' : 'memory.max'}`)?.trim();

@@ -2,31 +2,12 @@
 // focused, three new windows must leave the scroll position and the focus where the user put them (it used to
 // re-render every section, jumping to the top and dropping focus). Also: arrow keys move between cards.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { after, test } from 'node:test';
-import { openWorkbench, runCommand, screenshot, type Workbench, webview } from '../../scripts/e2e/browser';
-import { type CodeServer, startCodeServer } from '../../scripts/e2e/codeServer';
-import {
-  EXTENSION_DIR,
-  killAll,
-  missing,
-  showDiagnoses,
-  startLeak,
-  startYes,
-  TEST_CONFIG,
-  WORKSPACE,
-} from './lib';
+import { test } from 'node:test';
+import { runCommand, screenshot, webview } from '../../scripts/e2e/browser';
+import { e2eSession, missing, startLeak, startYes } from './lib';
 
 const skip = missing();
-let cs: CodeServer | undefined;
-let wb: Workbench | undefined;
-const workloads: ChildProcess[] = [];
-
-after(async () => {
-  killAll(workloads);
-  await wb?.close();
-  await cs?.stop();
-});
+const session = e2eSession();
 
 test('dashboard: scroll position and keyboard focus hold across three windows', {
   skip,
@@ -34,15 +15,10 @@ test('dashboard: scroll position and keyboard focus hold across three windows', 
 }, async () => {
   // Scope "workspace" (the two workloads, not the shared machine's churn) in a short window, so the page is taller
   // than the panel and what is on it stays put unless Hotspot moves it.
-  cs = await startCodeServer({
-    settings: { 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000, 'hotspot.scope': 'workspace' },
-  });
-  wb = await openWorkbench(cs.url(WORKSPACE, { devPath: EXTENSION_DIR }));
-  const page = wb.page;
+  const page = await session.open();
   await page.setViewportSize({ width: 1300, height: 560 });
-  await showDiagnoses(page);
   const yes = startYes();
-  workloads.push(yes, startLeak());
+  session.workloads.push(yes, startLeak());
   await runCommand(page, 'Hotspot: Start');
   await runCommand(page, 'Hotspot: Show Dashboard');
   const web = webview(page);

@@ -1,27 +1,14 @@
 // A real Node debug session (js-debug, launch.json "Busy loop") next to other workspace processes:
 // "Hotspot: Filter to Debugged Process" must narrow the Diagnoses tree to the debuggee alone.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { openWorkbench, runCommand, screenshot, type Workbench } from '../../scripts/e2e/browser';
-import { type CodeServer, startCodeServer } from '../../scripts/e2e/codeServer';
-import {
-  EXTENSION_DIR,
-  killAll,
-  missing,
-  showDiagnoses,
-  startYes,
-  TEST_CONFIG,
-  WORKSPACE,
-  waitForTree,
-} from './lib';
+import { runCommand, screenshot } from '../../scripts/e2e/browser';
+import { e2eSession, missing, showDiagnoses, startYes, WORKSPACE, waitForTree } from './lib';
 
 const skip = missing();
-let cs: CodeServer | undefined;
-let wb: Workbench | undefined;
-const workloads: ChildProcess[] = [];
+const session = e2eSession();
 
 /** Pids of node processes running the workspace's busy.js (the debuggee). */
 function debuggeePids(): number[] {
@@ -41,22 +28,14 @@ function debuggeePids(): number[] {
     .map(Number);
 }
 
-after(async () => {
-  killAll(workloads);
-  await wb?.close();
-  await cs?.stop();
+after(() => {
   for (const pid of debuggeePids()) process.kill(pid, 'SIGKILL');
 });
 
 test('Filter to Debugged Process narrows the tree to the debuggee', { skip, timeout: 150_000 }, async () => {
-  cs = await startCodeServer({
-    settings: { 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000, 'hotspot.scope': 'workspace' },
-  });
-  wb = await openWorkbench(cs.url(WORKSPACE, { devPath: EXTENSION_DIR }));
-  const page = wb.page;
-  await showDiagnoses(page);
+  const page = await session.open();
   const yes = startYes(); // a second workspace process the filter must hide
-  workloads.push(yes);
+  session.workloads.push(yes);
   await runCommand(page, 'Hotspot: Start');
 
   await runCommand(page, 'Debug: Start Debugging');

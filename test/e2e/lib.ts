@@ -2,9 +2,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { after } from 'node:test';
 import type { Page } from 'playwright-core';
-import { activityItem, expandView } from '../../scripts/e2e/browser';
-import { CODE_SERVER_BIN, ROOT } from '../../scripts/e2e/codeServer';
+import { activityItem, expandView, openWorkbench, type Workbench } from '../../scripts/e2e/browser';
+import {
+  CODE_SERVER_BIN,
+  type CodeServer,
+  type Profile,
+  ROOT,
+  startCodeServer,
+} from '../../scripts/e2e/codeServer';
 
 export const WORKSPACE = path.join(ROOT, 'test/e2e/workspace');
 export const TEST_CONFIG = path.join(WORKSPACE, 'hotspot.yaml');
@@ -35,6 +42,52 @@ export function killAll(children: ChildProcess[]): void {
 }
 
 export { bpfProgIds, bpfProgIdsOf } from '../support/procs';
+
+/** The settings most e2e tests run under: the test config, 1 s windows, and only the sample workspace's processes
+ *  (not the shared machine's churn). */
+export const WORKSPACE_SETTINGS: Record<string, unknown> = {
+  'hotspot.configPath': TEST_CONFIG,
+  'hotspot.intervalMs': 1000,
+  'hotspot.scope': 'workspace',
+};
+
+/** One test file's code-server, browser page and workloads. */
+export class Session {
+  cs?: CodeServer;
+  wb?: Workbench;
+  readonly workloads: ChildProcess[] = [];
+
+  /** Starts code-server on the sample workspace (the extension from EXTENSION_DIR, or from `profile`'s installed
+   *  extensions), opens it in the browser and shows the Diagnoses view. */
+  async open(opts: { settings?: Record<string, unknown>; profile?: Profile } = {}): Promise<Page> {
+    this.cs = await startCodeServer(
+      opts.profile ? { profile: opts.profile } : { settings: opts.settings ?? WORKSPACE_SETTINGS },
+    );
+    this.wb = await openWorkbench(
+      this.cs.url(WORKSPACE, opts.profile ? undefined : { devPath: EXTENSION_DIR }),
+    );
+    await showDiagnoses(this.wb.page);
+    return this.wb.page;
+  }
+
+  get page(): Page {
+    if (!this.wb) throw new Error('the e2e session was not opened');
+    return this.wb.page;
+  }
+
+  async close(): Promise<void> {
+    killAll(this.workloads);
+    await this.wb?.close();
+    await this.cs?.stop();
+  }
+}
+
+/** A Session torn down (workloads killed, browser closed, code-server stopped) after the file's tests. */
+export function e2eSession(): Session {
+  const session = new Session();
+  after(() => session.close());
+  return session;
+}
 
 /** Helper processes (node …/helper.js) in a process group, i.e. started by that code-server's extension host. */
 export function helperPids(pgid: number): number[] {

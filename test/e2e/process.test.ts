@@ -7,25 +7,12 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { openWorkbench, runCommand, screenshot, type Workbench, webview } from '../../scripts/e2e/browser';
-import { type CodeServer, startCodeServer } from '../../scripts/e2e/codeServer';
-import {
-  EXTENSION_DIR,
-  killAll,
-  missing,
-  showDiagnoses,
-  startLeak,
-  startWorkload,
-  TEST_CONFIG,
-  WORKSPACE,
-  waitForTree,
-} from './lib';
+import { before, test } from 'node:test';
+import { runCommand, screenshot, webview } from '../../scripts/e2e/browser';
+import { e2eSession, missing, startLeak, startWorkload, WORKSPACE, waitForTree } from './lib';
 
 const skip = missing();
-let cs: CodeServer | undefined;
-let wb: Workbench | undefined;
-const workloads: ChildProcess[] = [];
+const session = e2eSession();
 
 const exited = (c: ChildProcess) =>
   new Promise<string>((resolve) => {
@@ -35,27 +22,16 @@ const exited = (c: ChildProcess) =>
 
 before(async () => {
   if (skip) return;
-  cs = await startCodeServer({
-    settings: { 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000, 'hotspot.scope': 'workspace' },
-  });
-  wb = await openWorkbench(cs.url(WORKSPACE, { devPath: EXTENSION_DIR }));
-  await showDiagnoses(wb.page);
-  await runCommand(wb.page, 'Hotspot: Start');
-});
-
-after(async () => {
-  killAll(workloads);
-  await wb?.close();
-  await cs?.stop();
+  await runCommand(await session.open(), 'Hotspot: Start');
 });
 
 test('a process row shows its script, and its context-menu Terminate ends it', {
   skip,
   timeout: 120_000,
 }, async () => {
-  const page = (wb as Workbench).page;
+  const page = session.page;
   const busy = startWorkload('node', [path.join(WORKSPACE, 'busy.js')]);
-  workloads.push(busy);
+  session.workloads.push(busy);
   const row = `node (${busy.pid})`;
   const rows = await waitForTree(
     page,
@@ -107,7 +83,7 @@ test('a process started in a VS Code terminal knows its terminal: Reveal Owning 
   skip,
   timeout: 120_000,
 }, async () => {
-  const page = (wb as Workbench).page;
+  const page = session.page;
   const before = new Set(pidsRunning('busy.js'));
   await runCommand(page, 'Terminal: Create New Terminal');
   await page.locator('.terminal-wrapper.active .xterm').first().waitFor({ timeout: 30_000 });
@@ -146,9 +122,9 @@ test('the alert timeline keeps an OOM episode after the leaking process exits', 
   skip,
   timeout: 150_000,
 }, async () => {
-  const page = (wb as Workbench).page;
+  const page = session.page;
   const leak = startLeak();
-  workloads.push(leak);
+  session.workloads.push(leak);
   const row = `python3 (${leak.pid})`;
   await waitForTree(
     page,

@@ -3,51 +3,32 @@
 // status bar and the dashboard webview must name them with the right diagnosis. "Hotspot: Stop" must leave no
 // helper process and no BPF program behind.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { after, test } from 'node:test';
-import { openWorkbench, runCommand, screenshot, type Workbench, webview } from '../../scripts/e2e/browser';
-import { type CodeServer, startCodeServer } from '../../scripts/e2e/codeServer';
+import { test } from 'node:test';
+import { runCommand, screenshot, webview } from '../../scripts/e2e/browser';
 import {
   bpfProgIds,
   bpfProgIdsOf,
-  EXTENSION_DIR,
+  e2eSession,
   helperPids,
-  killAll,
   missing,
-  showDiagnoses,
   startLeak,
   startYes,
-  TEST_CONFIG,
-  WORKSPACE,
   waitForTree,
 } from './lib';
 
 const skip = missing();
-let cs: CodeServer | undefined;
-let wb: Workbench | undefined;
-const workloads: ChildProcess[] = [];
-
-after(async () => {
-  killAll(workloads);
-  await wb?.close();
-  await cs?.stop();
-});
+const session = e2eSession();
 
 test('Start → tree, status bar and dashboard diagnose yes (CPU-bound) and a leak (OOM risk); Stop cleans up', {
   skip,
   timeout: 150_000,
 }, async () => {
-  cs = await startCodeServer({
-    settings: { 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000, 'hotspot.scope': 'workspace' },
-  });
-  wb = await openWorkbench(cs.url(WORKSPACE, { devPath: EXTENSION_DIR }));
-  const page = wb.page;
-  await showDiagnoses(page);
+  const page = await session.open();
   await runCommand(page, 'Hotspot: Start');
 
   const yes = startYes();
   const leak = startLeak();
-  workloads.push(yes, leak);
+  session.workloads.push(yes, leak);
   const yesRow = `yes (${yes.pid})`;
   const leakRow = `python3 (${leak.pid})`;
 
@@ -64,7 +45,7 @@ test('Start → tree, status bar and dashboard diagnose yes (CPU-bound) and a le
   const status = page.locator('#workbench\\.parts\\.statusbar', { hasText: `OOM risk: ${leakRow}` });
   await status.waitFor({ timeout: 20_000 });
 
-  const helpers = helperPids(cs.child.pid ?? -1);
+  const helpers = helperPids(session.cs?.child.pid ?? -1);
   assert.ok(helpers.length >= 1, 'a helper process runs under the extension host');
   const ours = [...new Set(helpers.flatMap(bpfProgIdsOf))];
   assert.ok(ours.length >= 2, `the helper holds BPF programs (ids: ${ours.join(',')})`);
@@ -80,7 +61,7 @@ test('Start → tree, status bar and dashboard diagnose yes (CPU-bound) and a le
   let alive: number[] = [];
   do {
     await page.waitForTimeout(500);
-    alive = helpers.filter((pid) => helperPids(cs?.child.pid ?? -1).includes(pid));
+    alive = helpers.filter((pid) => helperPids(session.cs?.child.pid ?? -1).includes(pid));
     const now = bpfProgIds();
     left = ours.filter((id) => now.has(id));
   } while ((alive.length || left.length) && Date.now() < deadline);

@@ -1,30 +1,15 @@
 // The packaged artifact: scripts/package.sh → .vsix + .sha256 (checked with sha256sum -c), installed into a clean
 // code-server with --install-extension (no development path), then "Hotspot: Start" must produce a diagnosis.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { after, test } from 'node:test';
-import { openWorkbench, runCommand, screenshot, type Workbench } from '../../scripts/e2e/browser';
-import {
-  type CodeServer,
-  installExtension,
-  makeProfile,
-  ROOT,
-  startCodeServer,
-} from '../../scripts/e2e/codeServer';
-import { killAll, missing, showDiagnoses, startYes, TEST_CONFIG, WORKSPACE, waitForTree } from './lib';
+import { test } from 'node:test';
+import { runCommand, screenshot } from '../../scripts/e2e/browser';
+import { installExtension, makeProfile, ROOT } from '../../scripts/e2e/codeServer';
+import { e2eSession, missing, startYes, TEST_CONFIG, waitForTree } from './lib';
 
 const skip = missing();
-let cs: CodeServer | undefined;
-let wb: Workbench | undefined;
-const workloads: ChildProcess[] = [];
-
-after(async () => {
-  killAll(workloads);
-  await wb?.close();
-  await cs?.stop();
-});
+const session = e2eSession();
 
 test('package.sh → verified .vsix → installed in code-server → Start shows a diagnosis', {
   skip,
@@ -56,19 +41,17 @@ test('package.sh → verified .vsix → installed in code-server → Start shows
   const profile = makeProfile({ 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000 });
   const installed = installExtension(profile, vsix);
   assert.match(installed, /successfully installed/i);
-  cs = await startCodeServer({ profile });
-  wb = await openWorkbench(cs.url(WORKSPACE));
-  await showDiagnoses(wb.page);
-  await runCommand(wb.page, 'Hotspot: Start');
+  const page = await session.open({ profile });
+  await runCommand(page, 'Hotspot: Start');
   const yes = startYes();
-  workloads.push(yes);
+  session.workloads.push(yes);
   await waitForTree(
-    wb.page,
+    page,
     (rows) =>
       rows.some((r) => r.level > 1 && r.text.includes(`yes (${yes.pid})`) && /CPU-bound/.test(r.group)),
     `yes (${yes.pid}) under CPU-bound from the installed .vsix`,
     60_000,
   );
-  await screenshot(wb.page, 'vsix-tree');
-  await runCommand(wb.page, 'Hotspot: Stop');
+  await screenshot(page, 'vsix-tree');
+  await runCommand(page, 'Hotspot: Stop');
 });

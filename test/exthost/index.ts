@@ -152,20 +152,27 @@ function live(root: Mocha.Suite): void {
     a.monitor.setFilter(undefined);
     await a.monitor.stop();
   });
-  add(s, 'Start: yes in the workspace is CPU-bound; Stop ends the helper', async () => {
-    const a = await api();
-    await vscode.commands.executeCommand('hotspot.start');
-    const yes = startYes(workspaceDir());
-    const u = await waitUpdate(a, (x) => labelOf(x, yes.pid) === 'CPU-bound', 'yes CPU-bound');
-    assert.ok(['tp_btf', 'raw_tp'].includes(u.hello.attach.switch), u.hello.attach.switch);
-    assert.ok(['iter', 'procfs'].includes(u.hello.attach.tasks), u.hello.attach.tasks);
-    const helper = a.monitor.helperPid;
-    assert.ok(helper && alive(helper), 'the helper runs');
-    assert.ok(!u.shown.some((d) => d.tgid === helper), 'the helper is not shown as a workload');
-    await vscode.commands.executeCommand('hotspot.stop');
-    assert.equal(a.monitor.state, 'stopped');
-    assert.ok(!alive(helper), 'the helper exited on Stop');
-  });
+  add(
+    s,
+    'Start: yes in the workspace is CPU-bound (or Starved on a loaded machine); Stop ends the helper',
+    async () => {
+      const a = await api();
+      await vscode.commands.executeCommand('hotspot.start');
+      const yes = startYes(workspaceDir());
+      // On this shared machine (load far above its 2 CPUs at times) a lone burner waits for a CPU more than it runs:
+      // Starved is then the right diagnosis, as in the CLI and kernel tests.
+      const burning = (l: Label | undefined) => l === 'CPU-bound' || l === 'Starved';
+      const u = await waitUpdate(a, (x) => burning(labelOf(x, yes.pid)), 'yes CPU-bound or Starved');
+      assert.ok(['tp_btf', 'raw_tp'].includes(u.hello.attach.switch), u.hello.attach.switch);
+      assert.ok(['iter', 'procfs'].includes(u.hello.attach.tasks), u.hello.attach.tasks);
+      const helper = a.monitor.helperPid;
+      assert.ok(helper && alive(helper), 'the helper runs');
+      assert.ok(!u.shown.some((d) => d.tgid === helper), 'the helper is not shown as a workload');
+      await vscode.commands.executeCommand('hotspot.stop');
+      assert.equal(a.monitor.state, 'stopped');
+      assert.ok(!alive(helper), 'the helper exited on Stop');
+    },
+  );
   add(s, 'workspace scope hides a process outside the workspace; scope "all" shows it', async () => {
     const a = await api();
     await vscode.commands.executeCommand('hotspot.start');
@@ -181,6 +188,34 @@ function live(root: Mocha.Suite): void {
       await c.update('scope', undefined, vscode.ConfigurationTarget.Global);
     }
   });
+  add(
+    s,
+    'a process started in a VS Code terminal is in workspace scope wherever it runs, and names that terminal',
+    async () => {
+      const a = await api();
+      await vscode.commands.executeCommand('hotspot.start');
+      // cwd /tmp: only being the terminal's descendant puts it in scope. `; true` keeps sh as yes's parent.
+      const term = vscode.window.createTerminal({
+        name: 'burner',
+        cwd: tmpdir(),
+        shellPath: '/bin/sh',
+        shellArgs: ['-c', 'yes > /dev/null; true'],
+      });
+      try {
+        const shell = await term.processId;
+        assert.ok(shell, 'the terminal has a process');
+        const u = await waitUpdate(
+          a,
+          (x) => x.shown.some((d) => d.comm === 'yes' && a.owners.of(d.tgid)?.label === 'terminal “burner”'),
+          'yes from the terminal, owned by it',
+        );
+        const yes = u.shown.find((d) => d.comm === 'yes' && a.owners.of(d.tgid)?.kind === 'terminal');
+        assert.ok(yes && yes.tgid !== shell, 'yes is a child of the terminal shell');
+      } finally {
+        term.dispose();
+      }
+    },
+  );
   add(s, 'a process filter narrows the views to that process tree', async () => {
     const a = await api();
     await vscode.commands.executeCommand('hotspot.start');

@@ -3,21 +3,12 @@
 // user, the polkit rule and the install). Uses its own user, install dir, policy dir and rule file, so it does not
 // disturb the other pkexec tests.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import { installHelper, POLKIT_ACTION } from '../../src/extension/install';
+import { PkexecRig, pkexecSkip, quiet } from '../support/pkexecRig';
 import { bpfProgIds, bpfProgIdsOf } from '../support/procs';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -26,20 +17,9 @@ const INSTALL_DIR = '/usr/local/lib/hotspot-sec-test';
 const POLICY_DIR = '/usr/local/lib/hotspot-sec-test-policy';
 const LAUNCHER = `${INSTALL_DIR}/hotspot-helper`;
 const RULE = '/etc/polkit-1/rules.d/10-hotspot-sec-test.rules';
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+const skip = pkexecSkip;
 
-const skip =
-  process.getuid?.() !== 0
-    ? 'needs root'
-    : !existsSync('/usr/bin/pkexec')
-      ? 'pkexec is not installed'
-      : !existsSync(path.join(ROOT, 'dist/helper.js'))
-        ? 'dist/helper.js is not built'
-        : false;
-
-let work = '';
-let driver = '';
-let createdUser = false;
+const rig = new PkexecRig(USER, 'scripts/e2e/securityDriver.ts');
 
 type Ev = { ev: string; [k: string]: unknown };
 
@@ -50,7 +30,7 @@ class Driver {
   private stderr = '';
   readonly closed: Promise<void>;
   constructor(args: string[]) {
-    this.child = spawn('runuser', ['-u', USER, '--', '/usr/bin/node', driver, ...args], {
+    this.child = spawn('runuser', ['-u', USER, '--', '/usr/bin/node', rig.driver, ...args], {
       cwd: '/',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -88,23 +68,7 @@ class Driver {
 
 before(async () => {
   if (skip) return;
-  execFileSync('bash', [path.join(ROOT, 'scripts/e2e/polkit.sh'), 'start'], { stdio: 'inherit' });
-  if (spawnSync('id', [USER]).status !== 0) {
-    execFileSync('useradd', ['-m', '-s', '/bin/sh', USER]);
-    createdUser = true;
-  }
-  work = mkdtempSync(path.join(tmpdir(), 'hotspot-sec-'));
-  chmodSync(work, 0o755);
-  driver = path.join(work, 'driver.js');
-  await build({
-    entryPoints: [path.join(ROOT, 'scripts/e2e/securityDriver.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    outfile: driver,
-    logLevel: 'warning',
-  });
-  chmodSync(driver, 0o644);
+  await rig.setUp();
   await installHelper({ extensionPath: ROOT, installDir: INSTALL_DIR, policyDir: POLICY_DIR, log: quiet });
   // This user may run exactly our launcher as root: through its own action if polkit knows it, else the generic one.
   writeFileSync(
@@ -125,9 +89,7 @@ after(() => {
   rmSync(RULE, { force: true });
   rmSync(INSTALL_DIR, { recursive: true, force: true });
   rmSync(POLICY_DIR, { recursive: true, force: true });
-  if (work) rmSync(work, { recursive: true, force: true });
-  if (createdUser) spawnSync('userdel', ['-r', USER]);
-  execFileSync('bash', [path.join(ROOT, 'scripts/e2e/polkit.sh'), 'stop'], { stdio: 'inherit' });
+  rig.tearDown();
 });
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`);

@@ -2,22 +2,11 @@
 // the real pkexec + polkitd + system D-Bus. Needs root (to create the user, the rules and the install).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import { DEFAULT_POLICY_DIR, installHelper, POLKIT_ACTION } from '../../src/extension/install';
+import { PkexecRig, pkexecSkip, quiet } from '../support/pkexecRig';
 import { bpfProgIdsOf, pidsRunning } from '../support/procs';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -25,20 +14,9 @@ const USER = 'hotspot-e2e';
 const INSTALL_DIR = '/usr/local/lib/hotspot-e2e-test';
 const RULE = '/etc/polkit-1/rules.d/10-hotspot-e2e-test.rules';
 const POLICY = path.join(DEFAULT_POLICY_DIR, `${POLKIT_ACTION}.policy`);
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+const skip = pkexecSkip;
 
-const skip =
-  process.getuid?.() !== 0
-    ? 'needs root'
-    : !existsSync('/usr/bin/pkexec')
-      ? 'pkexec is not installed'
-      : !existsSync(path.join(ROOT, 'dist/helper.js'))
-        ? 'dist/helper.js is not built'
-        : false;
-
-let work = '';
-let driver = '';
-let createdUser = false;
+const rig = new PkexecRig(USER, 'scripts/e2e/pkexecDriver.ts');
 let savedPolicy: Buffer | undefined;
 
 type Ev = { ev: string; [k: string]: unknown };
@@ -46,7 +24,7 @@ type Ev = { ev: string; [k: string]: unknown };
 /** Runs the driver as the unprivileged user and collects its JSON events. */
 function runDriver(args: string[], timeoutMs = 90_000): Promise<Ev[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn('runuser', ['-u', USER, '--', '/usr/bin/node', driver, ...args], {
+    const child = spawn('runuser', ['-u', USER, '--', '/usr/bin/node', rig.driver, ...args], {
       cwd: '/',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -103,23 +81,7 @@ const allowUser = (condition: string) =>
 
 before(async () => {
   if (skip) return;
-  execFileSync('bash', [path.join(ROOT, 'scripts/e2e/polkit.sh'), 'start'], { stdio: 'inherit' });
-  if (spawnSync('id', [USER]).status !== 0) {
-    execFileSync('useradd', ['-m', '-s', '/bin/sh', USER]);
-    createdUser = true;
-  }
-  work = mkdtempSync(path.join(tmpdir(), 'hotspot-pkexec-'));
-  chmodSync(work, 0o755);
-  driver = path.join(work, 'driver.js');
-  await build({
-    entryPoints: [path.join(ROOT, 'scripts/e2e/pkexecDriver.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    outfile: driver,
-    logLevel: 'warning',
-  });
-  chmodSync(driver, 0o644);
+  await rig.setUp();
   if (existsSync(POLICY)) savedPolicy = readFileSync(POLICY);
   await installHelper({ extensionPath: ROOT, installDir: INSTALL_DIR, log: quiet });
 });
@@ -130,9 +92,7 @@ after(async () => {
   rmSync(INSTALL_DIR, { recursive: true, force: true });
   if (savedPolicy) writeFileSync(POLICY, savedPolicy, { mode: 0o644 });
   else rmSync(POLICY, { force: true });
-  if (work) rmSync(work, { recursive: true, force: true });
-  if (createdUser) spawnSync('userdel', ['-r', USER]);
-  execFileSync('bash', [path.join(ROOT, 'scripts/e2e/polkit.sh'), 'stop'], { stdio: 'inherit' });
+  rig.tearDown();
 });
 
 test('through real pkexec: hello and windows from a root helper; stop leaves no helper and no BPF programs', {
@@ -196,7 +156,7 @@ test('without a polkit rule (no authentication agent) pkexec is denied: PKEXEC_C
 
 test('a user-writable install dir is refused with NOT_INSTALLED before pkexec runs', { skip }, async () => {
   await setRule(allowUser(`action.id === "${POLKIT_ACTION}"`));
-  const dir = path.join(work, 'user-owned');
+  const dir = path.join(rig.work, 'user-owned');
   mkdirSync(dir);
   copyFileSync(path.join(INSTALL_DIR, 'hotspot-helper'), path.join(dir, 'hotspot-helper'));
   const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));

@@ -1,52 +1,63 @@
-// Protocol v2 windows built by hand for the classifier's unit tests, shaped like the helper's (see
-// test/fixtures/*.jsonl for recorded ones): every field present, cgroup 0 is the root with no limits.
+// Processes and windows built by hand for the unit tests, shaped like the helper's (see test/fixtures/*.jsonl for
+// recorded ones): one builder per stage — cumulative totals, per-window deltas, protocol v2 samples and windows —
+// all from the same idle single-threaded process, every field present; cgroup 0 is the root with no limits.
+
+import { unlimitedCgroup } from '../../src/shared/cgroups';
 import { type CgroupSample, PROTOCOL_VERSION, type ProcSample, type Window } from '../../src/shared/protocol';
+import type { TaskDelta, TaskTotals } from '../../src/shared/taskTotals';
 
 export const MB = 2 ** 20;
 export const GB = 2 ** 30;
 
-export function proc(p: Partial<ProcSample> & { tgid: number }): ProcSample {
-  const anon = p.rssAnonBytes ?? 10 * MB;
+/** What every stage has in common: an idle single-threaded process, its counters at zero. */
+function idle(tgid: number) {
   return {
+    tgid,
     ppid: 1,
-    comm: `p${p.tgid}`,
-    cg: 0,
+    comm: `p${tgid}`,
     kthread: false,
     threads: 1,
-    startNs: 1000 + p.tgid,
-    exited: false,
     cpuNs: 0,
     runqWaitNs: 0,
     minFaults: 0,
     majFaults: 0,
     vcsw: 0,
     ivcsw: 0,
+    rssAnonBytes: 0,
+    rssFileBytes: 0,
+    rssShmemBytes: 0,
+    lastCpu: 0,
+  };
+}
+
+/** A process's cumulative counters as a collector reads them (the input of WindowAccounting). */
+export function totals(tgid: number, startNs: number, over: Partial<TaskTotals> = {}): TaskTotals {
+  return { ...idle(tgid), startNs, cgroupKey: '', ...over };
+}
+
+/** One process over one window (the input of the window builder); started at tgid ns unless told. */
+export function delta(tgid: number, over: Partial<TaskDelta> = {}): TaskDelta {
+  return { ...totals(tgid, tgid), exited: false, anonSamples: [0], ...over };
+}
+
+export function proc(p: Partial<ProcSample> & { tgid: number }): ProcSample {
+  const anon = p.rssAnonBytes ?? 10 * MB;
+  return {
+    ...idle(p.tgid),
+    cg: 0,
+    startNs: 1000 + p.tgid,
+    exited: false,
     rssAnonBytes: anon,
     rssFileBytes: 5 * MB,
-    rssShmemBytes: 0,
     anonSamples: [anon + (p.rssShmemBytes ?? 0)],
     preempted: 0,
     preemptsOthers: 0,
-    lastCpu: 0,
     ...p,
   };
 }
 
 export function cgroup(c: Partial<CgroupSample> = {}): CgroupSample {
-  return {
-    path: '/',
-    memLimitBytes: null,
-    memLimitPath: null,
-    memUsageBytes: null,
-    memAnonBytes: null,
-    memPressure: null,
-    cpuQuotaPercent: null,
-    cpuQuotaPath: null,
-    throttledNs: 0,
-    nrThrottled: 0,
-    nrPeriods: 0,
-    ...c,
-  };
+  return { ...unlimitedCgroup('/'), ...c };
 }
 
 /** Window `seq` of `secs` seconds (ts advances by the window length). */

@@ -1,30 +1,8 @@
 // Cumulative per-process counters → per-window deltas: pid reuse, births, exits, zombies, sub-samples.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isActive, type TaskTotals, WindowAccounting } from '../../src/shared/taskTotals';
-
-function totals(tgid: number, startNs: number, over: Partial<TaskTotals> = {}): TaskTotals {
-  return {
-    tgid,
-    startNs,
-    ppid: 1,
-    comm: `p${tgid}`,
-    kthread: false,
-    threads: 1,
-    cpuNs: 0,
-    runqWaitNs: 0,
-    minFaults: 0,
-    majFaults: 0,
-    vcsw: 0,
-    ivcsw: 0,
-    rssAnonBytes: 0,
-    rssFileBytes: 0,
-    rssShmemBytes: 0,
-    lastCpu: 0,
-    cgroupKey: '',
-    ...over,
-  };
-}
+import { isActive, WindowAccounting } from '../../src/shared/taskTotals';
+import { totals } from '../support/windows';
 
 test('window 0 counts from the baseline, not from each process birth', () => {
   const acc = new WindowAccounting();

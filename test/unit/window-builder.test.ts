@@ -6,6 +6,7 @@ import { CgroupResolver, CgroupTable } from '../../src/shared/cgroups';
 import { MAX_LINE_BYTES, parseLine, type Window } from '../../src/shared/protocol';
 import type { TaskDelta } from '../../src/shared/taskTotals';
 import { buildWindowLine, WINDOW_BYTES, type WindowParts } from '../../src/shared/windowBuilder';
+import { delta as idleDelta } from '../support/windows';
 
 const parts = (over: Partial<WindowParts> = {}): WindowParts => ({
   type: 'window',
@@ -20,30 +21,9 @@ const parts = (over: Partial<WindowParts> = {}): WindowParts => ({
   ...over,
 });
 
-function delta(tgid: number, over: Partial<TaskDelta> = {}): TaskDelta {
-  return {
-    tgid,
-    startNs: tgid,
-    ppid: 1,
-    comm: `p$&${tgid}`, // `$&` would be expanded by a String.replace-based splice
-    kthread: false,
-    threads: 1,
-    cpuNs: 0,
-    runqWaitNs: 0,
-    minFaults: 0,
-    majFaults: 0,
-    vcsw: 0,
-    ivcsw: 0,
-    rssAnonBytes: 0,
-    rssFileBytes: 0,
-    rssShmemBytes: 0,
-    lastCpu: 0,
-    cgroupKey: '',
-    exited: false,
-    anonSamples: [0],
-    ...over,
-  };
-}
+/** `$&` in the name: it would be expanded by a String.replace-based splice. */
+const delta = (tgid: number, over: Partial<TaskDelta> = {}): TaskDelta =>
+  idleDelta(tgid, { comm: `p$&${tgid}`, ...over });
 
 const noFs = { mode: 'none' as const };
 
