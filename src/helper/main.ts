@@ -8,7 +8,7 @@ import { release } from 'node:os';
 import { type ErrorCode, encode, type Message, PROTOCOL_VERSION } from '../shared/protocol';
 
 const startPpid = process.ppid;
-const VERSION = '0.1.0';
+const VERSION = '0.2.0';
 const USAGE =
   'usage: helper.js [--interval-ms 100..600000] [--rss-samples 1..20] [--max-exits 64..65536] [--tasks iter|procfs]';
 
