@@ -25,6 +25,10 @@ const FLOOR_HELPER = path.join(BIN, 'floor', 'helper.js');
 const PREVIOUS_HELPER = path.join(BIN, 'previous', 'helper.js');
 const WORK_CPU = '0';
 const TRACER_CPU = '1';
+/** BENCH_ONLY=kernel,workloads,scale,classify runs only those sections (all by default). */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'kernel,workloads,scale,classify').split(','));
+/** Helper-at-scale runs per size (the shared machine is noisy: medians and spread over several runs). */
+const SCALE_RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function quantile(xs: number[], q: number): number {
@@ -416,20 +420,23 @@ async function main(): Promise<void> {
     ...(previous ? [['previous', PREVIOUS_HELPER] as [string, string]] : []),
   ];
 
-  console.log('1. In-kernel cost (bpf_stats; all helpers attached together, same events)\n');
-  const cost = await inKernelCost();
-  console.log('helper    program          events      ns/event   program µs per workload second');
-  for (const c of cost)
-    console.log(
-      `${c.helper.padEnd(9)} ${c.program.padEnd(16)} ${String(c.events).padStart(9)} ${f(c.nsPerEvent, 1).padStart(11)}   ${f(c.nsPerWorkloadSecond / 1e3, 1).padStart(10)}`,
-    );
-  const sw = (h: string) => cost.find((c) => c.helper === h && /^on_switch/.test(c.program));
-  const onSwitch = sw('hotspot');
-  const empty = sw('empty');
-  if (onSwitch && empty)
-    console.log(
-      `on_switch ${f(onSwitch.nsPerEvent, 1)} ns/event = ${f(onSwitch.nsPerEvent / empty.nsPerEvent, 2)}× the empty program (goal ≤ 2×)`,
-    );
+  let cost: ProgramCost[] = [];
+  if (ONLY.has('kernel')) {
+    console.log('1. In-kernel cost (bpf_stats; all helpers attached together, same events)\n');
+    cost = await inKernelCost();
+    console.log('helper    program          events      ns/event   program µs per workload second');
+    for (const c of cost)
+      console.log(
+        `${c.helper.padEnd(9)} ${c.program.padEnd(16)} ${String(c.events).padStart(9)} ${f(c.nsPerEvent, 1).padStart(11)}   ${f(c.nsPerWorkloadSecond / 1e3, 1).padStart(10)}`,
+      );
+    const sw = (h: string) => cost.find((c) => c.helper === h && /^on_switch/.test(c.program));
+    const onSwitch = sw('hotspot');
+    const empty = sw('empty');
+    if (onSwitch && empty)
+      console.log(
+        `on_switch ${f(onSwitch.nsPerEvent, 1)} ns/event = ${f(onSwitch.nsPerEvent / empty.nsPerEvent, 2)}× the empty program (goal ≤ 2×)`,
+      );
+  }
 
   const tracers = [
     none,
@@ -441,26 +448,25 @@ async function main(): Promise<void> {
   console.log(
     `\n2. Workloads on CPU ${WORK_CPU}, tracers on CPU ${TRACER_CPU}; ${MIN_ROUNDS}–${MAX_ROUNDS} interleaved rounds; ratio to the same round's untraced run`,
   );
-  const pingpong = await sideBySide(
-    'CPU µs/round trip',
-    () => runPinned('pingpong', ['200000']),
-    tracers,
-    0.02,
-  );
-  const faultStorm = await sideBySide('CPU ns/fault', () => runPinned('faultstorm', ['10']), tracers, 0.02);
-  for (const [name, c] of [
-    ['pipe ping-pong', pingpong],
-    ['page-fault storm', faultStorm],
-  ] as const) {
-    console.log(
-      `\n${name}: untraced median ${f(median(c.samples.none), 2)} ${c.unit}, ${c.rounds} rounds\n  tracer      min     q1      median  q3      max`,
-    );
-    for (const [t, s] of Object.entries(c.ratios))
-      console.log(`  ${t.padEnd(10)} ×${f(s.min)} ×${f(s.q1)} ×${f(s.median)} ×${f(s.q3)} ×${f(s.max)}`);
-    const a = c.aboveFloor;
-    console.log(
-      `  hotspot − empty on_switch: median ${a.median >= 0 ? '+' : ''}${f(a.median)} (IQR ${f(a.q1)} … ${f(a.q3)})`,
-    );
+  let pingpong: Comparison | undefined;
+  let faultStorm: Comparison | undefined;
+  if (ONLY.has('workloads')) {
+    pingpong = await sideBySide('CPU µs/round trip', () => runPinned('pingpong', ['200000']), tracers, 0.02);
+    faultStorm = await sideBySide('CPU ns/fault', () => runPinned('faultstorm', ['10']), tracers, 0.02);
+    for (const [name, c] of [
+      ['pipe ping-pong', pingpong],
+      ['page-fault storm', faultStorm],
+    ] as const) {
+      console.log(
+        `\n${name}: untraced median ${f(median(c.samples.none), 2)} ${c.unit}, ${c.rounds} rounds\n  tracer      min     q1      median  q3      max`,
+      );
+      for (const [t, s] of Object.entries(c.ratios))
+        console.log(`  ${t.padEnd(10)} ×${f(s.min)} ×${f(s.q1)} ×${f(s.median)} ×${f(s.q3)} ×${f(s.max)}`);
+      const a = c.aboveFloor;
+      console.log(
+        `  hotspot − empty on_switch: median ${a.median >= 0 ? '+' : ''}${f(a.median)} (IQR ${f(a.q1)} … ${f(a.q3)})`,
+      );
+    }
   }
 
   console.log('\n3. Helper at 1 s windows (mostly idle processes, each waking once a second)\n');
@@ -468,16 +474,31 @@ async function main(): Promise<void> {
     'helper    processes  entries/window  CPU % of a core  RSS MiB  collect ms  iterator bpf ms/pass',
   );
   const scale: Scale[] = [];
-  for (const n of [1000, 10_000])
-    for (const [name, js] of helpers) {
-      const s = await helperAtScale(n, name, js);
-      scale.push(s);
-      console.log(
-        `${name.padEnd(9)} ${String(n).padStart(9)} ${String(s.entriesPerWindow).padStart(15)} ${f(s.helperCpuPercentOfCore, 2).padStart(16)} ${f(s.helperRssMiB, 0).padStart(8)} ${f(s.collectMs, 2).padStart(11)} ${s.iterBpfMsPerPass === undefined ? '—'.padStart(21) : f(s.iterBpfMsPerPass, 3).padStart(21)}`,
-      );
-    }
+  const row = (name: string, n: number, s: Omit<Scale, 'helper' | 'processes'>) =>
+    console.log(
+      `${name.padEnd(9)} ${String(n).padStart(9)} ${String(s.entriesPerWindow).padStart(15)} ${f(s.helperCpuPercentOfCore, 2).padStart(16)} ${f(s.helperRssMiB, 0).padStart(8)} ${f(s.collectMs, 2).padStart(11)} ${s.iterBpfMsPerPass === undefined ? '—'.padStart(21) : f(s.iterBpfMsPerPass, 3).padStart(21)}`,
+    );
+  if (ONLY.has('scale'))
+    for (const n of [1000, 10_000])
+      for (const [name, js] of helpers) {
+        const runs: Scale[] = [];
+        for (let r = 0; r < SCALE_RUNS; r++) {
+          const s = await helperAtScale(n, name, js);
+          runs.push(s);
+          scale.push(s);
+          row(name, n, s);
+        }
+        if (runs.length > 1) {
+          const m = (k: keyof Scale) => runs.map((s) => Number(s[k] ?? Number.NaN));
+          const band = (k: keyof Scale, d = 2) =>
+            `${f(median(m(k)), d)} (${f(Math.min(...m(k)), d)}–${f(Math.max(...m(k)), d)})`;
+          console.log(
+            `  median (min–max) of ${runs.length}: CPU ${band('helperCpuPercentOfCore')} %, RSS ${band('helperRssMiB', 0)} MiB, collect ${band('collectMs')} ms, iterator ${band('iterBpfMsPerPass', 3)} ms/pass`,
+          );
+        }
+      }
 
-  const cls = await classifyBench(10_000);
+  const cls = ONLY.has('classify') ? await classifyBench(10_000) : { processes: 0, error: 'skipped' };
   console.log(
     `\n4. classify 10,000 processes per window: ${cls.medianMs === undefined ? `not measured (${cls.error})` : `${f(cls.medianMs, 2)} ms`} (goal ≤ 10 ms)`,
   );
