@@ -29,6 +29,10 @@ const TRACER_CPU = '1';
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'kernel,workloads,scale,classify').split(','));
 /** Helper-at-scale runs per size (the shared machine is noisy: medians and spread over several runs). */
 const SCALE_RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 1);
+/** Process counts of the helper-at-scale section (BENCH_SCALE_SIZES=10000 for one). */
+const SCALE_SIZES = (process.env.BENCH_SCALE_SIZES ?? '1000,10000').split(',').map(Number);
+/** Extra node flags for the helpers started by the bench (BENCH_HELPER_NODE_FLAGS, e.g. V8 heap limits). */
+const HELPER_NODE_FLAGS = (process.env.BENCH_HELPER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function quantile(xs: number[], q: number): number {
@@ -77,7 +81,7 @@ interface RawHelper {
 async function startHelper(helperJs: string, args: string[] = []): Promise<RawHelper> {
   const child: ChildProcess = spawn(
     'taskset',
-    ['-c', TRACER_CPU, process.execPath, helperJs, '--interval-ms', '1000', ...args],
+    ['-c', TRACER_CPU, process.execPath, ...HELPER_NODE_FLAGS, helperJs, '--interval-ms', '1000', ...args],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const windows: Record<string, unknown>[] = [];
@@ -479,7 +483,7 @@ async function main(): Promise<void> {
       `${name.padEnd(9)} ${String(n).padStart(9)} ${String(s.entriesPerWindow).padStart(15)} ${f(s.helperCpuPercentOfCore, 2).padStart(16)} ${f(s.helperRssMiB, 0).padStart(8)} ${f(s.collectMs, 2).padStart(11)} ${s.iterBpfMsPerPass === undefined ? '—'.padStart(21) : f(s.iterBpfMsPerPass, 3).padStart(21)}`,
     );
   if (ONLY.has('scale'))
-    for (const n of [1000, 10_000])
+    for (const n of SCALE_SIZES)
       for (const [name, js] of helpers) {
         const runs: Scale[] = [];
         for (let r = 0; r < SCALE_RUNS; r++) {
