@@ -39,8 +39,8 @@ struct task_rec {
 	__u64 rss_anon;
 	__u64 rss_shmem;
 	__u64 cg_dfl; /* kernfs id of the default-hierarchy (v2) cgroup */
-	__u64 cg_mem; /* v1 memory controller's cgroup (hybrid and v1 hosts), else 0 */
-	__u64 cg_cpu; /* v1 cpu controller's cgroup */
+	__u64 cg_mem; /* v1 memory controller's css pointer (hybrid and v1 hosts), else 0: compared, never followed */
+	__u64 cg_cpu; /* v1 cpu controller's css pointer */
 	__u32 cpu;    /* CPU it last ran on */
 	__u32 _pad;
 	char comm[COMM_LEN]; /* group leader's */

@@ -71,13 +71,14 @@ static __always_inline __u64 kn_id(struct cgroup *cg)
 	return kn ? BPF_CORE_READ(kn, id) : 0;
 }
 
-/* The cgroup a v1 controller puts the task in (hybrid/v1 hosts); 0 when the controller is not compiled in. */
-static __always_inline __u64 v1_cgroup_id(struct css_set *cgroups, int subsys)
+/* Which cgroup a v1 controller puts the task in (hybrid/v1 hosts), as its css pointer; 0 when the controller is
+ * not compiled in. The helper only compares these to notice a move (and then reads /proc/PID/cgroup), so the
+ * pointer serves, two dependent loads cheaper than the kernfs id behind it. */
+static __always_inline __u64 v1_css(struct css_set *cgroups, int subsys, const int trusted)
 {
 	if (subsys < 0 || subsys >= CGROUP_SUBSYS_COUNT)
 		return 0;
-	struct cgroup_subsys_state *css = BPF_CORE_READ(cgroups, subsys[subsys]);
-	return css ? kn_id(BPF_CORE_READ(css, cgroup)) : 0;
+	return (__u64)(trusted ? cgroups->subsys[subsys] : BPF_CORE_READ(cgroups, subsys[subsys]));
 }
 
 /* Process-wide fields. With `trusted` (iterator, tp_btf: BTF pointers) the chains are plain CO-RE loads that the
@@ -89,7 +90,12 @@ static __always_inline void fill_process(struct task_rec *r, struct task_struct 
 	struct task_struct *leader = P(trusted, t, group_leader);
 	r->start_ns = P(trusted, leader, start_time);
 	r->ppid = trusted ? leader->real_parent->tgid : BPF_CORE_READ(leader, real_parent, tgid);
-	bpf_probe_read_kernel_str(&r->comm, sizeof(r->comm), &leader->comm);
+	/* Through a trusted pointer the name is two plain loads, not a helper call (bytes after the NUL are zero:
+	 * the kernel sets comm with strscpy_pad). */
+	if (trusted)
+		__builtin_memcpy(r->comm, leader->comm, sizeof(r->comm));
+	else
+		bpf_probe_read_kernel_str(&r->comm, sizeof(r->comm), &leader->comm);
 	struct signal_struct *sig = P(trusted, t, signal);
 	if (sig) {
 		/* Threads that already exited (and were reaped) were folded into the signal struct. */
@@ -112,8 +118,8 @@ static __always_inline void fill_process(struct task_rec *r, struct task_struct 
 	int cpu = bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id)
 			  ? bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id)
 			  : -1;
-	r->cg_mem = v1_cgroup_id(cgroups, mem);
-	r->cg_cpu = v1_cgroup_id(cgroups, cpu);
+	r->cg_mem = v1_css(cgroups, mem, trusted);
+	r->cg_cpu = v1_css(cgroups, cpu, trusted);
 }
 
 /* The iterator's task pointer is trusted, so its fields are plain (CO-RE relocated) loads; a raw_tp argument is
