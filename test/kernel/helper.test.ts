@@ -210,7 +210,7 @@ test('threads that come and go: process CPU (reaped threads included) within 5 %
     let got = 0;
     for (let i = 0; i < 3; i++) got += (await nextWindow(r)).procs.find((p) => p.tgid === c.pid)?.cpuNs ?? 0;
     const want = ticks(c.pid!) - a;
-    assert.ok(want > 1e9, `the workload burned ${want} ns`);
+    assert.ok(want > 2e8, `the workload burned ${want} ns`); // less than its 1 s a window when others compete
     const err = Math.abs(got - want) / want;
     assert.ok(err <= 0.05, `helper ${got} ns vs /proc ${want} ns (${(err * 100).toFixed(1)} % off)`);
   } finally {
@@ -331,9 +331,14 @@ test('run-queue wait and involuntary switches of two burners on one CPU within 5
     await compareWithProc(r, a.pid!, ['runqWaitNs', 'ivcsw', 'cpuNs']);
     // Who preempted whom: the two burners take turns, so each appears as the other's victim.
     const last = [...windows(r)].reverse().find((x) => x.procs.some((p) => p.tgid === a.pid))!; // not the frozen last one
+    // In some window of the span (with other work running, a window's preemptions may all be by others).
     assert.ok(
-      last.pairs.some((p) => p.victim === a.pid && p.aggressor === b.pid) ||
-        last.pairs.some((p) => p.victim === b.pid && p.aggressor === a.pid),
+      windows(r).some((w) =>
+        w.pairs.some(
+          (p) =>
+            (p.victim === a.pid && p.aggressor === b.pid) || (p.victim === b.pid && p.aggressor === a.pid),
+        ),
+      ),
       'a preemption pair between the burners',
     );
     const pa = last.procs.find((p) => p.tgid === a.pid)!;
