@@ -352,6 +352,7 @@ async function classifyBench(n: number): Promise<{ processes: number; medianMs?:
   try {
     const { Classifier } = await import('../../src/shared/classifier');
     const { DEFAULT_CONFIG } = await import('../../src/shared/config');
+    const { unlimitedCgroup } = await import('../../src/shared/cgroups');
     const procs = Array.from({ length: n }, (_, i) => ({
       tgid: 1000 + i,
       ppid: 1,
@@ -375,23 +376,10 @@ async function classifyBench(n: number): Promise<{ processes: number; medianMs?:
       preemptsOthers: (i * 3) % 200,
       lastCpu: i % 2,
     }));
-    // biome-ignore lint/suspicious/noExplicitAny: the classifier's constructor is being rewritten for v2 in parallel
-    const c = new (Classifier as any)(DEFAULT_CONFIG, { ncpu: 2, memTotalBytes: 16 * 2 ** 30 });
-    const cgroup = {
-      path: '/user.slice',
-      memLimitBytes: null,
-      memLimitPath: null,
-      memUsageBytes: null,
-      memAnonBytes: null,
-      memPressure: null,
-      cpuQuotaPercent: null,
-      cpuQuotaPath: null,
-      throttledNs: 0,
-      nrThrottled: 0,
-      nrPeriods: 0,
-    };
+    const c = new Classifier(DEFAULT_CONFIG, { ncpu: 2, memTotalBytes: 16 * 2 ** 30 });
+    const cgroup = unlimitedCgroup('/user.slice');
     const windows = Array.from({ length: 60 }, (_, seq) => ({
-      type: 'window',
+      type: 'window' as const,
       v: 2,
       seq,
       ts: seq * 1000,
