@@ -37,7 +37,8 @@ mount -t proc proc $R/proc
 mount -t sysfs sys $R/sys
 mount -t devtmpfs dev $R/dev
 mkdir -p $R/dev/pts $R/dev/shm && mount -t devpts devpts $R/dev/pts && mount -t tmpfs tmpfs $R/dev/shm
-mount -t tmpfs tmpfs $R/tmp
+# No tmpfs over /tmp: the overlay's upper layer already makes it writable, and a checkout under /tmp (where CI may
+# clone) would be hidden from the check suite.
 mount -t tmpfs tmpfs $R/run
 # A pure cgroup2 tree (the helper reads cgroup paths and memory.max from it), bpffs, tracefs, debugfs.
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup
