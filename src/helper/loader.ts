@@ -138,3 +138,26 @@ function loadObjectOnce(
     libbpfLog.lines = undefined;
   }
 }
+
+/**
+ * Loads the first of several alternatives this kernel accepts (e.g. tp_btf, then raw_tp): libbpf loads an object
+ * all-or-nothing, so each alternative enables only its own programs. `use` finishes the set-up (map readers);
+ * the last LoadError is thrown when none loads.
+ */
+export function loadFirst<A, T>(
+  file: string,
+  alternatives: readonly (readonly [A, readonly string[]])[],
+  use: (obj: LoadedObject, choice: A) => T,
+  maxEntries: Readonly<Record<string, number>> = {},
+): T {
+  let last: LoadError | undefined;
+  for (const [choice, programs] of alternatives) {
+    try {
+      return use(loadObject(file, programs, maxEntries), choice);
+    } catch (e) {
+      if (!(e instanceof LoadError)) throw e;
+      last = e;
+    }
+  }
+  throw last ?? new LoadError(`${file}: no alternative to load`, 0, [], 'load');
+}

@@ -107,4 +107,13 @@ export class PerCpuArrayReader {
     if (rc < 0) throw new Error(`reading per-CPU map fd ${this.fd}: ${strerror(rc)}`);
     return this.buf;
   }
+
+  /** A per-CPU u64 counter summed over CPUs (e.g. a drop count). */
+  sum(index: number): number {
+    const buf = this.read(index);
+    let n = 0;
+    for (let c = 0; c < this.ncpu; c++)
+      n += buf.readUInt32LE(c * this.stride) + buf.readUInt32LE(c * this.stride + 4) * 4294967296;
+    return n;
+  }
 }

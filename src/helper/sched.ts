@@ -1,7 +1,7 @@
 // The preemption collector's user-space half: drains bpf/sched.bpf.o's victim→aggressor pair counts per window.
 import type { Attach, PreemptPair } from '../shared/protocol';
 import { lib } from './libbpf';
-import { LoadError, type LoadedObject, loadObject } from './loader';
+import { type LoadedObject, loadFirst } from './loader';
 import { HashReader, PerCpuArrayReader } from './maps';
 
 const MAX_PAIRS = 16384; // bpf/hotspot.h
@@ -14,23 +14,13 @@ export class SchedCollector {
   private readonly drops: PerCpuArrayReader;
 
   constructor(file: string) {
-    let last: LoadError | undefined;
-    for (const [attach, prog] of [
-      ['tp_btf', 'on_switch'],
-      ['raw_tp', 'on_switch_raw'],
-    ] as const) {
-      try {
-        this.obj = loadObject(file, [prog]);
-        this.attach = attach;
-        this.pairs = new HashReader(this.obj.map('pairs'), 8, 8, MAX_PAIRS);
-        this.drops = new PerCpuArrayReader(this.obj.map('drops'), 8, lib.numPossibleCpus() as number);
-        return;
-      } catch (e) {
-        if (!(e instanceof LoadError)) throw e;
-        last = e;
-      }
-    }
-    throw last;
+    const alternatives = [
+      ['tp_btf', ['on_switch']],
+      ['raw_tp', ['on_switch_raw']],
+    ] as const;
+    [this.obj, this.attach] = loadFirst(file, alternatives, (obj, attach) => [obj, attach] as const);
+    this.pairs = new HashReader(this.obj.map('pairs'), 8, 8, MAX_PAIRS);
+    this.drops = new PerCpuArrayReader(this.obj.map('drops'), 8, lib.numPossibleCpus() as number);
   }
 
   /** Pairs counted since the last call (read and reset). */
@@ -49,9 +39,6 @@ export class SchedCollector {
   }
 
   dropped(): number {
-    const buf = this.drops.read(DROP_PAIRS);
-    let n = 0;
-    for (let c = 0; c < this.drops.ncpu; c++) n += Number(buf.readBigUInt64LE(c * 8));
-    return n;
+    return this.drops.sum(DROP_PAIRS);
   }
 }

@@ -145,8 +145,9 @@ export class Session {
           : null,
       );
     this.prevBusy = busyNow;
-    const cpu = process.cpuUsage(this.lastCpuUsage);
-    this.lastCpuUsage = process.cpuUsage();
+    const cpuNow = process.cpuUsage(); // one reading: the next window's delta starts where this one ends
+    const selfCpuNs = (cpuNow.user - this.lastCpuUsage.user + cpuNow.system - this.lastCpuUsage.system) * 1000;
+    this.lastCpuUsage = cpuNow;
     const pressure = readPressure();
     const {
       bytes: line,
@@ -162,7 +163,7 @@ export class Session {
         cpuBusyNs: cpuBusy,
         pairs,
         memAvailableBytes: memAvailableBytes(),
-        self: { cpuNs: (cpu.user + cpu.system) * 1000, rssBytes: process.memoryUsage.rss(), collectNs },
+        self: { cpuNs: selfCpuNs, rssBytes: process.memoryUsage.rss(), collectNs },
         ...(pressure ? { pressure } : {}),
       },
       deltas,

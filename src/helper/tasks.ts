@@ -4,7 +4,7 @@ import { closeSync, readSync } from 'node:fs';
 import type { Attach } from '../shared/protocol';
 import type { TaskTotals } from '../shared/taskTotals';
 import { lib, strerror } from './libbpf';
-import { LoadError, type LoadedObject, loadObject } from './loader';
+import { type LoadedObject, loadFirst } from './loader';
 import { HashReader, PerCpuArrayReader } from './maps';
 
 // bpf/hotspot.h
@@ -38,25 +38,22 @@ export class TaskCollector {
   readNs = 0;
 
   constructor(file: string, maxExits = MAX_EXITS) {
-    let last: LoadError | undefined;
-    for (const [attach, prog] of EXIT_PROGRAMS) {
-      try {
-        const sizes: Record<string, number> = maxExits === MAX_EXITS ? {} : { exits: maxExits };
-        this.obj = loadObject(file, ['dump_tasks', 'dump_rss', ...(prog ? [prog] : [])], sizes);
-        this.exitAttach = attach;
-        this.tasksLinkFd = lib.linkFd(this.obj.link('dump_tasks')) as number;
-        this.rssLinkFd = lib.linkFd(this.obj.link('dump_rss')) as number;
-        if (prog) {
-          this.exits = new HashReader(this.obj.map('exits'), EXIT_KEY_SIZE, TASK_REC_SIZE, maxExits);
-          this.drops = new PerCpuArrayReader(this.obj.map('drops'), 8, lib.numPossibleCpus() as number);
-        }
-        return;
-      } catch (e) {
-        if (!(e instanceof LoadError)) throw e;
-        last = e;
-      }
+    const sizes: Record<string, number> = maxExits === MAX_EXITS ? {} : { exits: maxExits };
+    const alternatives = EXIT_PROGRAMS.map(
+      ([attach, prog]) => [attach, ['dump_tasks', 'dump_rss', ...(prog ? [prog] : [])]] as const,
+    );
+    [this.obj, this.exitAttach] = loadFirst(
+      file,
+      alternatives,
+      (obj, attach) => [obj, attach] as const,
+      sizes,
+    );
+    this.tasksLinkFd = lib.linkFd(this.obj.link('dump_tasks')) as number;
+    this.rssLinkFd = lib.linkFd(this.obj.link('dump_rss')) as number;
+    if (this.exitAttach !== 'none') {
+      this.exits = new HashReader(this.obj.map('exits'), EXIT_KEY_SIZE, TASK_REC_SIZE, maxExits);
+      this.drops = new PerCpuArrayReader(this.obj.map('drops'), 8, lib.numPossibleCpus() as number);
     }
-    throw last;
   }
 
   /** One iterator pass into this.buf; returns the byte count. */
@@ -140,11 +137,7 @@ export class TaskCollector {
   }
 
   droppedExits(): number {
-    if (!this.drops) return 0;
-    const buf = this.drops.read(DROP_EXITS);
-    let n = 0;
-    for (let c = 0; c < this.drops.ncpu; c++) n += u64(buf, c * 8);
-    return n;
+    return this.drops?.sum(DROP_EXITS) ?? 0;
   }
 }
 
