@@ -146,7 +146,8 @@ export class Session {
       );
     this.prevBusy = busyNow;
     const cpuNow = process.cpuUsage(); // one reading: the next window's delta starts where this one ends
-    const selfCpuNs = (cpuNow.user - this.lastCpuUsage.user + cpuNow.system - this.lastCpuUsage.system) * 1000;
+    const selfCpuNs =
+      (cpuNow.user - this.lastCpuUsage.user + cpuNow.system - this.lastCpuUsage.system) * 1000;
     this.lastCpuUsage = cpuNow;
     const pressure = readPressure();
     const {

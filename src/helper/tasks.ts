@@ -2,7 +2,7 @@
 // summed into processes), cheap leader-only passes for RSS sub-samples, and the drain of processes that exited.
 import { closeSync, readSync } from 'node:fs';
 import type { Attach } from '../shared/protocol';
-import type { TaskTotals } from '../shared/taskTotals';
+import { emptyTotals, type TaskTotals } from '../shared/taskTotals';
 import { lib, strerror } from './libbpf';
 import { type LoadedObject, loadFirst } from './loader';
 import { HashReader, PerCpuArrayReader } from './maps';
@@ -186,31 +186,7 @@ interface Proc extends TaskTotals {
 }
 
 function newProc(tgid: number): Proc {
-  return {
-    tgid,
-    startNs: 0,
-    ppid: 0,
-    comm: '',
-    kthread: false,
-    threads: 0,
-    cpuNs: 0,
-    runqWaitNs: 0,
-    minFaults: 0,
-    majFaults: 0,
-    vcsw: 0,
-    ivcsw: 0,
-    rssAnonBytes: 0,
-    rssFileBytes: 0,
-    rssShmemBytes: 0,
-    lastCpu: -1,
-    cgroupKey: '',
-    gen: 0,
-    comm0: -1,
-    comm1: 0,
-    comm2: 0,
-    comm3: 0,
-    cg: [-1, 0, 0, 0, 0, 0],
-  };
+  return { ...emptyTotals(tgid), gen: 0, comm0: -1, comm1: 0, comm2: 0, comm3: 0, cg: [-1, 0, 0, 0, 0, 0] };
 }
 
 function reset(t: TaskTotals): void {

@@ -26,6 +26,29 @@ export interface TaskTotals {
   cgroupKey: string;
 }
 
+/** A process with nothing counted yet: the record a collector fills in (and tests start from). */
+export function emptyTotals(tgid: number): TaskTotals {
+  return {
+    tgid,
+    startNs: 0,
+    ppid: 0,
+    comm: '',
+    kthread: false,
+    threads: 0,
+    cpuNs: 0,
+    runqWaitNs: 0,
+    minFaults: 0,
+    majFaults: 0,
+    vcsw: 0,
+    ivcsw: 0,
+    rssAnonBytes: 0,
+    rssFileBytes: 0,
+    rssShmemBytes: 0,
+    lastCpu: -1,
+    cgroupKey: '',
+  };
+}
+
 /** One process over one window: counters are deltas, the rest is its state at the end of the window. */
 export interface TaskDelta extends TaskTotals {
   exited: boolean;

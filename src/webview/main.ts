@@ -385,7 +385,10 @@ function render(m: DashboardModel): void {
   coresSection.setAttribute('title', `Cores${m.perCoreSaturation.length ? ' — saturated' : ''}`);
   cores.update(m.cores);
   selfCpu.update(m.self.cpuPercentOfCore);
-  setText(selfText, `helper RSS ${mib(m.self.rssMb)} · reads the kernel's counters in ${m.self.drainMs.toFixed(2)} ms per window`);
+  setText(
+    selfText,
+    `helper RSS ${mib(m.self.rssMb)} · reads the kernel's counters in ${m.self.drainMs.toFixed(2)} ms per window`,
+  );
   const drops = Object.entries(m.drops).filter(([, n]) => n > 0);
   dropsText.hidden = drops.length === 0;
   setText(

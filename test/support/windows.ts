@@ -4,30 +4,15 @@
 
 import { unlimitedCgroup } from '../../src/shared/cgroups';
 import { type CgroupSample, PROTOCOL_VERSION, type ProcSample, type Window } from '../../src/shared/protocol';
-import type { TaskDelta, TaskTotals } from '../../src/shared/taskTotals';
+import { emptyTotals, type TaskDelta, type TaskTotals } from '../../src/shared/taskTotals';
 
 export const MB = 2 ** 20;
 export const GB = 2 ** 30;
 
 /** What every stage has in common: an idle single-threaded process, its counters at zero. */
 function idle(tgid: number) {
-  return {
-    tgid,
-    ppid: 1,
-    comm: `p${tgid}`,
-    kthread: false,
-    threads: 1,
-    cpuNs: 0,
-    runqWaitNs: 0,
-    minFaults: 0,
-    majFaults: 0,
-    vcsw: 0,
-    ivcsw: 0,
-    rssAnonBytes: 0,
-    rssFileBytes: 0,
-    rssShmemBytes: 0,
-    lastCpu: 0,
-  };
+  const { cgroupKey: _, ...counters } = emptyTotals(tgid); // cgroupKey is the collector's, not the protocol's
+  return { ...counters, ppid: 1, comm: `p${tgid}`, threads: 1, lastCpu: 0 };
 }
 
 /** A process's cumulative counters as a collector reads them (the input of WindowAccounting). */
