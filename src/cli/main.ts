@@ -55,7 +55,7 @@ function visible(report: Report, o: CliOptions, cfg: Config, hello: Hello): Diag
     : undefined;
   return report.diagnoses.filter(
     (d) =>
-      !(o.hideKernel && isKernelThread(d.tgid, d.comm)) &&
+      !(o.hideKernel && isKernelThread(d)) &&
       (!o.cgroupFilter || matchesCgroup(d.cgroup, o.cgroupFilter)) &&
       !isExcluded(d, exclude) &&
       (!tree || tree.includes(d.tgid)),

@@ -309,7 +309,7 @@ export class Monitor implements vscode.Disposable {
     const context = report.diagnoses.filter(
       (d) =>
         d.tgid !== process.pid && // our own extension host
-        !(s.hideKernelThreads && isKernelThread(d.tgid, d.comm)) &&
+        !(s.hideKernelThreads && isKernelThread(d)) &&
         (!s.cgroupFilter || matchesCgroup(d.cgroup, s.cgroupFilter)) &&
         !isExcluded(d, exclude),
     );

@@ -455,6 +455,7 @@ export class Classifier {
         tgid: p.tgid,
         ppid: p.ppid,
         comm: p.comm,
+        kthread: p.kthread,
         cgroup: cg?.path ?? '',
         label: verdict.label,
         rule: verdict.rule,
@@ -831,11 +832,12 @@ export class Classifier {
 
 // ---- view filters shared by the CLI and the extension (applied after classification, as the reference does)
 
-const KERNEL_PREFIXES = ['kworker', 'ksoftirqd', 'kthreadd', 'migration', 'watchdog', 'rcu', 'irq/'];
-
-export function isKernelThread(pid: number, comm: string): boolean {
-  const c = comm.toLowerCase();
-  return pid === 0 || KERNEL_PREFIXES.some((p) => c.startsWith(p));
+/**
+ * Kernel threads, as the kernel flags them (PF_KTHREAD in the protocol's `kthread`): a name says nothing — a user
+ * process may call itself kworker/…, and kernel threads such as kdamond or jbd2 match no list of prefixes.
+ */
+export function isKernelThread(d: Pick<Diagnosis, 'tgid' | 'kthread'>): boolean {
+  return d.tgid === 0 || d.kthread;
 }
 
 /** Case-insensitive substring match on the cgroup path (which includes the leaf name the reference matched). */

@@ -127,6 +127,8 @@ export interface Diagnosis {
   tgid: number;
   ppid: number;
   comm: string;
+  /** A kernel thread (the kernel's PF_KTHREAD flag, not a guess from its name). */
+  kthread: boolean;
   cgroup: string;
   label: Label;
   /**

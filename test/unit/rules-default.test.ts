@@ -4,7 +4,7 @@
 // measures the neighbours.)
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Classifier } from '../../src/shared/classifier';
+import { Classifier, isKernelThread } from '../../src/shared/classifier';
 import { DEFAULT_CONFIG, validateConfig } from '../../src/shared/config';
 import type { Diagnosis } from '../../src/shared/diagnosis';
 import { cause, details } from '../../src/shared/explain';
@@ -299,5 +299,22 @@ describe('order of the report', () => {
       r.diagnoses.map((d) => d.tgid),
       [20, 21, 30, 3, 4, 5],
     );
+  });
+});
+
+describe('kernel threads', () => {
+  test('are recognised by the kernel flag, not by name', () => {
+    const w = win(0, [
+      proc({ tgid: 76, comm: 'kdamond.0', kthread: true }),
+      proc({ tgid: 500, comm: 'kworker/fake', kthread: false }),
+    ]);
+    const ds = new Classifier(DEFAULT_CONFIG, host).classify(w).diagnoses;
+    const byTgid = new Map(ds.map((d) => [d.tgid, d]));
+    assert.equal(
+      isKernelThread(byTgid.get(76)!),
+      true,
+      'kdamond matches no name prefix but is a kernel thread',
+    );
+    assert.equal(isKernelThread(byTgid.get(500)!), false, 'a user process named kworker/… is not');
   });
 });
