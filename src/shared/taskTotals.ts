@@ -3,28 +3,34 @@
 // A process is identified by tgid + startNs, so a recycled pid is a new process (counted from zero), not a delta.
 // Written for 10,000+ processes a window: one remembered record per process, updated in place; objects are
 // allocated only for the processes that did something.
+import type { ProcSample } from './protocol';
 
-/** What the kernel has counted for one process since it started (threads summed, reaped threads included). */
-export interface TaskTotals {
-  tgid: number;
-  startNs: number;
-  ppid: number;
-  comm: string;
-  kthread: boolean;
-  threads: number;
-  cpuNs: number;
-  runqWaitNs: number;
-  minFaults: number;
-  majFaults: number;
-  vcsw: number;
-  ivcsw: number;
-  rssAnonBytes: number;
-  rssFileBytes: number;
-  rssShmemBytes: number;
-  lastCpu: number;
+/**
+ * What the kernel has counted for one process since it started (threads summed, reaped threads included): the
+ * fields of a protocol sample, cumulative instead of per window, plus what tells a move to another cgroup.
+ */
+export type TaskTotals = Pick<
+  ProcSample,
+  | 'tgid'
+  | 'startNs'
+  | 'ppid'
+  | 'comm'
+  | 'kthread'
+  | 'threads'
+  | 'cpuNs'
+  | 'runqWaitNs'
+  | 'minFaults'
+  | 'majFaults'
+  | 'vcsw'
+  | 'ivcsw'
+  | 'rssAnonBytes'
+  | 'rssFileBytes'
+  | 'rssShmemBytes'
+  | 'lastCpu'
+> & {
   /** Changes when the process moves to another cgroup (kernfs ids, or the /proc text). */
   cgroupKey: string;
-}
+};
 
 /** A process with nothing counted yet: the record a collector fills in (and tests start from). */
 export function emptyTotals(tgid: number): TaskTotals {
