@@ -2,18 +2,15 @@
 // BPF → helper → protocol → classifier → `hotspot --json`. Thresholds are lowered only where a 2-core machine
 // with 1 s windows needs it (the same configs the recorder stores next to the fixtures).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { stringify } from 'yaml';
 import { EXPECTATIONS } from '../../scripts/record';
 import type { Diagnosis } from '../../src/shared/diagnosis';
+import { cliJson } from '../support/cli';
 import { startWorkload, type WorkloadName } from '../workloads';
 
 const root = path.resolve(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'cli.js');
+const _cli = path.join(root, 'dist', 'cli.js');
 
 interface JsonWindow {
   seq: number;
@@ -22,39 +19,7 @@ interface JsonWindow {
 
 /** Runs `hotspot --json` for `windows` windows of 1 s, filtered to `pids`, and returns the parsed lines. */
 async function runCli(pids: number[], windows: number, config: object): Promise<JsonWindow[]> {
-  assert.ok(existsSync(cli), `${cli} is missing: run "npm run build" first`);
-  const dir = mkdtempSync(path.join(tmpdir(), 'hotspot-cfg-'));
-  const cfgFile = path.join(dir, 'thresholds.yaml');
-  writeFileSync(cfgFile, stringify(config));
-  const args = [
-    cli,
-    '--json',
-    '--interval',
-    '1s',
-    '--windows',
-    String(windows),
-    '--pid',
-    pids.join(','),
-    '--config',
-    cfgFile,
-  ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
-    out += c;
-  });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => {
-    err += c;
-  });
-  // 'close', not 'exit': the last lines may still be in the pipe when the process has exited.
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 0, `hotspot exited with ${code}: ${err}`);
-  return out
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as JsonWindow);
+  return (await cliJson(pids, windows, config)).map((l) => JSON.parse(l) as JsonWindow);
 }
 
 function labelsOf(windows: JsonWindow[], tgid: number): string[] {

@@ -4,12 +4,12 @@
 // Each check also appends a row (figures next to /proc's) to $HOTSPOT_VM_RESULTS for the matrix table.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import type { Message } from '../../src/shared/protocol';
+import { cliJson } from '../support/cli';
 import { type Run, runHelper } from '../support/helper';
 import { bpfProgIds, bpfProgIdsOf, linksTo } from '../support/procs';
 import { startWorkload, type Workload } from '../workloads';
@@ -39,7 +39,7 @@ const INTERVAL_MS = 1000;
 /** The helper starts in 2.5-8.5 s under TCG; leave room for a host busy with other work. */
 const START_TIMEOUT_MS = 90_000;
 const TEST_TIMEOUT_MS = 240_000;
-const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+const _CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -512,28 +512,7 @@ describe('kernel matrix: the /proc fallback, forced', { skip }, () => {
 
 /** `hotspot --json` for `windows` windows of 1 s on `pid`; killed if it outlives `timeoutMs`. */
 async function cliDiagnoses(pid: number, windows: number, config: object, timeoutMs: number) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'hotspot-kmatrix-'));
-  writeFileSync(path.join(dir, 'cfg.yaml'), stringify(config));
-  const args = ['--json', '--interval', '1s', '--windows', String(windows), '--pid', String(pid)];
-  const child = spawn(process.execPath, [CLI, ...args, '--config', path.join(dir, 'cfg.yaml')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
-    out += c;
-  });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => {
-    err += c;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  try {
-    const code = await new Promise<number | null>((res) => child.on('close', res));
-    assert.equal(code, 0, `hotspot exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`);
-  } finally {
-    clearTimeout(timer);
-  }
-  const lines = out.trim().split('\n').filter(Boolean).map(cliWindowView);
+  const lines = (await cliJson([pid], windows, config, timeoutMs)).map(cliWindowView);
   return {
     attach: lines[0]?.attach ?? '?',
     tasks: lines[0]?.tasks ?? '?',
