@@ -14,6 +14,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { HELPER_NODE_FLAGS as SHIPPED_NODE_FLAGS } from '../../src/shared/supervisor';
 import { HELPER } from '../../test/support/helper';
 import { bpfProgIdsOf } from '../../test/support/procs';
 
@@ -31,8 +32,11 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? 'kernel,workloads,scale,classify
 const SCALE_RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 1);
 /** Process counts of the helper-at-scale section (BENCH_SCALE_SIZES=10000 for one). */
 const SCALE_SIZES = (process.env.BENCH_SCALE_SIZES ?? '1000,10000').split(',').map(Number);
-/** Extra node flags for the helpers started by the bench (BENCH_HELPER_NODE_FLAGS, e.g. V8 heap limits). */
-const HELPER_NODE_FLAGS = (process.env.BENCH_HELPER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** The flags every helper launch uses, plus extra ones to try (BENCH_HELPER_NODE_FLAGS, e.g. V8 heap limits). */
+const HELPER_NODE_FLAGS = [
+  ...SHIPPED_NODE_FLAGS,
+  ...(process.env.BENCH_HELPER_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function quantile(xs: number[], q: number): number {

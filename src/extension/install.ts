@@ -19,7 +19,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_INSTALL_DIR, LAUNCHER, type Logger, PKEXEC, unsafeForRoot } from '../shared/supervisor';
+import {
+  DEFAULT_INSTALL_DIR,
+  HELPER_NODE_FLAGS,
+  LAUNCHER,
+  type Logger,
+  PKEXEC,
+  unsafeForRoot,
+} from '../shared/supervisor';
 import { sudoInstallCommand } from './environment';
 
 export const POLKIT_ACTION = 'dev.hotspot.helper';
@@ -122,9 +129,9 @@ cat > "$new/${LAUNCHER}" <<EOF
 # without a setpriv that knows these capabilities the helper still starts, and drops what it can itself.
 caps=-all,+setpcap,+sys_admin,+bpf,+perfmon,+sys_resource
 if /usr/bin/setpriv --bounding-set=\\$caps --inh-caps=-all true 2>/dev/null; then
-  exec /usr/bin/setpriv --bounding-set=\\$caps --inh-caps=-all -- $node $dst/helper.js "\\$@"
+  exec /usr/bin/setpriv --bounding-set=\\$caps --inh-caps=-all -- $node ${HELPER_NODE_FLAGS.join(' ')} $dst/helper.js "\\$@"
 fi
-exec $node $dst/helper.js "\\$@"
+exec $node ${HELPER_NODE_FLAGS.join(' ')} $dst/helper.js "\\$@"
 EOF
 chmod 0755 "$new/${LAUNCHER}"
 if [ -e "$dst" ]; then old=$(mktemp -u "$dst.old.XXXXXX"); mv -T "$dst" "$old"; fi

@@ -59,7 +59,11 @@ export const lib = {
     'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
   ),
   getppid: libc.func('int getppid(void)'),
+  mallopt: libc.func('int mallopt(int param, int value)'),
 };
+
+/** mallopt's M_MMAP_THRESHOLD: allocations from this size up get their own mapping, unmapped when freed. */
+export const M_MMAP_THRESHOLD = -3;
 
 export const errno = (): number => koffi.errno();
 export const strerror = (err: number): string => lib.strerror(Math.abs(err)) as string;

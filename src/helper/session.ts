@@ -10,8 +10,8 @@ import { cgroupCapabilities, memAvailableBytes } from '../shared/procfsSampler';
 import { cpuBusyNs, readAllTotals } from '../shared/procfsTasks';
 import type { Attach, Drops } from '../shared/protocol';
 import { PROTOCOL_VERSION } from '../shared/protocol';
-import { type TaskTotals, WindowAccounting } from '../shared/taskTotals';
-import { buildWindowLine } from '../shared/windowBuilder';
+import { QUIET, type TaskTotals, WindowAccounting } from '../shared/taskTotals';
+import { buildWindowLine, preemptCounts } from '../shared/windowBuilder';
 import { lib } from './libbpf';
 import { LoadError, libbpfLog } from './loader';
 import { HashReader } from './maps';
@@ -55,7 +55,7 @@ export class Session {
   readonly tasks?: TaskCollector;
   readonly tasksError?: LoadError;
   readonly ncpu: number;
-  private readonly accounting = new WindowAccounting();
+  private readonly accounting = new WindowAccounting(QUIET);
   private readonly resolver = new CgroupResolver();
   readonly cgroups = new CgroupTable();
   private seq = 0;
@@ -134,7 +134,9 @@ export class Session {
     const exits = this.tasks?.drainExits() ?? [];
     const pairs = this.sched.read();
     const collectNs = Number(process.hrtime.bigint() - t0);
-    const deltas = this.accounting.next(totals, exits);
+    const preempts = new Map<number, number>();
+    for (const [tgid, c] of preemptCounts(pairs)) preempts.set(tgid, c.preempted + c.others);
+    const deltas = this.accounting.next(totals, exits, preempts);
     const busyNow = cpuBusyNs(readFileSync('/proc/stat', 'latin1'));
     const online = onlineCpus(this.ncpu);
     const cpuBusy: (number | null)[] = [];
@@ -154,6 +156,7 @@ export class Session {
       bytes: line,
       sent,
       omitted,
+      left,
     } = buildWindowLine(
       {
         type: 'window',
@@ -166,16 +169,23 @@ export class Session {
         memAvailableBytes: memAvailableBytes(),
         self: { cpuNs: selfCpuNs, rssBytes: process.memoryUsage.rss(), collectNs },
         ...(pressure ? { pressure } : {}),
+        quiet: this.accounting.quiet,
       },
       deltas,
       { resolver: this.resolver, table: this.cgroups },
     );
+    if (omitted) this.accounting.unreported(left);
     const now = { pairs: this.sched.dropped(), exits: this.tasks?.droppedExits() ?? 0 };
     const delta = { pairs: now.pairs - this.lastDrops.pairs, exits: now.exits - this.lastDrops.exits };
     this.lastDrops = now;
     const drops: Drops | undefined =
       delta.pairs + delta.exits > 0 ? { type: 'drops', v: PROTOCOL_VERSION, maps: delta } : undefined;
     return { line, procs: sent, omitted, drops };
+  }
+
+  /** The last window was not sent (the reader was not reading): its news must be in the next one. */
+  unsent(): void {
+    this.accounting.unreported();
   }
 
   close(): void {

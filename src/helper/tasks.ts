@@ -2,7 +2,7 @@
 // summed into processes), cheap leader-only passes for RSS sub-samples, and the drain of processes that exited.
 import { closeSync, readSync } from 'node:fs';
 import type { Attach } from '../shared/protocol';
-import { emptyTotals, type TaskTotals } from '../shared/taskTotals';
+import type { TaskTotals } from '../shared/taskTotals';
 import { lib, strerror } from './libbpf';
 import { type LoadedObject, loadFirst } from './loader';
 import { HashReader, PerCpuArrayReader } from './maps';
@@ -175,18 +175,41 @@ const q = (w: Uint32Array, i: number) => w[i] + w[i + 1] * 4294967296;
 /** An s64 (percpu_counter.count can dip below zero transiently), clamped at 0. */
 const pages = (w: Uint32Array, i: number) => (w[i + 1] & 0x80000000 ? 0 : w[i] + w[i + 1] * 4294967296);
 
-/** TaskTotals plus what lets a pass skip re-decoding unchanged names and cgroup ids. */
-interface Proc extends TaskTotals {
-  gen: number;
-  comm0: number;
-  comm1: number;
-  comm2: number;
-  comm3: number;
-  cg: [number, number, number, number, number, number];
+/**
+ * TaskTotals plus what lets a pass skip re-decoding unchanged names and cgroup ids. A class, so every record has
+ * one hidden class with its numeric fields laid out from the start: records built by object spread decoded
+ * three times slower (10,000 a pass).
+ */
+class Proc implements TaskTotals {
+  startNs = 0.5;
+  ppid = 0;
+  comm = '';
+  kthread = false;
+  threads = 0;
+  cpuNs = 0.5;
+  runqWaitNs = 0.5;
+  minFaults = 0.5;
+  majFaults = 0.5;
+  vcsw = 0.5;
+  ivcsw = 0.5;
+  rssAnonBytes = 0.5;
+  rssFileBytes = 0.5;
+  rssShmemBytes = 0.5;
+  lastCpu = -1;
+  cgroupKey = '';
+  gen = 0;
+  comm0 = -1;
+  comm1 = 0;
+  comm2 = 0;
+  comm3 = 0;
+  readonly cg = [-1, 0, 0, 0, 0, 0];
+  constructor(readonly tgid: number) {
+    reset(this);
+  }
 }
 
 function newProc(tgid: number): Proc {
-  return { ...emptyTotals(tgid), gen: 0, comm0: -1, comm1: 0, comm2: 0, comm3: 0, cg: [-1, 0, 0, 0, 0, 0] };
+  return new Proc(tgid);
 }
 
 function reset(t: TaskTotals): void {

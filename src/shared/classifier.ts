@@ -1,12 +1,13 @@
 // Protocol windows → diagnoses with evidence. Pure (no vscode, no I/O): used by the CLI and the extension.
 // The Classifier keeps the state a rule needs across windows (memory history per process), derives the metrics
-// from protocol v2 samples, and hands them to the selected rule set: rules/default.ts (the default profile) or
+// from protocol samples, and hands them to the selected rule set: rules/default.ts (the default profile) or
 // rules/reference.ts (`profile: reference`, the original tool's table). The wording lives in explain.ts.
 import type { Config } from './config';
 import type { CoreLoad, Diagnosis, FullMetrics, Metrics, Peer, Report, Verdict } from './diagnosis';
 import { SEVERITY } from './diagnosis';
 import { cause } from './explain';
 import type { CgroupSample, ProcSample, Window } from './protocol';
+import { QuietRoster } from './quiet';
 import { classifyDefault } from './rules/default';
 import { classifyMetrics, isGrowing } from './rules/reference';
 
@@ -421,6 +422,8 @@ export class Classifier {
   private readonly trends = new Map<number, AnonTrend>();
   private windows = 0;
   private readonly missing: readonly string[];
+  /** Puts back the processes a window lists as quiet (Window.quiet). */
+  private readonly roster = new QuietRoster();
 
   constructor(
     private config: Config,
@@ -434,7 +437,8 @@ export class Classifier {
     this.config = config;
   }
 
-  classify(w: Window): Report {
+  classify(sent: Window): Report {
+    const w = this.roster.expand(sent);
     const cfg = this.config;
     const reference = cfg.profile === 'reference';
     const n = this.windows++;

@@ -2,7 +2,9 @@
 // Pure module (no vscode, no node:fs): the helper, the CLI, the extension and the tests share it.
 import { plainText } from './format';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
+/** Versions this parser reads: v2 is v3 without `Window.quiet` (recordings made by Hotspot 0.2 still replay). */
+const READABLE_VERSIONS: readonly unknown[] = [2, 3];
 /** A line longer than this is rejected unparsed, so a runaway helper cannot exhaust the consumer's memory. */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
@@ -123,7 +125,15 @@ export interface Window {
   durationNs: number;
   /** Busy ns per CPU index; null for an offline CPU. */
   cpuBusyNs: (number | null)[];
+  /** The processes to report: they ran, faulted, switched, exited or changed, or are new to this session. */
   procs: ProcSample[];
+  /**
+   * Live processes left out of `procs` because they did next to nothing (src/shared/taskTotals.ts QuietLimits):
+   * each was in `procs` of an earlier window of this session with the same name, parent, threads, cgroup and
+   * resident memory it has now. Consumers carry that sample forward with zero counters (src/shared/quiet.ts).
+   * Absent (v2, the degraded /proc sampler of an older version) means: what is not in `procs` did nothing.
+   */
+  quiet?: number[];
   /** The cgroups procs[].cg points into. */
   cgroups: CgroupSample[];
   pairs: PreemptPair[];
@@ -241,6 +251,13 @@ function numbers(o: Obj, k: string, path: string): number[] {
   });
 }
 
+function pids(o: Obj, k: string, path: string): number[] {
+  return arr(o, k, path).map((s, i) => {
+    if (!Number.isInteger(s) || (s as number) < 0) fail(`${path}.${k}[${i}]`, 'expected a process id');
+    return s as number;
+  });
+}
+
 function proc(v: unknown, path: string, ncg: number): ProcSample {
   const o = obj(v, path);
   const cg = num(o, 'cg', path, 0);
@@ -314,10 +331,10 @@ function pressure(v: unknown): Pressure {
 /** Validates an already-decoded JSON value as a protocol message. Throws ProtocolError naming the bad field. */
 export function validateMessage(value: unknown): Message {
   const o = obj(value, 'message');
-  if (o.v !== PROTOCOL_VERSION)
+  if (!READABLE_VERSIONS.includes(o.v))
     fail(
       'message.v',
-      `unsupported protocol version ${String(o.v).slice(0, 16)} (want ${PROTOCOL_VERSION}): the helper and this ` +
+      `unsupported protocol version ${String(o.v).slice(0, 16)} (this version reads ${READABLE_VERSIONS.join(' and ')}): the helper and this ` +
         'extension or CLI come from different Hotspot versions; reinstall the helper (Hotspot: Install Helper), ' +
         'or re-record the file',
     );
@@ -379,6 +396,7 @@ export function validateMessage(value: unknown): Message {
         },
         ...(o.pressure === undefined ? {} : { pressure: pressure(o.pressure) }),
         ...(o.omitted === undefined ? {} : { omitted: num(o, 'omitted', 'window', 0) }),
+        ...(o.quiet === undefined ? {} : { quiet: pids(o, 'quiet', 'window') }),
       };
     }
     case 'drops': {

@@ -62,8 +62,8 @@ export interface TaskDelta extends TaskTotals {
   anonSamples: number[];
 }
 
-interface Seen {
-  startNs: number;
+/** What is remembered of a process between readings (a class: 10,000 of them are read every window). */
+class Seen {
   cpuNs: number;
   runqWaitNs: number;
   minFaults: number;
@@ -71,14 +71,75 @@ interface Seen {
   vcsw: number;
   ivcsw: number;
   /** It was reported as exited: later readings of the same (zombie) process are not news. */
-  ended: boolean;
+  ended = false;
   /** The window in which it was last read (older ones are forgotten). */
   gen: number;
-  samples: number[];
+  samples: number[] = [];
+  /** The consumer holds a full sample of it (so it may be listed as quiet), taken when these were its values: */
+  reported = false;
+  rssAnon = 0;
+  rssFile = 0;
+  rssShmem = 0;
+  comm = '';
+  ppid = 0;
+  threads = 0;
+  cgroupKey = '';
+
+  constructor(
+    readonly startNs: number,
+    t: TaskTotals,
+    gen: number,
+  ) {
+    this.cpuNs = t.cpuNs;
+    this.runqWaitNs = t.runqWaitNs;
+    this.minFaults = t.minFaults;
+    this.majFaults = t.majFaults;
+    this.vcsw = t.vcsw;
+    this.ivcsw = t.ivcsw;
+    this.gen = gen;
+  }
+
+  /** The consumer's copy still describes it: same name, parent, threads, cgroup and resident memory. */
+  unchanged(t: TaskTotals): boolean {
+    return (
+      this.reported &&
+      t.rssAnonBytes === this.rssAnon &&
+      t.rssFileBytes === this.rssFile &&
+      t.rssShmemBytes === this.rssShmem &&
+      t.comm === this.comm &&
+      t.ppid === this.ppid &&
+      t.threads === this.threads &&
+      t.cgroupKey === this.cgroupKey
+    );
+  }
+
+  markReported(t: TaskTotals): void {
+    this.reported = true;
+    this.rssAnon = t.rssAnonBytes;
+    this.rssFile = t.rssFileBytes;
+    this.rssShmem = t.rssShmemBytes;
+    this.comm = t.comm;
+    this.ppid = t.ppid;
+    this.threads = t.threads;
+    this.cgroupKey = t.cgroupKey;
+  }
 }
 
-export const isActive = (d: TaskDelta): boolean =>
-  d.exited || d.cpuNs > 0 || d.minFaults > 0 || d.majFaults > 0 || d.vcsw > 0 || d.ivcsw > 0;
+/**
+ * Below all of these in one window, a process the consumer already knows — same name, parent, threads, cgroup
+ * and resident memory to the byte — is *quiet*: listed by pid in `Window.quiet` instead of as a full sample.
+ * Nothing a diagnosis reads can be in it (0.1 ms of CPU is 0.01 % of a core over a 1 s window), yet a daemon
+ * that wakes once a second is most of a busy host's processes: 10,000 full samples a window were most of the
+ * helper's CPU time and of the consumer's parsing. What a quiet window counted is not carried over.
+ */
+export interface QuietLimits {
+  cpuNs: number;
+  /** Run-queue wait: one wake-up on a loaded machine can wait a tenth of a millisecond. */
+  runqWaitNs: number;
+  /** Involuntary switches, and preemptions as victim or aggressor in the window's pairs. */
+  preemptions: number;
+}
+export const QUIET: QuietLimits = { cpuNs: 100_000, runqWaitNs: 1_000_000, preemptions: 10 };
 
 /** Sub-samples kept per process and window: more would only be thinned out again. */
 const MAX_SAMPLES = 32;
@@ -88,10 +149,15 @@ export class WindowAccounting {
   private readonly seen = new Map<number, Seen>();
   private gen = 0;
   private baselined = false;
+  /** The live processes the last next() left out as quiet (see QuietLimits); empty without limits. */
+  quiet: number[] = [];
+
+  /** Without `quiet` limits every process that did anything is reported (tests of the counting itself). */
+  constructor(private readonly limits?: QuietLimits) {}
 
   /** The reading at startup: window 0 then counts from here, not from each process's birth. */
   baseline(current: Iterable<TaskTotals>): void {
-    for (const t of current) this.remember(t, false);
+    for (const t of current) this.remember(t);
     this.baselined = true;
   }
 
@@ -103,19 +169,39 @@ export class WindowAccounting {
 
   /**
    * Closes a window. `current` is the reading now (live and zombie processes); `exited` are the final totals
-   * of processes whose last thread exited since the previous reading (they may be absent from `current`).
-   * Returns the processes that did something (ran, faulted, switched, or exited), with their deltas.
+   * of processes whose last thread exited since the previous reading (they may be absent from `current`);
+   * `preemptions` counts each process's preemptions in the window, as victim or aggressor.
+   * Returns the processes to report (they ran, faulted, switched, exited, or changed), with their deltas; the
+   * live ones left out are in `quiet` (with limits) or did nothing at all (without).
    */
-  next(current: Iterable<TaskTotals>, exited: Iterable<TaskTotals>): TaskDelta[] {
+  next(
+    current: Iterable<TaskTotals>,
+    exited: Iterable<TaskTotals>,
+    preemptions?: ReadonlyMap<number, number>,
+  ): TaskDelta[] {
     if (!this.baselined) throw new Error('WindowAccounting.next before baseline');
     const gen = ++this.gen;
     const out: TaskDelta[] = [];
+    this.quiet = [];
     // Exits first: when a pid was recycled within the window, the old process settles its account before the
     // new one takes over the slot.
-    for (const t of exited) this.account(t, true, gen, out);
-    for (const t of current) this.account(t, false, gen, out);
+    for (const t of exited) this.account(t, true, gen, out, preemptions);
+    for (const t of current) this.account(t, false, gen, out, preemptions);
     for (const [tgid, s] of this.seen) if (s.gen !== gen) this.seen.delete(tgid); // gone: the map stays bounded
     return out;
+  }
+
+  /**
+   * The consumer never got these processes' samples (left out of a window too large to send): report them in
+   * full next time. Without an argument, every process (a whole window went unsent).
+   */
+  unreported(tgids?: Iterable<number>): void {
+    if (!tgids) for (const s of this.seen.values()) s.reported = false;
+    else
+      for (const tgid of tgids) {
+        const s = this.seen.get(tgid);
+        if (s) s.reported = false;
+      }
   }
 
   /** Processes remembered (bounded by the processes of the last reading). */
@@ -123,35 +209,26 @@ export class WindowAccounting {
     return this.seen.size;
   }
 
-  private remember(t: TaskTotals, ended: boolean): Seen {
-    const s: Seen = {
-      startNs: t.startNs,
-      cpuNs: t.cpuNs,
-      runqWaitNs: t.runqWaitNs,
-      minFaults: t.minFaults,
-      majFaults: t.majFaults,
-      vcsw: t.vcsw,
-      ivcsw: t.ivcsw,
-      ended,
-      gen: this.gen,
-      samples: [],
-    };
+  private remember(t: TaskTotals, counters: TaskTotals = t): Seen {
+    const s = new Seen(t.startNs, counters, this.gen);
     this.seen.set(t.tgid, s);
     return s;
   }
 
-  private account(t: TaskTotals, exitedNow: boolean, gen: number, out: TaskDelta[]): void {
+  private account(
+    t: TaskTotals,
+    exitedNow: boolean,
+    gen: number,
+    out: TaskDelta[],
+    preemptions: ReadonlyMap<number, number> | undefined,
+  ): void {
     let s = this.seen.get(t.tgid);
     if (s && s.startNs === t.startNs) {
       if (s.ended) {
         s.gen = gen; // a zombie already reported: nothing new, but remember it
         return;
       }
-    } else {
-      // New within the window (or a recycled pid): it counts from zero.
-      const fresh = { ...t, cpuNs: 0, runqWaitNs: 0, minFaults: 0, majFaults: 0, vcsw: 0, ivcsw: 0 };
-      s = this.remember(fresh, false);
-    }
+    } else s = this.remember(t, ZERO); // new within the window (or a recycled pid): it counts from zero
     const cpuNs = pos(t.cpuNs - s.cpuNs);
     const runqWaitNs = pos(t.runqWaitNs - s.runqWaitNs);
     const minFaults = pos(t.minFaults - s.minFaults);
@@ -167,10 +244,27 @@ export class WindowAccounting {
     s.ended = exitedNow;
     s.gen = gen;
     const samples = s.samples;
-    if (!(exitedNow || cpuNs > 0 || minFaults > 0 || majFaults > 0 || vcsw > 0 || ivcsw > 0)) {
+    const q = this.limits;
+    if (q) {
+      if (
+        !exitedNow &&
+        cpuNs < q.cpuNs &&
+        runqWaitNs < q.runqWaitNs &&
+        minFaults === 0 &&
+        majFaults === 0 &&
+        ivcsw < q.preemptions &&
+        (preemptions?.get(t.tgid) ?? 0) < q.preemptions &&
+        s.unchanged(t)
+      ) {
+        samples.length = 0;
+        this.quiet.push(t.tgid);
+        return;
+      }
+    } else if (!(exitedNow || cpuNs > 0 || minFaults > 0 || majFaults > 0 || vcsw > 0 || ivcsw > 0)) {
       samples.length = 0;
       return;
     }
+    s.markReported(t);
     s.samples = [];
     samples.push(t.rssAnonBytes + t.rssShmemBytes);
     out.push({
@@ -196,3 +290,6 @@ export class WindowAccounting {
     });
   }
 }
+
+/** Counters of a process first seen now: everything it counted happened since it started. */
+const ZERO: TaskTotals = emptyTotals(0);

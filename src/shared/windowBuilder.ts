@@ -1,9 +1,9 @@
-// From per-process deltas to one protocol window line, shared by the helper and the /proc collector:
-// idle processes are left out, the cgroup table is built for the ones sent, and the line is bounded in size
-// (issue 11 #7) by leaving out the least active processes and saying how many in `omitted`.
+// From per-process deltas to one protocol window line, shared by the helper and the /proc collector: the cgroup
+// table is built for the processes sent, and the line is bounded in size (issue 11 #7) by leaving out the least
+// active processes and saying how many in `omitted`.
 import type { CgroupResolver, CgroupTable } from './cgroups';
 import type { CgroupSample, PreemptPair, Window } from './protocol';
-import { isActive, type TaskDelta } from './taskTotals';
+import type { TaskDelta } from './taskTotals';
 
 /** Window lines are kept below this, far under the consumer's MAX_LINE_BYTES. */
 export const WINDOW_BYTES = 4 * 1024 * 1024;
@@ -42,8 +42,10 @@ export function preemptCounts(
  * Appends JSON text to one growing, reused Buffer: digits are written byte by byte, so a window of 10,000
  * processes makes no intermediate strings (they were most of the helper's garbage-collection time).
  */
+const WRITER_KEEP_BYTES = 1 << 20;
+
 export class JsonWriter {
-  buf = Buffer.allocUnsafe(1 << 20);
+  buf = Buffer.allocUnsafe(WRITER_KEEP_BYTES);
   len = 0;
 
   private room(n: number): void {
@@ -149,16 +151,16 @@ const shared = new JsonWriter();
 
 /**
  * Encodes the window as one JSON line (with its newline) of at most `maxBytes`, most active processes first.
- * `deltas` may include idle processes (they are left out). The cgroup table holds only the cgroups of the
- * processes sent. The returned bytes are a fresh copy (the writer is reused).
+ * `deltas` are the processes to report (WindowAccounting.next); the cgroup table holds only the cgroups of the
+ * ones sent. The returned bytes are a fresh copy (the writer is reused); `left` are the tgids omitted.
  */
 export function buildWindowLine(
   parts: WindowParts,
   deltas: readonly TaskDelta[],
   cgroups: { resolver: CgroupResolver; table: CgroupTable },
   maxBytes = WINDOW_BYTES,
-): { bytes: Buffer; sent: number; omitted: number } {
-  const active = deltas.filter(isActive);
+): { bytes: Buffer; sent: number; omitted: number; left: number[] } {
+  const active = deltas;
   const score = active.map(activity);
   const order = active.map((_, i) => i).sort((a, b) => score[b] - score[a]);
   const preempt = preemptCounts(parts.pairs);
@@ -175,7 +177,7 @@ export function buildWindowLine(
   const cgParts: string[] = [];
   const cgMap = new Map<number, number>();
   let sent = 0;
-  let omitted = 0;
+  const left: number[] = [];
   for (const i of order) {
     const d = active[i];
     const pc = preempt.get(d.tgid);
@@ -187,7 +189,7 @@ export function buildWindowLine(
     const cost = w.len - mark + (cgText ? Buffer.byteLength(cgText) + 1 : 0);
     if (cost > budget) {
       w.len = mark; // take it back: a smaller, less active one may still fit
-      omitted++;
+      left.push(d.tgid);
       continue;
     }
     budget -= cost;
@@ -200,7 +202,10 @@ export function buildWindowLine(
   // procs and cgroups are the last keys of `head`: splice the parts in.
   const tail = '"procs":[],"cgroups":[]}';
   const before = `${head.slice(0, -tail.length)}"procs":[`;
+  const omitted = left.length;
   const after = `],"cgroups":[${cgParts.join(',')}]${omitted ? `,"omitted":${omitted}` : ''}}\n`;
   const bytes = Buffer.concat([Buffer.from(before), w.buf.subarray(0, w.len), Buffer.from(after)]);
-  return { bytes, sent, omitted };
+  // The first window carries every process in full; later ones only what changed: do not keep its size.
+  if (w.buf.length > WRITER_KEEP_BYTES) w.buf = Buffer.allocUnsafe(WRITER_KEEP_BYTES);
+  return { bytes, sent, omitted, left };
 }

@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { readManifest } from '../../src/extension/install';
-import { launcherPath, PACKAGE_INSTALL_DIR, unsafeForRoot } from '../../src/shared/supervisor';
+import {
+  HELPER_NODE_FLAGS,
+  launcherPath,
+  PACKAGE_INSTALL_DIR,
+  unsafeForRoot,
+} from '../../src/shared/supervisor';
 
 const ROOT = path.resolve(__dirname, '../..');
 const PKG = 'hotspot-helper';
@@ -58,6 +63,11 @@ test('package-deb.sh → apt-get install ./hotspot-helper_….deb → dpkg --ver
     // Root-owned, and the supervisor picks it without any configuration.
     assert.equal(launcherPath(), path.join(PACKAGE_INSTALL_DIR, 'hotspot-helper'));
     assert.equal(unsafeForRoot(launcherPath()), undefined);
+    const launcher = readFileSync(launcherPath(), 'utf8');
+    assert.ok(
+      launcher.includes(`/usr/bin/node ${HELPER_NODE_FLAGS.join(' ')} /usr/lib/hotspot/helper.js`),
+      'the packaged launcher starts node with the flags every other launch uses',
+    );
     const policy = readFileSync('/usr/share/polkit-1/actions/dev.hotspot.helper.packaged.policy', 'utf8');
     assert.match(policy, /exec\.path">\/usr\/lib\/hotspot\/hotspot-helper</);
     assert.match(policy, /<allow_inactive>no</);

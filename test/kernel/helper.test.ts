@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { Classifier } from '../../src/shared/classifier';
+import { DEFAULT_CONFIG } from '../../src/shared/config';
 import type { Drops, Hello, ProcSample, Window } from '../../src/shared/protocol';
 import { HELPER, type Run, runHelper } from '../support/helper';
 import { bpfProgIds, bpfProgIdsOf, linksTo } from '../support/procs';
@@ -273,16 +275,11 @@ test('RSS anon, shmem and file within 5 % of /proc/PID/status', { timeout: 60_00
   for (let i = 0; i < 100 && truth(anon.pids.alloc).rssShmemBytes < 256 * 2 ** 20; i++) await sleep(100);
   const r = helper(['--interval-ms', '1000']);
   try {
-    // Both sleep once ready, and idle processes are left out of windows: a SIGSTOP/SIGCONT makes each switch
-    // once (so it is reported) without changing its memory.
+    // Both sleep once ready. The helper reports each in full the first window it sees it (later, while they stay
+    // idle, it lists them as quiet): compare that full sample.
     const pids = { anon: anon.pids.alloc, file: file.pid! };
     const seen: Record<string, ProcSample> = {};
-    await nextWindow(r);
     for (let i = 0; i < 5 && !(seen.anon && seen.file); i++) {
-      for (const pid of Object.values(pids)) {
-        process.kill(pid, 'SIGSTOP');
-        process.kill(pid, 'SIGCONT');
-      }
       const win = await nextWindow(r);
       const pa = win.procs.find((x) => x.tgid === pids.anon);
       const pf = win.procs.find((x) => x.tgid === pids.file);
@@ -378,6 +375,48 @@ test('a process that lives 50 ms inside a window is reported with its CPU and it
       `CPU ${found.cpuNs} ns vs ${before} ns read just before the kill`,
     );
   } finally {
+    r.child.stdin?.end();
+    await assertNothingLeft(r);
+  }
+});
+
+test('an idle process: reported in full once, then listed as quiet every window, and diagnosed every window', {
+  timeout: 30_000,
+}, async () => {
+  const idle = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const pid = idle.pid!;
+  const r = helper(['--interval-ms', '500']);
+  try {
+    const hello = (await r.next((m) => m.type === 'hello', 20_000)) as Hello;
+    const classifier = new Classifier(DEFAULT_CONFIG, hello);
+    const ws: Window[] = [];
+    for (let i = 0; i < 4; i++) ws.push(await nextWindow(r));
+    const full = ws[0].procs.find((p) => p.tgid === pid);
+    assert.ok(full, 'window 0 carries every process in full: the consumer knows none yet');
+    assert.equal(full.comm, 'sleep');
+    const t = truth(pid);
+    // The iterator reads the folded counter (percpu_counter.count); /proc may add each CPU's unfolded delta, up
+    // to the batch (32 pages) per CPU: visible only on a process this small.
+    const slack = 32 * 4096 * hello.ncpu;
+    assert.ok(
+      Math.abs(full.rssAnonBytes - t.rssAnonBytes) <= 0.05 * t.rssAnonBytes + slack,
+      `its memory as /proc says (${full.rssAnonBytes} vs ${t.rssAnonBytes})`,
+    );
+    for (const w of ws.slice(1)) {
+      assert.ok(
+        !w.procs.some((p) => p.tgid === pid),
+        `window ${w.seq}: not sent again while it does nothing`,
+      );
+      assert.ok(w.quiet?.includes(pid), `window ${w.seq}: listed as quiet`);
+    }
+    assert.ok(ws[3].quiet!.length > ws[3].procs.length, 'most of this machine is quiet');
+    for (const w of ws) {
+      const d = classifier.classify(w).diagnoses.find((x) => x.tgid === pid);
+      assert.ok(d, `window ${w.seq}: the idle process is diagnosed`);
+      assert.deepEqual([d.label, d.comm, d.metrics.coreCpuPercent], ['OK', 'sleep', 0]);
+    }
+  } finally {
+    idle.kill('SIGKILL');
     r.child.stdin?.end();
     await assertNothingLeft(r);
   }

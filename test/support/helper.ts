@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { LineSplitter, type Message, parseLine } from '../../src/shared/protocol';
+import { HELPER_NODE_FLAGS } from '../../src/shared/supervisor';
 
 export const HELPER = path.resolve(__dirname, '..', '..', 'dist', 'helper.js');
 
@@ -26,7 +27,7 @@ export function runHelper(
   helperJs = HELPER,
 ): Run {
   assert.ok(existsSync(helperJs), `${helperJs} is missing: run "npm run build"`);
-  const child = spawner(process.execPath, [helperJs, ...args]);
+  const child = spawner(process.execPath, [...HELPER_NODE_FLAGS, helperJs, ...args]);
   const messages: Message[] = [];
   const waiters: { pred: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
   let err = '';

@@ -1,7 +1,7 @@
 // Cumulative per-process counters → per-window deltas: pid reuse, births, exits, zombies, sub-samples.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isActive, WindowAccounting } from '../../src/shared/taskTotals';
+import { QUIET, type TaskTotals, WindowAccounting } from '../../src/shared/taskTotals';
 import { totals } from '../support/windows';
 
 test('window 0 counts from the baseline, not from each process birth', () => {
@@ -45,7 +45,6 @@ test('a short-lived process seen only at exit is counted whole', () => {
   const [d] = acc.next([], [totals(42, 1000, { cpuNs: 50e6, ppid: 9 })]);
   assert.equal(d.cpuNs, 50e6);
   assert.equal(d.exited, true);
-  assert.ok(isActive(d));
 });
 
 test('exit record and zombie reading in the same window: reported once, as exited', () => {
@@ -108,4 +107,80 @@ test('memory is bounded by the processes of the last reading', () => {
       [],
     );
   assert.equal(acc.size, 1000);
+});
+
+// ---- quiet processes (Window.quiet): listed by pid once the consumer holds a full sample of them
+
+test('quiet: a process is reported in full first, then listed as quiet while it does next to nothing', () => {
+  const acc = new WindowAccounting(QUIET);
+  acc.baseline([totals(10, 5, { cpuNs: 1e9 }), totals(11, 6)]);
+  const w1 = acc.next([totals(10, 5, { cpuNs: 1e9 + 50_000, vcsw: 1 }), totals(11, 6)], []);
+  assert.deepEqual(
+    w1.map((d) => d.tgid),
+    [10, 11],
+    'the consumer knows neither yet: both in full, even the idle one',
+  );
+  assert.deepEqual(acc.quiet, []);
+  const w2 = acc.next([totals(10, 5, { cpuNs: 1e9 + 100_000, vcsw: 2 }), totals(11, 6)], []);
+  assert.deepEqual(w2, []);
+  assert.deepEqual(acc.quiet, [10, 11]);
+});
+
+test('quiet: any limit crossed, or a change the consumer must see, reports the process in full', () => {
+  const base = totals(10, 5, { cpuNs: 1e9, rssAnonBytes: 4096, comm: 'a', ppid: 2 });
+  const cases: [string, Partial<TaskTotals>, ReadonlyMap<number, number>?][] = [
+    ['CPU ≥ 0.1 ms', { cpuNs: 1e9 + QUIET.cpuNs }],
+    ['run-queue wait ≥ 1 ms', { runqWaitNs: QUIET.runqWaitNs }],
+    ['one minor fault', { minFaults: 1 }],
+    ['one major fault', { majFaults: 1 }],
+    ['10 involuntary switches', { ivcsw: QUIET.preemptions }],
+    ['10 preemptions as aggressor', {}, new Map([[10, QUIET.preemptions]])],
+    ['RSS changed by one page', { rssAnonBytes: 8192 }],
+    ['file RSS changed', { rssFileBytes: 4096 }],
+    ['exec (a new name)', { comm: 'b' }],
+    ['reparented', { ppid: 1 }],
+    ['a thread more', { threads: 2 }],
+    ['moved to another cgroup', { cgroupKey: '1:2:3' }],
+  ];
+  for (const [why, change, preempt] of cases) {
+    const acc = new WindowAccounting(QUIET);
+    acc.baseline([base]);
+    acc.next([base], []); // reported in full once
+    acc.next([base], []);
+    assert.deepEqual(acc.quiet, [10], `${why}: quiet before the change`);
+    const ds = acc.next([{ ...base, ...change }], [], preempt);
+    assert.deepEqual(
+      ds.map((d) => d.tgid),
+      [10],
+      `${why}: reported`,
+    );
+    assert.deepEqual(acc.quiet, []);
+  }
+});
+
+test('quiet: an exit is always news; what a quiet window counted is not carried over', () => {
+  const acc = new WindowAccounting(QUIET);
+  acc.baseline([totals(10, 5)]);
+  acc.next([totals(10, 5)], []);
+  acc.next([totals(10, 5, { cpuNs: 50_000 })], []);
+  assert.deepEqual(acc.quiet, [10]);
+  const [d] = acc.next([], [totals(10, 5, { cpuNs: 80_000 })]);
+  assert.deepEqual([d.exited, d.cpuNs], [true, 30_000]);
+});
+
+test('quiet: processes the consumer never got (a window left unsent, or omitted from one) are sent in full again', () => {
+  const acc = new WindowAccounting(QUIET);
+  acc.baseline([totals(10, 5), totals(11, 6)]);
+  acc.next([totals(10, 5), totals(11, 6)], []);
+  acc.unreported([11]);
+  assert.deepEqual(
+    acc.next([totals(10, 5), totals(11, 6)], []).map((d) => d.tgid),
+    [11],
+  );
+  assert.deepEqual(acc.quiet, [10]);
+  acc.unreported();
+  assert.deepEqual(
+    acc.next([totals(10, 5), totals(11, 6)], []).map((d) => d.tgid),
+    [10, 11],
+  );
 });

@@ -27,7 +27,7 @@ const delta = (tgid: number, over: Partial<TaskDelta> = {}): TaskDelta =>
 
 const noFs = { mode: 'none' as const };
 
-test('idle processes are left out; preempted/preemptsOthers are summed from the pairs; the line parses', () => {
+test('the processes given are sent, most active first; preempted/preemptsOthers are summed from the pairs; the line parses', () => {
   const resolver = new CgroupResolver((pid) => `0::/g${pid % 2}\n`);
   const table = new CgroupTable({ mounts: noFs });
   const { bytes, sent, omitted } = buildWindowLine(
@@ -37,7 +37,7 @@ test('idle processes are left out; preempted/preemptsOthers are summed from the 
         { victim: 1, aggressor: 3, count: 2 },
       ],
     }),
-    [delta(1, { ivcsw: 7 }), delta(2, { cpuNs: 9 }), delta(3, { exited: true, threads: 0 }), delta(4)],
+    [delta(1, { ivcsw: 7 }), delta(2, { cpuNs: 9 }), delta(3, { exited: true, threads: 0 })],
     { resolver, table },
   );
   const line = bytes.toString();

@@ -1,0 +1,70 @@
+// The consumer's half of Window.quiet: the helper lists a process that did next to nothing by pid only, once the
+// consumer holds a full sample of it; this carries that sample forward, counters at zero, so every view still
+// sees every live process every window (an idle server stays in the tree) while the helper sends a few bytes
+// for it. Pure: the classifier owns one per session.
+import type { CgroupSample, ProcSample, Window } from './protocol';
+
+interface Known {
+  sample: ProcSample;
+  cgroup: CgroupSample | undefined;
+}
+
+export class QuietRoster {
+  private known = new Map<number, Known>();
+
+  /** The window with its quiet processes put back as samples (the same object when it lists none). */
+  expand(w: Window): Window {
+    const next = new Map<number, Known>();
+    for (const p of w.procs) if (!p.exited) next.set(p.tgid, { sample: p, cgroup: w.cgroups[p.cg] });
+    const quiet = w.quiet ?? [];
+    if (quiet.length === 0) {
+      this.known = next;
+      return w;
+    }
+    const procs = w.procs.slice();
+    const cgroups = w.cgroups.slice();
+    const index = new Map<string, number>();
+    for (const [i, c] of cgroups.entries()) index.set(c.path, i);
+    for (const tgid of quiet) {
+      const k = this.known.get(tgid);
+      if (!k || next.has(tgid)) continue; // never reported to us (a lost window): nothing to show for it
+      next.set(tgid, k);
+      // Its cgroup's limits and pressure as of this window when another process of it was sent, else as last seen.
+      let cg = k.cgroup ? index.get(k.cgroup.path) : undefined;
+      if (cg === undefined && k.cgroup) {
+        cg = cgroups.push(k.cgroup) - 1;
+        index.set(k.cgroup.path, cg);
+      }
+      procs.push(quietSample(k.sample, cg ?? 0));
+    }
+    this.known = next;
+    return { ...w, procs, cgroups };
+  }
+}
+
+/** The last full sample with nothing counted in this window. */
+function quietSample(p: ProcSample, cg: number): ProcSample {
+  return {
+    tgid: p.tgid,
+    ppid: p.ppid,
+    comm: p.comm,
+    cg,
+    kthread: p.kthread,
+    threads: p.threads,
+    startNs: p.startNs,
+    exited: false,
+    cpuNs: 0,
+    runqWaitNs: 0,
+    minFaults: 0,
+    majFaults: 0,
+    vcsw: 0,
+    ivcsw: 0,
+    rssAnonBytes: p.rssAnonBytes,
+    rssFileBytes: p.rssFileBytes,
+    rssShmemBytes: p.rssShmemBytes,
+    anonSamples: [p.rssAnonBytes + p.rssShmemBytes],
+    preempted: 0,
+    preemptsOthers: 0,
+    lastCpu: p.lastCpu,
+  };
+}
