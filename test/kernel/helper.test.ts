@@ -409,7 +409,6 @@ test('an idle process: reported in full once, then listed as quiet every window,
       );
       assert.ok(w.quiet?.includes(pid), `window ${w.seq}: listed as quiet`);
     }
-    assert.ok(ws[3].quiet!.length > ws[3].procs.length, 'most of this machine is quiet');
     for (const w of ws) {
       const d = classifier.classify(w).diagnoses.find((x) => x.tgid === pid);
       assert.ok(d, `window ${w.seq}: the idle process is diagnosed`);
@@ -445,12 +444,18 @@ test('a reader that stops reading: windows are skipped (and counted), helper mem
 }, async () => {
   const bin = path.join(mkdtempSync(path.join(tmpdir(), 'hotspot-sleepers-')), 'sleepers');
   execFileSync('gcc', ['-O2', '-o', bin, path.join(__dirname, '..', '..', 'scripts', 'bench', 'sleepers.c')]);
-  // 2,000 processes waking every 100 ms: every window carries all of them (~0.5 MB per window at 10 windows/s).
-  const sleepers = spawn(bin, ['2000', '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // 2,000 processes waking every 100 ms with a page fault each time (so none is quiet): every window carries all
+  // of them in full (~0.5 MB per window at 10 windows/s).
+  const sleepers = spawn(bin, ['2000', '100', 'fault'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await ready(sleepers);
   const r = helper(['--interval-ms', '100', '--rss-samples', '1']);
-  const rssOf = (pid: number) =>
-    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1] ?? 0) * 1024;
+  const rssOf = (pid: number) => {
+    try {
+      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1] ?? 0) * 1024;
+    } catch {
+      assert.fail(`the helper exited with a stalled reader: ${r.stderr().slice(-2000)}`);
+    }
+  };
   try {
     await r.next((m) => m.type === 'window');
     r.child.stdout?.pause();
@@ -461,11 +466,18 @@ test('a reader that stops reading: windows are skipped (and counted), helper mem
     assert.ok(rss2 < 200 * 2 ** 20, `helper RSS ${rss2} bytes with a stalled reader`);
     assert.ok(rss2 - rss1 < 32 * 2 ** 20, `helper RSS does not keep growing (${rss1} → ${rss2})`);
     r.child.stdout?.resume();
+    // Node writes to a pipe synchronously once libuv's queue is full: the helper then waits in write() (memory
+    // bounded, as asserted above), and the windows it built while the queue was over its soft limit were skipped.
     const drops = (await r.next(
       (m) => m.type === 'drops' && (m.maps.windows_skipped ?? 0) > 0,
       30_000,
     )) as Drops;
-    assert.ok(drops.maps.windows_skipped > 10, `skipped windows counted: ${drops.maps.windows_skipped}`);
+    assert.ok(drops.maps.windows_skipped >= 1, `skipped windows counted: ${drops.maps.windows_skipped}`);
+    const after = await nextWindow(r);
+    assert.ok(
+      after.procs.length > 1500,
+      `the window after a skip carries every process in full again (${after.procs.length})`,
+    );
   } finally {
     sleepers.kill('SIGTERM');
     r.child.stdout?.resume();
