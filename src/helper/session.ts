@@ -136,7 +136,7 @@ export class Session {
     const collectNs = Number(process.hrtime.bigint() - t0);
     const preempts = new Map<number, number>();
     for (const [tgid, c] of preemptCounts(pairs)) preempts.set(tgid, c.preempted + c.others);
-    const deltas = this.accounting.next(totals, exits, preempts);
+    const deltas = this.accounting.next(totals, exits, { durationNs, preemptions: preempts });
     const busyNow = cpuBusyNs(readFileSync('/proc/stat', 'latin1'));
     const online = onlineCpus(this.ncpu);
     const cpuBusy: (number | null)[] = [];

@@ -128,18 +128,29 @@ class Seen {
 /**
  * Below all of these in one window, a process the consumer already knows — same name, parent, threads, cgroup
  * and resident memory to the byte — is *quiet*: listed by pid in `Window.quiet` instead of as a full sample.
- * Nothing a diagnosis reads can be in it (0.1 ms of CPU is 0.01 % of a core over a 1 s window), yet a daemon
- * that wakes once a second is most of a busy host's processes: 10,000 full samples a window were most of the
- * helper's CPU time and of the consumer's parsing. What a quiet window counted is not carried over.
+ * Nothing a diagnosis reads can be in it (0.1 ms of CPU is 0.01 % of a core over a 1 s window; Starved needs a
+ * wait of 10 % of a core), yet a daemon that wakes once a second is most of a busy host's processes: 10,000 full
+ * samples a window were most of the helper's CPU time and of the consumer's parsing. What a quiet window counted
+ * is not carried over.
  */
 export interface QuietLimits {
   cpuNs: number;
-  /** Run-queue wait: one wake-up on a loaded machine can wait a tenth of a millisecond. */
-  runqWaitNs: number;
+  /**
+   * Run-queue wait as a share of the window: on a loaded machine each wake-up of a sleeper can wait milliseconds
+   * (an absolute 1 ms limit made a third of 10,000 sleepers news at load 50), still far below what Starved needs.
+   */
+  runqWaitShare: number;
   /** Involuntary switches, and preemptions as victim or aggressor in the window's pairs. */
   preemptions: number;
 }
-export const QUIET: QuietLimits = { cpuNs: 100_000, runqWaitNs: 1_000_000, preemptions: 10 };
+export const QUIET: QuietLimits = { cpuNs: 100_000, runqWaitShare: 0.01, preemptions: 10 };
+
+/** What the quiet test needs to know about the window being closed. */
+export interface WindowFacts {
+  durationNs: number;
+  /** Preemptions per process in the window, as victim or aggressor. */
+  preemptions?: ReadonlyMap<number, number>;
+}
 
 /** Sub-samples kept per process and window: more would only be thinned out again. */
 const MAX_SAMPLES = 32;
@@ -169,24 +180,19 @@ export class WindowAccounting {
 
   /**
    * Closes a window. `current` is the reading now (live and zombie processes); `exited` are the final totals
-   * of processes whose last thread exited since the previous reading (they may be absent from `current`);
-   * `preemptions` counts each process's preemptions in the window, as victim or aggressor.
+   * of processes whose last thread exited since the previous reading (they may be absent from `current`).
    * Returns the processes to report (they ran, faulted, switched, exited, or changed), with their deltas; the
    * live ones left out are in `quiet` (with limits) or did nothing at all (without).
    */
-  next(
-    current: Iterable<TaskTotals>,
-    exited: Iterable<TaskTotals>,
-    preemptions?: ReadonlyMap<number, number>,
-  ): TaskDelta[] {
+  next(current: Iterable<TaskTotals>, exited: Iterable<TaskTotals>, facts?: WindowFacts): TaskDelta[] {
     if (!this.baselined) throw new Error('WindowAccounting.next before baseline');
     const gen = ++this.gen;
     const out: TaskDelta[] = [];
     this.quiet = [];
     // Exits first: when a pid was recycled within the window, the old process settles its account before the
     // new one takes over the slot.
-    for (const t of exited) this.account(t, true, gen, out, preemptions);
-    for (const t of current) this.account(t, false, gen, out, preemptions);
+    for (const t of exited) this.account(t, true, gen, out, facts);
+    for (const t of current) this.account(t, false, gen, out, facts);
     for (const [tgid, s] of this.seen) if (s.gen !== gen) this.seen.delete(tgid); // gone: the map stays bounded
     return out;
   }
@@ -220,7 +226,7 @@ export class WindowAccounting {
     exitedNow: boolean,
     gen: number,
     out: TaskDelta[],
-    preemptions: ReadonlyMap<number, number> | undefined,
+    facts: WindowFacts | undefined,
   ): void {
     let s = this.seen.get(t.tgid);
     if (s && s.startNs === t.startNs) {
@@ -249,11 +255,11 @@ export class WindowAccounting {
       if (
         !exitedNow &&
         cpuNs < q.cpuNs &&
-        runqWaitNs < q.runqWaitNs &&
+        runqWaitNs < q.runqWaitShare * (facts?.durationNs ?? 0) &&
         minFaults === 0 &&
         majFaults === 0 &&
         ivcsw < q.preemptions &&
-        (preemptions?.get(t.tgid) ?? 0) < q.preemptions &&
+        (facts?.preemptions?.get(t.tgid) ?? 0) < q.preemptions &&
         s.unchanged(t)
       ) {
         samples.length = 0;

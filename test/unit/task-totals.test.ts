@@ -111,17 +111,19 @@ test('memory is bounded by the processes of the last reading', () => {
 
 // ---- quiet processes (Window.quiet): listed by pid once the consumer holds a full sample of them
 
+const SECOND = { durationNs: 1e9 };
+
 test('quiet: a process is reported in full first, then listed as quiet while it does next to nothing', () => {
   const acc = new WindowAccounting(QUIET);
   acc.baseline([totals(10, 5, { cpuNs: 1e9 }), totals(11, 6)]);
-  const w1 = acc.next([totals(10, 5, { cpuNs: 1e9 + 50_000, vcsw: 1 }), totals(11, 6)], []);
+  const w1 = acc.next([totals(10, 5, { cpuNs: 1e9 + 50_000, vcsw: 1 }), totals(11, 6)], [], SECOND);
   assert.deepEqual(
     w1.map((d) => d.tgid),
     [10, 11],
     'the consumer knows neither yet: both in full, even the idle one',
   );
   assert.deepEqual(acc.quiet, []);
-  const w2 = acc.next([totals(10, 5, { cpuNs: 1e9 + 100_000, vcsw: 2 }), totals(11, 6)], []);
+  const w2 = acc.next([totals(10, 5, { cpuNs: 1e9 + 100_000, vcsw: 2 }), totals(11, 6)], [], SECOND);
   assert.deepEqual(w2, []);
   assert.deepEqual(acc.quiet, [10, 11]);
 });
@@ -129,12 +131,14 @@ test('quiet: a process is reported in full first, then listed as quiet while it 
 test('quiet: any limit crossed, or a change the consumer must see, reports the process in full', () => {
   const base = totals(10, 5, { cpuNs: 1e9, rssAnonBytes: 4096, comm: 'a', ppid: 2 });
   const cases: [string, Partial<TaskTotals>, ReadonlyMap<number, number>?][] = [
+    ['nothing (control)', {}],
     ['CPU ≥ 0.1 ms', { cpuNs: 1e9 + QUIET.cpuNs }],
-    ['run-queue wait ≥ 1 ms', { runqWaitNs: QUIET.runqWaitNs }],
+    ['run-queue wait ≥ 1 % of the window', { runqWaitNs: QUIET.runqWaitShare * 1e9 }],
     ['one minor fault', { minFaults: 1 }],
     ['one major fault', { majFaults: 1 }],
     ['10 involuntary switches', { ivcsw: QUIET.preemptions }],
     ['10 preemptions as aggressor', {}, new Map([[10, QUIET.preemptions]])],
+    ['run-queue wait just under 1 % (control)', { runqWaitNs: QUIET.runqWaitShare * 1e9 - 1 }],
     ['RSS changed by one page', { rssAnonBytes: 8192 }],
     ['file RSS changed', { rssFileBytes: 4096 }],
     ['exec (a new name)', { comm: 'b' }],
@@ -145,42 +149,43 @@ test('quiet: any limit crossed, or a change the consumer must see, reports the p
   for (const [why, change, preempt] of cases) {
     const acc = new WindowAccounting(QUIET);
     acc.baseline([base]);
-    acc.next([base], []); // reported in full once
-    acc.next([base], []);
+    acc.next([base], [], SECOND); // reported in full once
+    acc.next([base], [], SECOND);
     assert.deepEqual(acc.quiet, [10], `${why}: quiet before the change`);
-    const ds = acc.next([{ ...base, ...change }], [], preempt);
+    const ds = acc.next([{ ...base, ...change }], [], { ...SECOND, preemptions: preempt });
+    const control = why.endsWith('(control)');
     assert.deepEqual(
       ds.map((d) => d.tgid),
-      [10],
-      `${why}: reported`,
+      control ? [] : [10],
+      `${why}: ${control ? 'still quiet' : 'reported'}`,
     );
-    assert.deepEqual(acc.quiet, []);
+    assert.deepEqual(acc.quiet, control ? [10] : []);
   }
 });
 
 test('quiet: an exit is always news; what a quiet window counted is not carried over', () => {
   const acc = new WindowAccounting(QUIET);
   acc.baseline([totals(10, 5)]);
-  acc.next([totals(10, 5)], []);
-  acc.next([totals(10, 5, { cpuNs: 50_000 })], []);
+  acc.next([totals(10, 5)], [], SECOND);
+  acc.next([totals(10, 5, { cpuNs: 50_000 })], [], SECOND);
   assert.deepEqual(acc.quiet, [10]);
-  const [d] = acc.next([], [totals(10, 5, { cpuNs: 80_000 })]);
+  const [d] = acc.next([], [totals(10, 5, { cpuNs: 80_000 })], SECOND);
   assert.deepEqual([d.exited, d.cpuNs], [true, 30_000]);
 });
 
 test('quiet: processes the consumer never got (a window left unsent, or omitted from one) are sent in full again', () => {
   const acc = new WindowAccounting(QUIET);
   acc.baseline([totals(10, 5), totals(11, 6)]);
-  acc.next([totals(10, 5), totals(11, 6)], []);
+  acc.next([totals(10, 5), totals(11, 6)], [], SECOND);
   acc.unreported([11]);
   assert.deepEqual(
-    acc.next([totals(10, 5), totals(11, 6)], []).map((d) => d.tgid),
+    acc.next([totals(10, 5), totals(11, 6)], [], SECOND).map((d) => d.tgid),
     [11],
   );
   assert.deepEqual(acc.quiet, [10]);
   acc.unreported();
   assert.deepEqual(
-    acc.next([totals(10, 5), totals(11, 6)], []).map((d) => d.tgid),
+    acc.next([totals(10, 5), totals(11, 6)], [], SECOND).map((d) => d.tgid),
     [10, 11],
   );
 });
