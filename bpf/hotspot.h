@@ -6,6 +6,7 @@
 #define MAX_PAIRS 16384 /* victim→aggressor pairs: only involuntary switches land here */
 #define MAX_EXITS 16384 /* processes that ended since the last window */
 #define COMM_LEN 16
+#define RSS_OUT_MAX 32768 /* processes one sample_rss run records */
 
 /* Index into the per-CPU `drops` arrays: updates lost because a map was full. */
 enum drop_reason { DROP_PAIRS = 0, DROP_EXITS = 1, DROP_MAX = 2 };

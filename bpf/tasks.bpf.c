@@ -2,7 +2,8 @@
 /* Task collector: the kernel's own per-task counters, read by walking every task once per window (iter/task)
  * instead of accounting each event. Costs grow with the number of tasks, not with the event rate.
  * - dump_tasks: one struct task_rec per thread (the helper sums threads into processes);
- * - dump_rss: one struct rss_rec per process leader, for the cheap RSS sub-samples taken within a window;
+ * - dump_rss: one struct rss_rec per process leader, for the cheap RSS sub-samples taken within a window
+ *   (sample_rss does the same walk without the iterator's per-task cost where the kernel allows, 6.7+);
  * - on_exit: when the last thread of a process exits, its final totals go to `exits`, drained each window,
  *   so a process that lived 50 ms between two walks is still reported with its CPU and parent. */
 #include "vmlinux.h"
@@ -175,6 +176,65 @@ int dump_rss(struct bpf_iter__task *ctx)
 	read_rss(mm, &file, &anon, &shmem);
 	r.anon_shmem_pages = anon + shmem;
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/* dump_rss without the iterator's per-task cost, on kernels with the open-coded task iterator (6.7+): one run
+ * (BPF_PROG_TEST_RUN) walks the process list under RCU, leaders only, with no pid lookup or task reference per
+ * task, into rss_out, which the helper reads with one lookup. The kfuncs are weak: where they are missing the
+ * program does not load, and the helper walks dump_rss instead. */
+extern int bpf_iter_task_new(struct bpf_iter_task *it, struct task_struct *task, unsigned int flags) __weak __ksym;
+extern struct task_struct *bpf_iter_task_next(struct bpf_iter_task *it) __weak __ksym;
+extern void bpf_iter_task_destroy(struct bpf_iter_task *it) __weak __ksym;
+extern void bpf_rcu_read_lock(void) __weak __ksym;
+extern void bpf_rcu_read_unlock(void) __weak __ksym;
+
+struct rss_out {
+	__u32 count;
+	__u32 truncated; /* more processes than RSS_OUT_MAX: the helper falls back to dump_rss for this sample */
+	struct rss_rec rec[RSS_OUT_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rss_out);
+} rss_out SEC(".maps");
+
+SEC("syscall")
+int sample_rss(void *ctx)
+{
+	__u32 zero = 0;
+	struct rss_out *out = bpf_map_lookup_elem(&rss_out, &zero);
+	if (!out)
+		return 0;
+	out->count = 0;
+	out->truncated = 0;
+	struct bpf_iter_task it;
+	struct task_struct *t;
+	bpf_rcu_read_lock();
+	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_PROCS);
+	while ((t = bpf_iter_task_next(&it))) {
+		struct mm_struct *mm = t->mm;
+		if (!mm || (t->flags & PF_KTHREAD))
+			continue;
+		/* Re-read from the map, so the verifier sees one unknown index rather than a state per iteration. */
+		__u32 i = out->count;
+		if (i >= RSS_OUT_MAX) {
+			out->truncated = 1;
+			break;
+		}
+		struct rss_rec *r = &out->rec[i];
+		__u64 file = 0, anon = 0, shmem = 0;
+		read_rss(mm, &file, &anon, &shmem);
+		r->tgid = t->tgid;
+		r->start_ns = t->start_time;
+		r->anon_shmem_pages = anon + shmem;
+		out->count = i + 1;
+	}
+	bpf_iter_task_destroy(&it);
+	bpf_rcu_read_unlock();
 	return 0;
 }
 

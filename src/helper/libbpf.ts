@@ -41,6 +41,8 @@ export const lib = {
   /** A new pass of an iterator link: read() the returned fd to its end, then close it. */
   iterCreate: libbpf.func('int bpf_iter_create(int link_fd)'),
   programFd: libbpf.func('int bpf_program__fd(const bpf_program *prog)'),
+  /** Runs a loaded program once (SEC("syscall") programs: the sample_rss walk). */
+  testRun: libbpf.func('int bpf_prog_test_run_opts(int prog_fd, void *opts)'),
   findMap: libbpf.func('bpf_map *bpf_object__find_map_by_name(const bpf_object *obj, const char *name)'),
   mapFd: libbpf.func('int bpf_map__fd(const bpf_map *map)'),
   setMaxEntries: libbpf.func('int bpf_map__set_max_entries(bpf_map *map, uint32_t max_entries)'),
@@ -72,6 +74,13 @@ export const strerror = (err: number): string => lib.strerror(Math.abs(err)) as 
 export function batchOpts(): Buffer {
   const b = Buffer.alloc(24);
   b.writeBigUInt64LE(24n, 0);
+  return b;
+}
+
+/** struct bpf_test_run_opts, all zero but sz: no data, no context, one run. */
+export function testRunOpts(): Buffer {
+  const b = Buffer.alloc(80);
+  b.writeBigUInt64LE(80n, 0);
   return b;
 }
 

@@ -10,6 +10,8 @@ export interface LoadedObject {
   map(name: string): number;
   /** The link of an enabled program (iterators are read through it). */
   link(program: string): Ptr;
+  /** The fd of a program loaded but not attached (SEC("syscall"), run on demand with BPF_PROG_TEST_RUN). */
+  programFd(program: string): number;
   /** Detaches every link and frees the object (the kernel also does this if we die: links are fd-bound). */
   close(): void;
 }
@@ -56,17 +58,21 @@ function loadFailure(rc: number, log: readonly string[]): string {
   return strerror(rc);
 }
 
-/** `maxEntries` resizes maps before load (map name → entries), e.g. per-TGID maps for a smaller machine. */
+/**
+ * `enable` are loaded and attached; `onDemand` only loaded (run with BPF_PROG_TEST_RUN). `maxEntries` resizes maps
+ * before load (map name → entries), e.g. per-TGID maps for a smaller machine.
+ */
 export function loadObject(
   file: string,
   enable: readonly string[],
   maxEntries: Readonly<Record<string, number>> = {},
+  onDemand: readonly string[] = [],
 ): LoadedObject {
   // The verifier gives up with EAGAIN when a signal is pending (libbpf retries 5 times at once); a profiler's
   // SIGPROF or a burst of SIGCHLD can outlast that, so try the whole load a few more times before failing.
   for (let attempt = 1; ; attempt++) {
     try {
-      return loadObjectOnce(file, enable, maxEntries);
+      return loadObjectOnce(file, enable, maxEntries, onDemand);
     } catch (e) {
       if (!(e instanceof LoadError && e.stage === 'load' && e.errno === 11 && attempt < 4)) throw e;
     }
@@ -77,6 +83,7 @@ function loadObjectOnce(
   file: string,
   enable: readonly string[],
   maxEntries: Readonly<Record<string, number>>,
+  onDemand: readonly string[],
 ): LoadedObject {
   const log: string[] = [];
   libbpfLog.lines = log;
@@ -89,7 +96,7 @@ function loadObjectOnce(
     }
     const progs = programs(obj);
     const byName = new Map(progs.map((p) => [lib.programName(p) as string, p]));
-    for (const [name, p] of byName) lib.setAutoload(p, enable.includes(name));
+    for (const [name, p] of byName) lib.setAutoload(p, enable.includes(name) || onDemand.includes(name));
     for (const [name, n] of Object.entries(maxEntries)) {
       const m = lib.findMap(obj, name);
       if (!m || (lib.setMaxEntries(m, n) as number) < 0) {
@@ -106,7 +113,8 @@ function loadObjectOnce(
     const rc = lib.load(obj) as number;
     if (rc < 0) {
       close();
-      throw new LoadError(`loading ${enable.join(', ')} failed: ${loadFailure(rc, log)}`, -rc, log, 'load');
+      const names = [...enable, ...onDemand].join(', ');
+      throw new LoadError(`loading ${names} failed: ${loadFailure(rc, log)}`, -rc, log, 'load');
     }
     for (const name of enable) {
       const p = byName.get(name);
@@ -132,6 +140,11 @@ function loadObjectOnce(
         if (!l) throw new Error(`program ${program} is not attached`);
         return l;
       },
+      programFd(program: string): number {
+        const p = onDemand.includes(program) ? byName.get(program) : undefined;
+        if (!p) throw new Error(`program ${program} is not loaded on demand`);
+        return lib.programFd(p) as number;
+      },
       close,
     };
   } finally {
@@ -146,14 +159,15 @@ function loadObjectOnce(
  */
 export function loadFirst<A, T>(
   file: string,
-  alternatives: readonly (readonly [A, readonly string[]])[],
+  /** choice, programs to attach, programs to load only */
+  alternatives: readonly (readonly [A, readonly string[], (readonly string[])?])[],
   use: (obj: LoadedObject, choice: A) => T,
   maxEntries: Readonly<Record<string, number>> = {},
 ): T {
   let last: LoadError | undefined;
-  for (const [choice, programs] of alternatives) {
+  for (const [choice, programs, onDemand] of alternatives) {
     try {
-      return use(loadObject(file, programs, maxEntries), choice);
+      return use(loadObject(file, programs, maxEntries, onDemand), choice);
     } catch (e) {
       if (!(e instanceof LoadError)) throw e;
       last = e;

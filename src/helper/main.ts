@@ -140,7 +140,9 @@ async function main(): Promise<void> {
   }
   if (session.tasksError)
     log(`task iterator unavailable (${session.tasksError.message}); reading /proc instead`);
-  log(`attached: ${JSON.stringify(session.attach)}`);
+  log(
+    `attached: ${JSON.stringify(session.attach)}${session.tasks ? `, RSS sub-samples by ${session.tasks.rssSampling === 'walk' ? 'a process-list walk (sample_rss)' : 'the task iterator (dump_rss)'}` : ''}`,
+  );
   (await import('./privileges')).dropPrivileges(log); // attached: keep only what reading the kernel's counters needs
 
   let stopping = false;

@@ -3,13 +3,14 @@
 import { closeSync, readSync } from 'node:fs';
 import type { Attach } from '../shared/protocol';
 import type { TaskTotals } from '../shared/taskTotals';
-import { lib, strerror } from './libbpf';
+import { lib, strerror, testRunOpts } from './libbpf';
 import { type LoadedObject, loadFirst } from './loader';
 import { HashReader, PerCpuArrayReader } from './maps';
 
 // bpf/hotspot.h
 export const TASK_REC_SIZE = 184;
 const RSS_REC_SIZE = 24;
+const RSS_OUT_MAX = 32768;
 const EXIT_KEY_SIZE = 16;
 const MAX_EXITS = 16384;
 const REC_KTHREAD = 1;
@@ -30,6 +31,8 @@ export class TaskCollector {
   readonly exitAttach: Attach['exit'];
   private readonly tasksLinkFd: number;
   private readonly rssLinkFd: number;
+  /** sample_rss (open-coded task iterator, kernel 6.7+) when this kernel loads it; else dump_rss is walked. */
+  private readonly sampler?: { progFd: number; mapFd: number; opts: Buffer; key: Buffer; out: Buffer };
   /** Reused read buffer; it grows (doubling) if a pass has more than it holds. */
   private buf = Buffer.allocUnsafe(1 << 20);
   private readonly exits?: HashReader;
@@ -39,15 +42,28 @@ export class TaskCollector {
 
   constructor(file: string, maxExits = MAX_EXITS) {
     const sizes: Record<string, number> = maxExits === MAX_EXITS ? {} : { exits: maxExits };
-    const alternatives = EXIT_PROGRAMS.map(
-      ([attach, prog]) => [attach, ['dump_tasks', 'dump_rss', ...(prog ? [prog] : [])]] as const,
-    );
-    [this.obj, this.exitAttach] = loadFirst(
+    // Each exit hook with the sample_rss walk first, then without it (kernels before 6.7).
+    const alternatives = EXIT_PROGRAMS.flatMap(([attach, prog]) => {
+      const programs = ['dump_tasks', 'dump_rss', ...(prog ? [prog] : [])];
+      const withWalk: [Attach['exit'], boolean] = [attach, true];
+      const without: [Attach['exit'], boolean] = [attach, false];
+      return [[withWalk, programs, ['sample_rss']] as const, [without, programs, []] as const];
+    });
+    let sampled: boolean;
+    [this.obj, [this.exitAttach, sampled]] = loadFirst(
       file,
       alternatives,
-      (obj, attach) => [obj, attach] as const,
+      (obj, choice) => [obj, choice] as const,
       sizes,
     );
+    if (sampled)
+      this.sampler = {
+        progFd: this.obj.programFd('sample_rss'),
+        mapFd: this.obj.map('rss_out'),
+        opts: testRunOpts(),
+        key: Buffer.alloc(4),
+        out: Buffer.alloc(8 + RSS_OUT_MAX * RSS_REC_SIZE),
+      };
     this.tasksLinkFd = lib.linkFd(this.obj.link('dump_tasks')) as number;
     this.rssLinkFd = lib.linkFd(this.obj.link('dump_rss')) as number;
     if (this.exitAttach !== 'none') {
@@ -111,8 +127,28 @@ export class TaskCollector {
     return out;
   }
 
+  /** How sub-window RSS samples are taken: 'walk' (sample_rss, 6.7+) or 'iter' (dump_rss). */
+  get rssSampling(): 'walk' | 'iter' {
+    return this.sampler ? 'walk' : 'iter';
+  }
+
   /** anon + shmem pages per process leader: the light pass for sub-window RSS samples. */
   readRss(visit: (tgid: number, startNs: number, pages: number) => void): void {
+    const s = this.sampler;
+    if (s) {
+      const t0 = process.hrtime.bigint();
+      const rc = lib.testRun(s.progFd, s.opts) as number;
+      const rl = rc < 0 ? rc : (lib.lookupElem(s.mapFd, s.key, s.out) as number);
+      this.readNs += Number(process.hrtime.bigint() - t0);
+      if (rl < 0) throw new Error(`sample_rss: ${strerror(rl)}`);
+      const count = s.out.readUInt32LE(0);
+      if (s.out.readUInt32LE(4) === 0) {
+        for (let i = 0, o = 8; i < count; i++, o += RSS_REC_SIZE)
+          visit(s.out.readUInt32LE(o), u64(s.out, o + 8), u64(s.out, o + 16));
+        return;
+      }
+      // More processes than the walk records: this sample takes the iterator's way.
+    }
     const len = this.pass(this.rssLinkFd);
     const b = this.buf;
     for (let o = 0; o + RSS_REC_SIZE <= len; o += RSS_REC_SIZE)
