@@ -9,6 +9,11 @@
 // the patch and the browser's anchoring happen, and if what the user read still moved, it scrolls it back, first
 // lengthening an empty tail at the end of the page when that is what stops the scroll. The tail gives the space
 // back as soon as it is not needed to keep the view where it is (the user scrolls up, or the page grows again).
+//
+// What is "what the user read": the innermost element at the top of the view (a card, an episode, a detail line),
+// which rows added or removed above it do not change. Except in a list re-sorted every window (the table, the
+// preemption pairs, marked data-hold="list"): there the reader follows the places, not one process, as in top, so
+// the list itself is held and its rows change under the view.
 
 export interface ScrollHold {
   /** Runs a DOM patch so that the element at the top of the view stays at the same place on screen. */
@@ -21,6 +26,9 @@ interface Mark {
   el: Element;
   top: number;
 }
+
+/** A list whose rows are re-sorted every window: it is held as a whole. */
+export const SORTED = '[data-hold="list"]';
 
 export function scrollHold(content: HTMLElement): ScrollHold {
   const tail = document.createElement('div');
@@ -47,14 +55,14 @@ export function scrollHold(content: HTMLElement): ScrollHold {
   window.addEventListener('scroll', trim, { passive: true });
   window.addEventListener('resize', trim);
 
-  /** The elements under a point just inside the top of the view, innermost first: if the innermost is removed by
-   *  the patch (a preemption pair that ended), its container stands in. */
+  /** The elements under a point just inside the top of the view, innermost first (if the innermost is removed by
+   *  the patch, its container stands in), leaving out the rows of a re-sorted list. */
   const marks = (): Mark[] => {
     const box = content.getBoundingClientRect();
     const x = Math.min(Math.max(box.left + 16, 0), window.innerWidth - 1);
     return document
       .elementsFromPoint(x, 2)
-      .filter((el) => el !== content && content.contains(el))
+      .filter((el) => el !== content && content.contains(el) && !el.parentElement?.closest(SORTED))
       .map((el) => ({ el, top: el.getBoundingClientRect().top }));
   };
 

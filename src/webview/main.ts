@@ -301,6 +301,7 @@ const procsBox = el('div', 'procs');
 procsBox.setAttribute('role', 'list');
 const procsEmpty = el('p', 'empty', 'No process of this scope has been active yet.');
 const tableBody = el('tbody');
+tableBody.dataset.hold = 'list'; // re-sorted every window: see hold.ts
 const table = el('table', 'all');
 {
   const head = el('tr');
@@ -314,6 +315,7 @@ const tableNote = el('p', 'legend');
 const timelineBox = el('ul', 'timeline');
 const timelineEmpty = el('p', 'empty', 'No alert in this session yet.');
 const edgesBox = el('ul', 'edges');
+edgesBox.dataset.hold = 'list';
 const edgesEmpty = el('p', 'empty', 'No involuntary preemptions between shown processes.');
 // The pairs change every window (up to 15, often fewer). Their box keeps the tallest height it has had this session,
 // so the sections below it (Cores, Hotspot overhead) do not climb and fall with the count while someone reads them.
@@ -402,7 +404,6 @@ function render(m: DashboardModel): void {
   const max = Math.max(1, ...m.edges.map((e) => e.count));
   edgesEmpty.hidden = m.edges.length > 0;
   edges.update(m.edges.map((e) => ({ ...e, max })));
-  reserveEdgesHeight();
   coresSection.setAttribute('title', `Cores${m.perCoreSaturation.length ? ' — saturated' : ''}`);
   cores.update(m.cores);
   selfCpu.update(m.self.cpuPercentOfCore);
@@ -416,6 +417,7 @@ function render(m: DashboardModel): void {
     dropsText,
     drops.length ? `Map full, updates dropped: ${drops.map(([k, n]) => `${k} ${n}`).join(', ')}` : '',
   );
+  reserveEdgesHeight(); // last: its read lays the page out once, after every write of this window
 }
 
 function highlight(tgid: number): void {

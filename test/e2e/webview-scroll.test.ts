@@ -27,18 +27,20 @@ const card = (tgid: number, label: ProcessSeries['label'], seq: number): Process
 /** Window `seq`: six steady processes, a varying number of short-lived ones that live one window each, one more
  *  alert episode per window (newest first), `pairs` preemption pairs that differ every window, `rows` table rows. */
 function win(seq: number, o: { shortLived: number; pairs: number; rows: number }): DashboardModel {
+  // Most severe first, as the model sorts them: the short-lived ones (Starved) come before the steady OK ones.
   const processes = [
     card(100, 'OOM risk', seq),
     card(101, 'CPU-bound', seq),
+    ...Array.from({ length: o.shortLived }, (_, i) => card(10_000 + seq * 10 + i, 'Starved', seq)),
     ...[102, 103, 104, 105].map((t) => card(t, 'OK', seq)),
-    ...Array.from({ length: o.shortLived }, (_, i) => card(10_000 + seq * 10 + i, 'OK', seq)),
   ];
   return {
     seq,
     ts: 1_700_000_000_000 + seq * 1000,
     source: 'test',
     processes,
-    rows: Array.from({ length: o.rows }, (_, i) => ({
+    // Re-sorted every window (by CPU, say): odd windows list them the other way round.
+    rows: Array.from({ length: o.rows }, (_, i) => (seq % 2 ? o.rows - 1 - i : i)).map((i) => ({
       tgid: 100 + i,
       comm: `proc${100 + i}`,
       label: 'OK',
@@ -73,14 +75,16 @@ function win(seq: number, o: { shortLived: number; pairs: number; rows: number }
   };
 }
 
-/** Tags the elements under the top of the view (innermost first) and returns their places on screen. */
+/** Tags the elements under the top of the view (innermost first) and returns their places on screen. The rows of a
+ *  list re-sorted every window (the table, the preemption pairs: data-hold="list") are left out: there the reader
+ *  keeps the places, as in top, and the rows change under the view, so the list itself must hold. */
 const markTop = (page: Page) =>
   page.evaluate(() => {
     const root = document.getElementById('root') as HTMLElement;
     const x = root.getBoundingClientRect().left + 30;
     return document
       .elementsFromPoint(x, 3)
-      .filter((e) => e !== root && root.contains(e))
+      .filter((e) => e !== root && root.contains(e) && !e.parentElement?.closest('[data-hold="list"]'))
       .map((e, i) => {
         e.setAttribute('data-mark', String(i));
         return { i, what: `${e.tagName.toLowerCase()}.${e.className}`, top: e.getBoundingClientRect().top };
@@ -98,7 +102,8 @@ const readMarks = (page: Page) =>
     focused: document.activeElement?.id ?? '',
   }));
 
-/** Posts the windows and checks after each painted frame that every marked element is where it was. */
+/** Posts the windows and checks after each painted frame that the innermost marked element still in the page is
+ *  where it was on screen. */
 async function judge(page: Page, windows: DashboardModel[], tolerancePx: number) {
   const before = await markTop(page);
   assert.ok(before.length > 0, 'something of the dashboard is at the top of the view');
@@ -109,13 +114,14 @@ async function judge(page: Page, windows: DashboardModel[], tolerancePx: number)
     await nextFrame(page);
     const now = await readMarks(page);
     assert.ok(now.marks.length > 0, `window ${w.seq}: every element at the top of the view was replaced`);
-    for (const m of now.marks) {
-      const was = before[m.i];
-      assert.ok(
-        Math.abs(m.top - was.top) <= tolerancePx,
-        `window ${w.seq}: ${was.what} at the top of the view moved from y ${was.top.toFixed(1)} to ${m.top.toFixed(1)}`,
-      );
-    }
+    // The innermost one still in the page is what the user reads (its containers move when rows above it within
+    // them come and go).
+    const m = now.marks.reduce((a, b) => (b.i < a.i ? b : a));
+    const was = before[m.i];
+    assert.ok(
+      Math.abs(m.top - was.top) <= tolerancePx,
+      `window ${w.seq}: ${was.what} at the top of the view moved from y ${was.top.toFixed(1)} to ${m.top.toFixed(1)}`,
+    );
     scrolls.push(now.scrollY - y0);
   }
   return { before, scrolls };
@@ -185,6 +191,83 @@ test('dashboard scrolled to the bottom: rows added and dropped above, and a shri
       () => (document.querySelector('.scroll-tail') as HTMLElement | null)?.offsetHeight ?? 0,
     );
     assert.equal(tail, 0, 'no empty space is kept once the user scrolled away');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('reading the cards: cards added and dropped above the one at the top of the view leave it in place', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 420 } });
+    await loadDashboard(page);
+    await postModel(page, win(1, { shortLived: 3, pairs: 5, rows: 5 }));
+    await nextFrame(page);
+    await page.evaluate(() => {
+      const card = document.getElementById('proc-104') as HTMLElement;
+      window.scrollTo(0, window.scrollY + card.getBoundingClientRect().top + 10);
+    });
+    await nextFrame(page);
+    const { before, scrolls } = await judge(
+      page,
+      [
+        win(2, { shortLived: 0, pairs: 5, rows: 5 }),
+        win(3, { shortLived: 5, pairs: 5, rows: 5 }),
+        win(4, { shortLived: 1, pairs: 5, rows: 5 }),
+      ],
+      1,
+    );
+    assert.match(
+      before[0].what,
+      /^(section\.proc|div\.proc-head|strong|span|svg|figure)/,
+      'a card is at the top',
+    );
+    assert.ok(new Set(scrolls).size >= 3, `cards above it came and went (${scrolls.join(', ')})`);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('reading the table: rows re-sorted under the view, the table holds its place', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 420 } });
+    await loadDashboard(page);
+    await postModel(page, win(2, { shortLived: 2, pairs: 5, rows: 60 }));
+    await page.evaluate(() => {
+      const all = document.querySelector<HTMLElement & { open: boolean }>(
+        'vscode-collapsible[data-key="all"]',
+      );
+      if (all) all.open = true;
+    });
+    await nextFrame(page);
+    await page.evaluate(() => {
+      const row = document.querySelectorAll('table.all tbody tr')[20] as HTMLElement;
+      window.scrollTo(0, window.scrollY + row.getBoundingClientRect().top + 5);
+    });
+    await nextFrame(page);
+    const rowAtTop = () =>
+      page.evaluate(() => {
+        const root = document.getElementById('root') as HTMLElement;
+        const hit = document.elementFromPoint(root.getBoundingClientRect().left + 30, 3);
+        return hit?.closest('tr')?.getAttribute('data-tgid') ?? '';
+      });
+    const first = await rowAtTop();
+    // Window 3 reverses the order, window 4 restores it; both change the cards above the table.
+    const { before } = await judge(
+      page,
+      [win(3, { shortLived: 0, pairs: 5, rows: 60 }), win(4, { shortLived: 3, pairs: 5, rows: 60 })],
+      1,
+    );
+    const held = before.map((b) => b.what).join(' < ');
+    assert.match(held, /^(tbody|table\.all) /, `the table is what is held, not a row (${held})`);
+    assert.equal(await rowAtTop(), first, 'after two re-sorts the same place shows the same row again');
   } finally {
     await browser.close();
   }
