@@ -156,10 +156,10 @@ class ProcessCard {
   }
 
   update(p: ProcessSeries): void {
-    const cls = `proc ${LABEL_CLASS[p.label] ?? ''}${revealed === p.tgid ? ' revealed' : ''}`;
+    const cls = `proc ${LABEL_CLASS[p.label] ?? ''}${p.absent ? ' absent' : ''}${revealed === p.tgid ? ' revealed' : ''}`;
     if (this.el.className !== cls) this.el.className = cls;
     setText(this.title, name(p));
-    setText(this.badge, p.label);
+    setText(this.badge, p.absent ? 'idle or exited' : p.label);
     setText(this.summary, p.summary);
     this.el.setAttribute('aria-label', `${name(p)}, ${p.label}: ${p.summary}`);
     const key = p.details.join('\n');
