@@ -55,8 +55,8 @@ export function scrollHold(content: HTMLElement): ScrollHold {
   window.addEventListener('scroll', trim, { passive: true });
   window.addEventListener('resize', trim);
 
-  /** The elements under a point just inside the top of the view, innermost first (if the innermost is removed by
-   *  the patch, its container stands in), leaving out the rows of a re-sorted list. */
+  /** The elements under a point just inside the top of the view, innermost first (if the innermost is removed or
+   *  hidden by the patch, its container stands in), leaving out the rows of a re-sorted list. */
   const marks = (): Mark[] => {
     const box = content.getBoundingClientRect();
     const x = Math.min(Math.max(box.left + 16, 0), window.innerWidth - 1);
@@ -76,7 +76,8 @@ export function scrollHold(content: HTMLElement): ScrollHold {
       }
       const before = marks();
       patch();
-      const mark = before.find((m) => m.el.isConnected);
+      // Still in the page and still laid out (an 'empty' note the patch hid has no place to hold).
+      const mark = before.find((m) => m.el.isConnected && m.el.getClientRects().length > 0);
       if (mark) {
         // Reading the geometry runs the layout, and with it the browser's scroll anchoring: what is left is ours.
         const moved = mark.el.getBoundingClientRect().top - mark.top;

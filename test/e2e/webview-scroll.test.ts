@@ -94,10 +94,12 @@ const markTop = (page: Page) =>
 /** Where the marked elements still in the page are now, the scroll position and the focused element. */
 const readMarks = (page: Page) =>
   page.evaluate(() => ({
-    marks: [...document.querySelectorAll('[data-mark]')].map((e) => ({
-      i: Number(e.getAttribute('data-mark')),
-      top: e.getBoundingClientRect().top,
-    })),
+    marks: [...document.querySelectorAll('[data-mark]')]
+      .filter((e) => e.getClientRects().length > 0) // hidden by a window: nothing to hold
+      .map((e) => ({
+        i: Number(e.getAttribute('data-mark')),
+        top: e.getBoundingClientRect().top,
+      })),
     scrollY: window.scrollY,
     focused: document.activeElement?.id ?? '',
   }));
