@@ -159,9 +159,10 @@ class ProcessCard {
     const cls = `proc ${LABEL_CLASS[p.label] ?? ''}${p.absent ? ' absent' : ''}${revealed === p.tgid ? ' revealed' : ''}`;
     if (this.el.className !== cls) this.el.className = cls;
     setText(this.title, name(p));
-    setText(this.badge, p.absent ? 'idle or exited' : p.label);
+    const state = p.absent ? 'idle or exited' : p.label;
+    setText(this.badge, state);
     setText(this.summary, p.summary);
-    this.el.setAttribute('aria-label', `${name(p)}, ${p.label}: ${p.summary}`);
+    this.el.setAttribute('aria-label', `${name(p)}, ${state}: ${p.summary}`);
     const key = p.details.join('\n');
     if (key !== this.detailKey) {
       this.detailKey = key;
