@@ -22,7 +22,7 @@ export const BASE_SETTINGS: Record<string, unknown> = {
   'update.mode': 'none',
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'git.openRepositoryInParentFolders': 'never', // the sample workspace sits inside this repo
-  'hotspot.intervalMs': 1000,
+  'hotspot.measurementWindow': 1000,
 };
 
 export interface Profile {

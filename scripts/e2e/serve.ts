@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   rmSync(extensionsDir, { recursive: true, force: true });
   mkdirSync(extensionsDir, { recursive: true });
   const profile = makeProfile(
-    { 'hotspot.configPath': path.join(workspace, 'hotspot.yaml'), 'hotspot.intervalMs': 1000 },
+    { 'hotspot.configPath': path.join(workspace, 'hotspot.yaml'), 'hotspot.measurementWindow': 1000 },
     extensionsDir,
   );
   process.stderr.write(installExtension(profile, vsix));

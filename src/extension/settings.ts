@@ -3,15 +3,19 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type Config, DEFAULT_CONFIG, validateConfig } from '../shared/config';
 import { loadConfigFile } from '../shared/configFile';
+import { explicitValue, renamedSetting } from './settingKeys';
 
 export interface Settings {
+  /** `hotspot.measurementWindow` (formerly `hotspot.intervalMs`): length of one window, ms. */
   intervalMs: number;
+  /** `hotspot.processesPerDiagnosis` (formerly `hotspot.topK`). */
   topK: number;
   hideKernelThreads: boolean;
   cgroupFilter: string;
   /** Resolved absolute path, '' for the defaults. */
   configPath: string;
   scope: 'workspace' | 'all';
+  /** `hotspot.dashboardHistory` (formerly `hotspot.historyWindows`). */
   historyWindows: number;
   /** `hotspot.thresholds`: overrides on top of the config file, validated by the same schema. */
   thresholds: unknown;
@@ -22,12 +26,6 @@ export interface Settings {
 const clamp = (n: number, lo: number, hi: number, def: number) =>
   Number.isFinite(n) ? Math.min(hi, Math.max(lo, Math.round(n))) : def;
 
-/** A setting's value only where someone set it: its package.json default must not override a config file. */
-function explicitly(c: vscode.WorkspaceConfiguration, key: string): unknown {
-  const i = c.inspect(key);
-  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
-}
-
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration('hotspot');
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
@@ -36,15 +34,16 @@ export function readSettings(): Settings {
   if (configPath.startsWith('~/')) configPath = path.join(process.env.HOME ?? '', configPath.slice(2));
   if (configPath && !path.isAbsolute(configPath)) configPath = path.resolve(folder, configPath);
   return {
-    intervalMs: clamp(c.get<number>('intervalMs', 5000), 250, 60_000, 5000),
-    topK: clamp(c.get<number>('topK', 20), 1, 1000, 20),
+    intervalMs: clamp(renamedSetting(c, 'measurementWindow', 5000), 250, 60_000, 5000),
+    topK: clamp(renamedSetting(c, 'processesPerDiagnosis', 20), 1, 1000, 20),
     hideKernelThreads: c.get<boolean>('hideKernelThreads', true),
     cgroupFilter: c.get<string>('cgroupFilter', '').trim(),
     configPath,
     scope: c.get<string>('scope') === 'all' ? 'all' : 'workspace',
-    historyWindows: clamp(c.get<number>('historyWindows', 60), 5, 1000, 60),
+    historyWindows: clamp(renamedSetting(c, 'dashboardHistory', 60), 5, 1000, 60),
     thresholds: c.get('thresholds'),
-    profile: explicitly(c, 'profile'),
+    // Only where someone set it: the package.json default must not override a config file's `profile`.
+    profile: explicitValue(c, 'profile'),
   };
 }
 

@@ -15,6 +15,8 @@ export interface ProcessSeries {
   details: string[];
   /** It had a diagnosis other than OK at some point (its card outlives it for a few windows). */
   alerted?: boolean;
+  /** Not seen this window (idle or exited): the card stays in its place, greyed, until it ages out. */
+  absent?: boolean;
   timeToOomSec: number | null;
   /** One point per window, oldest first; NaN where the process was absent (a gap in the sparkline). */
   cpuPercent: number[];
@@ -112,6 +114,8 @@ const push = (series: number[], v: number, max: number) => {
  */
 export class DashboardHistory {
   private readonly series = new Map<number, ProcessSeries>();
+  /** The label each card was last seen with: an absent card keeps that place in the order (see add()). */
+  private readonly lastLabel = new Map<number, Label>();
   private readonly selfCpu: number[] = [];
 
   constructor(private maxWindows = 60) {}
@@ -122,7 +126,12 @@ export class DashboardHistory {
 
   clear(): void {
     this.series.clear();
+    this.lastLabel.clear();
     this.selfCpu.length = 0;
+  }
+
+  private rank(s: ProcessSeries): number {
+    return SEVERITY[(s.absent && this.lastLabel.get(s.tgid)) || s.label];
   }
 
   /**
@@ -158,6 +167,8 @@ export class DashboardHistory {
         this.series.set(d.tgid, s);
       }
       s.label = d.label;
+      s.absent = false;
+      this.lastLabel.set(d.tgid, d.label);
       if (d.label !== 'OK') s.alerted = true;
       s.summary = cause(d);
       s.details = details(d);
@@ -172,14 +183,18 @@ export class DashboardHistory {
       push(s.rssMb, Number.NaN, max);
       push(s.faultsPerSec, Number.NaN, max);
       s.label = 'OK';
-      s.summary = 'idle or exited';
+      s.absent = true;
+      const was = this.lastLabel.get(tgid) ?? 'OK';
+      s.summary = was === 'OK' ? 'not seen this window' : `was ${was} when last seen`;
       s.details = [];
       s.timeToOomSec = null;
       // A process that was only ever OK is not news once it is gone (short-lived tools would fill the page);
       // one that raised a diagnosis stays a few windows so its end can be seen.
       const recent = s.cpuPercent.slice(-ABSENT_WINDOWS);
-      if (!s.alerted || (recent.length >= Math.min(ABSENT_WINDOWS, max) && recent.every(Number.isNaN)))
+      if (!s.alerted || (recent.length >= Math.min(ABSENT_WINDOWS, max) && recent.every(Number.isNaN))) {
         this.series.delete(tgid);
+        this.lastLabel.delete(tgid);
+      }
     }
     push(this.selfCpu, report.self.cpuPercentOfCore, max);
 
@@ -197,8 +212,9 @@ export class DashboardHistory {
       seq: report.seq,
       ts: report.ts,
       source,
-      // Most severe first, as in the tree; idle or exited ones last.
-      processes: [...this.series.values()].sort((a, b) => SEVERITY[b.label] - SEVERITY[a.label]),
+      // Most severe first, as in the tree. A card whose process went idle or exited keeps the place its last label
+      // gave it (greyed) until it ages out, so it does not jump to the end of the page under the reader's eyes.
+      processes: [...this.series.values()].sort((a, b) => this.rank(b) - this.rank(a)),
       rows: shown.slice(0, MAX_ROWS).map((d) => ({
         tgid: d.tgid,
         comm: d.comm,

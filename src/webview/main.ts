@@ -1,7 +1,8 @@
 // The dashboard's webview. The page is built once; every window only patches it: each process card, table row,
 // preemption pair and core bar is keyed (by pid or cpu) and keeps its DOM node, so scrolling, keyboard focus and
-// what the user expanded survive the updates. Process names come from the observed machine, so text is only
-// ever set through textContent.
+// what the user expanded survive the updates; each patch runs inside scrollHold (hold.ts), so what is at the top
+// of the view stays in its place on screen while rows come and go above and below it. Process names come from the
+// observed machine, so text is only ever set through textContent.
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
@@ -15,6 +16,7 @@ import type {
   ToWebview,
 } from '../shared/dashboard';
 import { formatBytes, formatCount, formatCpu, formatPercent, plainText } from '../shared/format';
+import { scrollHold } from './hold';
 import { keyboardNavigation } from './keyboard';
 import { KeyedList } from './keyed';
 
@@ -154,16 +156,23 @@ class ProcessCard {
   }
 
   update(p: ProcessSeries): void {
-    const cls = `proc ${LABEL_CLASS[p.label] ?? ''}${revealed === p.tgid ? ' revealed' : ''}`;
+    const cls = `proc ${LABEL_CLASS[p.label] ?? ''}${p.absent ? ' absent' : ''}${revealed === p.tgid ? ' revealed' : ''}`;
     if (this.el.className !== cls) this.el.className = cls;
     setText(this.title, name(p));
-    setText(this.badge, p.label);
+    const state = p.absent ? 'idle or exited' : p.label;
+    setText(this.badge, state);
     setText(this.summary, p.summary);
-    this.el.setAttribute('aria-label', `${name(p)}, ${p.label}: ${p.summary}`);
+    this.el.setAttribute('aria-label', `${name(p)}, ${state}: ${p.summary}`);
     const key = p.details.join('\n');
     if (key !== this.detailKey) {
       this.detailKey = key;
-      this.details.replaceChildren(...p.details.map((d) => el('li', undefined, d)));
+      // Line by line, keeping the nodes: an open card's details may be what the user is reading.
+      const items = this.details.children;
+      p.details.forEach((d, i) => {
+        const li = items[i] ?? this.details.appendChild(el('li'));
+        setText(li, d);
+      });
+      while (items.length > p.details.length) items[items.length - 1].remove();
     }
     this.toggle.hidden = p.details.length === 0;
     this.sparks[0].update(p.cpuPercent);
@@ -293,6 +302,7 @@ const procsBox = el('div', 'procs');
 procsBox.setAttribute('role', 'list');
 const procsEmpty = el('p', 'empty', 'No process of this scope has been active yet.');
 const tableBody = el('tbody');
+tableBody.dataset.hold = 'list'; // re-sorted every window: see hold.ts
 const table = el('table', 'all');
 {
   const head = el('tr');
@@ -306,7 +316,20 @@ const tableNote = el('p', 'legend');
 const timelineBox = el('ul', 'timeline');
 const timelineEmpty = el('p', 'empty', 'No alert in this session yet.');
 const edgesBox = el('ul', 'edges');
+edgesBox.dataset.hold = 'list';
 const edgesEmpty = el('p', 'empty', 'No involuntary preemptions between shown processes.');
+// The pairs change every window (up to 15, often fewer). Their box keeps the tallest height it has had this session,
+// so the sections below it (Cores, Hotspot overhead) do not climb and fall with the count while someone reads them.
+const edgesArea = el('div', 'edges-area');
+edgesArea.append(edgesEmpty, edgesBox);
+let edgesReserved = 0;
+function reserveEdgesHeight(): void {
+  const h = edgesArea.offsetHeight; // 0 while the section is closed: nothing to keep then
+  if (h > edgesReserved) {
+    edgesReserved = h;
+    edgesArea.style.minHeight = `${h}px`;
+  }
+}
 const coresBox = el('div', 'cores');
 const selfCpu = new Sparkline('helper CPU (% of a core)', formatCpu);
 const selfText = el('p');
@@ -323,8 +346,7 @@ root.append(
     'Preemptions',
     true,
     el('p', 'legend', 'aggressor preempted victim (this window); click a name to select it'),
-    edgesEmpty,
-    edgesBox,
+    edgesArea,
   ),
   coresSection,
   section('self', 'Hotspot overhead', true, selfBox),
@@ -362,6 +384,7 @@ const cores = new KeyedList<DashboardModel['cores'][number], CoreBar>(
 );
 
 let revealed: number | undefined;
+const scroll = scrollHold(root);
 
 function render(m: DashboardModel): void {
   setText(
@@ -395,6 +418,7 @@ function render(m: DashboardModel): void {
     dropsText,
     drops.length ? `Map full, updates dropped: ${drops.map(([k, n]) => `${k} ${n}`).join(', ')}` : '',
   );
+  reserveEdgesHeight(); // last: its read lays the page out once, after every write of this window
 }
 
 function highlight(tgid: number): void {
@@ -420,7 +444,7 @@ root.addEventListener('dblclick', (ev) => {
 
 window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   const m = ev.data;
-  if (m.type === 'model') render(m.model);
+  if (m.type === 'model') scroll.hold(() => render(m.model));
   else if (m.type === 'reveal') {
     highlight(m.tgid);
     const card = document.getElementById(`proc-${m.tgid}`);
@@ -436,6 +460,9 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
   } else if (m.type === 'reset') {
     setText(statusEl, m.text);
     for (const list of [cards, rows, edges, cores, episodes]) list.update([]);
+    scroll.clear();
+    edgesReserved = 0;
+    edgesArea.style.minHeight = '';
     timelineEmpty.hidden = false;
     procsEmpty.hidden = false;
     edgesEmpty.hidden = false;

@@ -47,7 +47,7 @@ export { bpfProgIds, bpfProgIdsOf } from '../support/procs';
  *  (not the shared machine's churn). */
 export const WORKSPACE_SETTINGS: Record<string, unknown> = {
   'hotspot.configPath': TEST_CONFIG,
-  'hotspot.intervalMs': 1000,
+  'hotspot.measurementWindow': 1000,
   'hotspot.scope': 'workspace',
 };
 

@@ -38,7 +38,7 @@ test('package.sh → verified .vsix → installed in code-server → Start shows
     assert.ok(entries.includes(f), `${f} is in the .vsix`);
   assert.ok(!/extension\/(src|test|scripts)\//.test(entries), 'no sources or tests in the .vsix');
 
-  const profile = makeProfile({ 'hotspot.configPath': TEST_CONFIG, 'hotspot.intervalMs': 1000 });
+  const profile = makeProfile({ 'hotspot.configPath': TEST_CONFIG, 'hotspot.measurementWindow': 1000 });
   const installed = installExtension(profile, vsix);
   assert.match(installed, /successfully installed/i);
   const page = await session.open({ profile });

@@ -2,20 +2,13 @@
 // windows whose rows change order and values. Each update must patch in place (the same DOM node for the same pid,
 // the focused row keeps focus) and stay fast enough to follow one window per second on this small machine.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { CHROMIUM } from '../../scripts/e2e/browser';
-import { ROOT } from '../../scripts/e2e/codeServer';
 import type { DashboardModel } from '../../src/shared/dashboard';
+import { loadDashboard, postModel, webviewMissing } from '../support/webview';
 
-const BUNDLE = path.join(ROOT, 'dist/webview.js');
-const skip = !existsSync(CHROMIUM)
-  ? 'chromium not installed'
-  : !existsSync(BUNDLE)
-    ? 'dist/webview.js not built (node scripts/build.mjs)'
-    : false;
+const skip = webviewMissing();
 
 const LABELS = ['OOM risk', 'Mem-thrashing', 'Starved', 'Noisy neighbor', 'CPU-bound', 'OK'] as const;
 
@@ -83,19 +76,8 @@ test('1,000 processes: updates patch in place, keep focus, and take well under a
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    const code = readFileSync(BUNDLE, 'utf8').replace(/<\/script/gi, '<\\/script');
-    await page.setContent(
-      `<!DOCTYPE html><html><body><header id="status"></header><main id="root"></main>
-<script>window.acquireVsCodeApi = () => ({ postMessage: (m) => (window.sent = [...(window.sent || []), m]) });</script>
-<script type="module">${code}</script></body></html>`,
-    );
-    await page.waitForFunction(() => document.querySelector('vscode-collapsible') !== null);
-    const post = (m: DashboardModel) =>
-      page.evaluate((model) => {
-        const t0 = performance.now();
-        window.dispatchEvent(new MessageEvent('message', { data: { type: 'model', model } }));
-        return performance.now() - t0;
-      }, m);
+    await loadDashboard(page);
+    const post = (m: DashboardModel) => postModel(page, m);
 
     await post(model(1, 1000));
     assert.equal(await page.locator('table.all tbody tr').count(), 1000, 'every process has a table row');

@@ -144,6 +144,32 @@ function thresholdsSetting(root: Mocha.Suite): void {
   );
 }
 
+function renamedSettings(root: Mocha.Suite): void {
+  const s = Mocha.Suite.create(root, 'renamed settings');
+  add(
+    s,
+    'an old key (hotspot.topK) is read until its new key is set anywhere; then the new key wins',
+    async () => {
+      const c = () => vscode.workspace.getConfiguration('hotspot');
+      const G = vscode.ConfigurationTarget.Global;
+      try {
+        assert.equal(readSettings().topK, 20, 'neither set: the default');
+        await c().update('topK', 7, G);
+        assert.equal(readSettings().topK, 7, 'the old key, the new one being set nowhere');
+        await c().update('processesPerDiagnosis', 9, G);
+        assert.equal(readSettings().topK, 9, 'the new key wins');
+        // The e2e profile sets hotspot.measurementWindow to 1000 in the user settings: the old key loses to it.
+        await c().update('intervalMs', 3000, G);
+        assert.equal(readSettings().intervalMs, 1000);
+      } finally {
+        await c().update('topK', undefined, G);
+        await c().update('processesPerDiagnosis', undefined, G);
+        await c().update('intervalMs', undefined, G);
+      }
+    },
+  );
+}
+
 function live(root: Mocha.Suite): void {
   const s = Mocha.Suite.create(root, 'live on the real kernel');
   s.afterEach(async () => {
@@ -331,6 +357,7 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ timeout: 60_000, color: false });
   wiring(mocha.suite);
   thresholdsSetting(mocha.suite);
+  renamedSettings(mocha.suite);
   live(mocha.suite);
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
   for (const c of children) c.kill('SIGKILL');

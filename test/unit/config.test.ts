@@ -143,6 +143,7 @@ describe('the hotspot.thresholds setting', () => {
       default: _d,
       scope: _s,
       markdownDescription: _m,
+      order: _o, // where the Settings editor lists it: presentation, not schema
       ...declared
     } = pkg.contributes.configuration.properties['hotspot.thresholds'];
     assert.deepEqual(
@@ -153,7 +154,7 @@ describe('the hotspot.thresholds setting', () => {
   });
   test('package.json declares hotspot.profile as the config does', () => {
     const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
-    const { scope: _s, ...declared } = pkg.contributes.configuration.properties['hotspot.profile'];
+    const { scope: _s, order: _o, ...declared } = pkg.contributes.configuration.properties['hotspot.profile'];
     assert.deepEqual(declared, profileJsonSchema());
   });
   test('settings override the file, which overrides the defaults; errors name the setting and key', () => {

@@ -70,7 +70,8 @@ test('a card that was only ever OK goes when its process does; one that alerted 
     undefined,
     'OK-only process dropped at once',
   );
-  assert.equal(m.processes.find((p) => p.tgid === 1)?.summary, 'idle or exited');
+  const gone = m.processes.find((p) => p.tgid === 1);
+  assert.deepEqual([gone?.absent, gone?.summary], [true, 'was CPU-bound when last seen']);
   for (let i = 2; i <= 6; i++) m = h.add(report(i, []), [], 'live', {});
   assert.equal(
     m.processes.find((p) => p.tgid === 1),
@@ -78,4 +79,27 @@ test('a card that was only ever OK goes when its process does; one that alerted 
     'the alerted one ages out after a few windows',
   );
   assert.equal(m.rows.length, 0);
+});
+
+test('a card whose process went idle or exited keeps its place in the order until it ages out', () => {
+  const h = new DashboardHistory(60);
+  const as = (tgid: number, label: Diagnosis['label']) => ({ ...diag(tgid, 50), label }) as Diagnosis;
+  const order = (m: { processes: { tgid: number }[] }) => m.processes.map((p) => p.tgid);
+  const all = [as(1, 'OOM risk'), as(2, 'CPU-bound'), as(3, 'OK')];
+  assert.deepEqual(order(h.add(report(0, all), all, 'live', {})), [1, 2, 3]);
+  // The OOM risk exits: its card stays first (greyed by the webview), not sorted under the OK one.
+  const rest = [as(2, 'CPU-bound'), as(3, 'OK')];
+  const m = h.add(report(1, rest), rest, 'live', {});
+  assert.deepEqual(order(m), [1, 2, 3]);
+  assert.deepEqual(
+    m.processes.map((p) => [p.label, p.absent]),
+    [
+      ['OK', true],
+      ['CPU-bound', false],
+      ['OK', false],
+    ],
+  );
+  // It comes back as OK: now it sorts as what it is.
+  const back = [as(1, 'OK'), as(2, 'CPU-bound'), as(3, 'OK')];
+  assert.deepEqual(order(h.add(report(2, back), back, 'live', {})), [2, 1, 3]);
 });
