@@ -308,8 +308,10 @@ interface Scale {
   iterBpfMsPerPass?: number;
 }
 
-async function helperAtScale(n: number, name: string, js: string): Promise<Scale> {
-  const sleepers = spawn('taskset', ['-c', WORK_CPU, path.join(BIN, 'sleepers'), String(n), '1000'], {
+async function helperAtScale(n: number, name: string, js: string, active = false): Promise<Scale> {
+  // `active`: each wake-up also takes a page fault, so no process is ever quiet (the worst case of protocol v3).
+  const args = [path.join(BIN, 'sleepers'), String(n), '1000', ...(active ? ['fault'] : [])];
+  const sleepers = spawn('taskset', ['-c', WORK_CPU, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -338,7 +340,7 @@ async function helperAtScale(n: number, name: string, js: string): Promise<Scale
       self: { cpuNs: number; rssBytes: number; collectNs?: number; drainNs?: number };
     }[];
     return {
-      helper: name,
+      helper: active ? `${name}*` : name,
       processes: n,
       entriesPerWindow: median(ws.map((w) => w.procs.length)),
       helperCpuPercentOfCore: median(ws.map((w) => (100 * w.self.cpuNs) / w.durationNs)),
@@ -493,6 +495,13 @@ async function main(): Promise<void> {
           );
         }
       }
+
+  if (ONLY.has('scale') && SCALE_SIZES.includes(10_000)) {
+    console.log('  * every process takes a page fault on each wake-up, so none is quiet (the worst case):');
+    const s = await helperAtScale(10_000, 'hotspot', HELPER, true);
+    scale.push(s);
+    row(s.helper, 10_000, s);
+  }
 
   const cls = ONLY.has('classify') ? await classifyBench(10_000) : { processes: 0, error: 'skipped' };
   console.log(

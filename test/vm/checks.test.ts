@@ -331,12 +331,15 @@ describe('kernel matrix: the helper against /proc on this kernel', { skip }, () 
     });
   });
 
-  test('window 0 CPU of the burner within 5 % of /proc', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('window 0 CPU of the burner within 10 % of /proc (nearly the same span)', { timeout: TEST_TIMEOUT_MS }, async () => {
     const { r, seen, hello } = live();
     await recorded({ ...hello.tasks, check: 'window 0 cpu' }, async (note) => {
       const w0 = windowsOf(r).find((w) => w.seq === 0);
       assert.ok(w0 && seen.atHello && seen.atWindow.get(0));
-      // The window clock starts as the hello is sent: /proc from the hello's arrival to window 0's arrival.
+      // Window 0 runs from the helper's baseline reading (just before its hello) to its end; /proc is read from the
+      // hello's arrival to window 0's arrival — nearly the same span, and under TCG the burner's share of a vCPU
+      // can differ between the two edges by several percent. The bug this guards against (a window clock that
+      // started late) read 0.78-3.2x.
       const t = truthDelta(seen.atHello, seen.atWindow.get(0)!, pid.early);
       assert.ok(t, '/proc of the burner was read');
       const bpf = (w0.proc(pid.early)?.cpuNs ?? 0) / w0.durationNs;
@@ -344,7 +347,7 @@ describe('kernel matrix: the helper against /proc on this kernel', { skip }, () 
       note(`window 0: ${pct(bpf)} of a core vs /proc ${pct(proc)} (${(bpf / proc).toFixed(3)}x)`);
       // `yes` is one thread: more CPU than the window is long means the window's clock and counters disagree.
       assert.ok(bpf <= 1.02, `a single thread cannot run ${pct(bpf)} of the window`);
-      assert.ok(Math.abs(bpf / proc - 1) <= 0.05, `window 0 CPU ${pct(bpf)} vs /proc ${pct(proc)}`);
+      assert.ok(Math.abs(bpf / proc - 1) <= 0.1, `window 0 CPU ${pct(bpf)} vs /proc ${pct(proc)}`);
     });
   });
 
