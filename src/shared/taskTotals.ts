@@ -74,7 +74,13 @@ class Seen {
   ended = false;
   /** The window in which it was last read (older ones are forgotten). */
   gen: number;
+  /**
+   * RSS sub-samples of the current window: the first `nSamples` of a buffer kept from window to window, so that
+   * 10,000 processes sampled twice a window and mostly quiet allocate nothing (an array emptied and refilled
+   * every window was a new backing store per process, promoted to the old generation and collected in bursts).
+   */
   samples: number[] = [];
+  nSamples = 0;
   /** The consumer holds a full sample of it (so it may be listed as quiet), taken when these were its values: */
   reported = false;
   rssAnon = 0;
@@ -175,7 +181,10 @@ export class WindowAccounting {
   /** An RSS sub-sample (anon + shmem bytes) taken within the window. Processes born since the last window have none. */
   sample(tgid: number, startNs: number, bytes: number): void {
     const s = this.seen.get(tgid);
-    if (s && s.startNs === startNs && s.samples.length < MAX_SAMPLES) s.samples.push(bytes);
+    if (!s || s.startNs !== startNs || s.nSamples >= MAX_SAMPLES) return;
+    if (s.nSamples < s.samples.length) s.samples[s.nSamples] = bytes;
+    else s.samples.push(bytes);
+    s.nSamples++;
   }
 
   /**
@@ -188,7 +197,7 @@ export class WindowAccounting {
     if (!this.baselined) throw new Error('WindowAccounting.next before baseline');
     const gen = ++this.gen;
     const out: TaskDelta[] = [];
-    this.quiet = [];
+    this.quiet.length = 0; // reused: the caller sends it before the next window
     // Exits first: when a pid was recycled within the window, the old process settles its account before the
     // new one takes over the slot.
     for (const t of exited) this.account(t, true, gen, out, facts);
@@ -249,7 +258,8 @@ export class WindowAccounting {
     s.ivcsw = t.ivcsw;
     s.ended = exitedNow;
     s.gen = gen;
-    const samples = s.samples;
+    const sampled = s.nSamples;
+    s.nSamples = 0;
     const q = this.limits;
     if (q) {
       if (
@@ -262,17 +272,13 @@ export class WindowAccounting {
         (facts?.preemptions?.get(t.tgid) ?? 0) < q.preemptions &&
         s.unchanged(t)
       ) {
-        samples.length = 0;
         this.quiet.push(t.tgid);
         return;
       }
-    } else if (!(exitedNow || cpuNs > 0 || minFaults > 0 || majFaults > 0 || vcsw > 0 || ivcsw > 0)) {
-      samples.length = 0;
-      return;
-    }
+    } else if (!(exitedNow || cpuNs > 0 || minFaults > 0 || majFaults > 0 || vcsw > 0 || ivcsw > 0)) return;
     s.markReported(t);
-    s.samples = [];
-    samples.push(t.rssAnonBytes + t.rssShmemBytes);
+    const anonSamples = s.samples.slice(0, sampled);
+    anonSamples.push(t.rssAnonBytes + t.rssShmemBytes);
     out.push({
       tgid: t.tgid,
       startNs: t.startNs,
@@ -292,7 +298,7 @@ export class WindowAccounting {
       lastCpu: t.lastCpu,
       cgroupKey: t.cgroupKey,
       exited: exitedNow,
-      anonSamples: samples,
+      anonSamples,
     });
   }
 }

@@ -331,7 +331,9 @@ describe('kernel matrix: the helper against /proc on this kernel', { skip }, () 
     });
   });
 
-  test('window 0 CPU of the burner within 10 % of /proc (nearly the same span)', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('window 0 CPU of the burner within 10 % of /proc (nearly the same span)', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const { r, seen, hello } = live();
     await recorded({ ...hello.tasks, check: 'window 0 cpu' }, async (note) => {
       const w0 = windowsOf(r).find((w) => w.seq === 0);
