@@ -4,41 +4,58 @@
 // for it. Pure: the classifier owns one per session.
 import type { CgroupSample, ProcSample, Window } from './protocol';
 
-interface Known {
-  sample: ProcSample;
-  cgroup: CgroupSample | undefined;
+/** What the consumer last got of a live process; one per process, updated in place (10,000 a window). */
+class Known {
+  constructor(
+    public sample: ProcSample,
+    public cgroup: CgroupSample | undefined,
+    public gen: number,
+  ) {}
 }
 
 export class QuietRoster {
-  private known = new Map<number, Known>();
+  private readonly known = new Map<number, Known>();
+  private gen = 0;
 
   /** The window with its quiet processes put back as samples (the same object when it lists none). */
   expand(w: Window): Window {
-    const next = new Map<number, Known>();
-    for (const p of w.procs) if (!p.exited) next.set(p.tgid, { sample: p, cgroup: w.cgroups[p.cg] });
-    const quiet = w.quiet ?? [];
-    if (quiet.length === 0) {
-      this.known = next;
-      return w;
-    }
-    const procs = w.procs.slice();
-    const cgroups = w.cgroups.slice();
-    const index = new Map<string, number>();
-    for (const [i, c] of cgroups.entries()) index.set(c.path, i);
-    for (const tgid of quiet) {
-      const k = this.known.get(tgid);
-      if (!k || next.has(tgid)) continue; // never reported to us (a lost window): nothing to show for it
-      next.set(tgid, k);
-      // Its cgroup's limits and pressure as of this window when another process of it was sent, else as last seen.
-      let cg = k.cgroup ? index.get(k.cgroup.path) : undefined;
-      if (cg === undefined && k.cgroup) {
-        cg = cgroups.push(k.cgroup) - 1;
-        index.set(k.cgroup.path, cg);
+    const gen = ++this.gen;
+    for (const p of w.procs) {
+      if (p.exited) {
+        this.known.delete(p.tgid);
+        continue;
       }
-      procs.push(quietSample(k.sample, cg ?? 0));
+      const k = this.known.get(p.tgid);
+      if (k) {
+        k.sample = p;
+        k.cgroup = w.cgroups[p.cg];
+        k.gen = gen;
+      } else this.known.set(p.tgid, new Known(p, w.cgroups[p.cg], gen));
     }
-    this.known = next;
-    return { ...w, procs, cgroups };
+    const quiet = w.quiet ?? [];
+    let out = w;
+    if (quiet.length > 0) {
+      const procs = w.procs.slice();
+      const cgroups = w.cgroups.slice();
+      const index = new Map<string, number>();
+      for (const [i, c] of cgroups.entries()) index.set(c.path, i);
+      for (const tgid of quiet) {
+        const k = this.known.get(tgid);
+        if (!k || k.gen === gen) continue; // never reported to us (a lost window), or also sent in full
+        k.gen = gen;
+        // Its cgroup's limits and pressure as of this window when another process of it was sent, else as last seen.
+        let cg = k.cgroup ? index.get(k.cgroup.path) : undefined;
+        if (cg === undefined && k.cgroup) {
+          cg = cgroups.push(k.cgroup) - 1;
+          index.set(k.cgroup.path, cg);
+        }
+        procs.push(quietSample(k.sample, cg ?? 0));
+      }
+      out = { ...w, procs, cgroups };
+    }
+    // Neither sent nor quiet: gone (or, from a v2 helper, idle — which v2 consumers never showed either).
+    for (const [tgid, k] of this.known) if (k.gen !== gen) this.known.delete(tgid);
+    return out;
   }
 }
 
