@@ -6,6 +6,8 @@ import type { CgroupSample, ProcSample, Window } from './protocol';
 
 /** What the consumer last got of a live process; one per process, updated in place (10,000 a window). */
 class Known {
+  /** Its quiet stand-in, reused while nothing changes (the views only read samples). */
+  quiet: ProcSample | undefined;
   constructor(
     public sample: ProcSample,
     public cgroup: CgroupSample | undefined,
@@ -30,6 +32,7 @@ export class QuietRoster {
         k.sample = p;
         k.cgroup = w.cgroups[p.cg];
         k.gen = gen;
+        k.quiet = undefined;
       } else this.known.set(p.tgid, new Known(p, w.cgroups[p.cg], gen));
     }
     const quiet = w.quiet ?? [];
@@ -49,7 +52,8 @@ export class QuietRoster {
           cg = cgroups.push(k.cgroup) - 1;
           index.set(k.cgroup.path, cg);
         }
-        procs.push(quietSample(k.sample, cg ?? 0));
+        if (k.quiet?.cg !== (cg ?? 0)) k.quiet = quietSample(k.sample, cg ?? 0);
+        procs.push(k.quiet);
       }
       out = { ...w, procs, cgroups };
     }

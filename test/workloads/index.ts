@@ -14,12 +14,21 @@ export interface Workload {
 
 const here = __dirname;
 const busyLoop = 'while :; do :; done';
+/**
+ * Every workload runs under `setpriv --pdeathsig KILL` (it then execs the command, same pid): if the test process
+ * is killed before its `finally` runs, its workloads go with it instead of loading the machine for whoever comes
+ * next (a killed run once left four for 35 minutes, and every figure measured meanwhile was wrong).
+ */
+const DIE_WITH_PARENT = ['setpriv', '--pdeathsig', 'KILL', '--'];
 
 function start(cmd: string, args: string[], cwd?: string): ChildProcess {
   // Not detached: a new session would also mean a new autogroup, and CFS then splits the CPU between the
   // two loops 50/50 whatever their nice values. Every workload execs into a single process, so killing the
   // child is enough.
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(DIE_WITH_PARENT[0], [...DIE_WITH_PARENT.slice(1), cmd, ...args], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   child.unref();
   return child;
 }
@@ -78,10 +87,14 @@ export function burnerPath(): string {
 
 /** A script of this folder run by python3 (`HOTSPOT_LEAK_CAP_MB` caps every leak). */
 export function python(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn('python3', [path.join(here, script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
+  const child = spawn(
+    DIE_WITH_PARENT[0],
+    [...DIE_WITH_PARENT.slice(1), 'python3', path.join(here, script), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    },
+  );
   child.unref();
   return child;
 }
@@ -107,6 +120,7 @@ export function command(cmd: string, args: string[], o: { cpus?: string; nice?: 
   const argv = [cmd, ...args];
   if (o.nice !== undefined) argv.unshift('nice', '-n', String(o.nice));
   if (o.cpus !== undefined) argv.unshift('taskset', '-c', o.cpus);
+  argv.unshift(...DIE_WITH_PARENT);
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
   child.unref();
   return child;
