@@ -316,7 +316,7 @@ interface Scale {
  * the helper's hot paths (10-35 % of a core for 2-3 s at 10,000 processes), so they are left out of the figures.
  */
 const WARM_WINDOWS = 10;
-const MEASURED_WINDOWS = 10;
+const MEASURED_WINDOWS = 15;
 
 async function helperAtScale(n: number, name: string, js: string, active = false): Promise<Scale> {
   // `active`: each wake-up also takes a page fault, so no process is ever quiet (the worst case of protocol v3).
