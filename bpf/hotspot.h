@@ -16,7 +16,7 @@ enum drop_reason { DROP_PAIRS = 0, DROP_EXITS = 1, DROP_MAX = 2 };
 #define REC_PROCESS 2 /* the process-wide fields (start … comm) are filled */
 #define REC_EXITED 4  /* from the exit hook: final totals of a process whose last thread exited */
 
-/* tasks.bpf.c: one per thread from dump_tasks, one per ended process in `exits`. 184 bytes. */
+/* tasks.bpf.c: one per thread from dump_tasks, one per ended process in `exits`. 168 bytes. */
 struct task_rec {
 	__u32 tgid;
 	__u32 pid;
@@ -30,7 +30,7 @@ struct task_rec {
 	__u64 nivcsw;
 	__u64 min_flt;
 	__u64 maj_flt;
-	/* process-wide (REC_PROCESS): threads already reaped, then resident pages by kind, then cgroup ids */
+	/* process-wide (REC_PROCESS): threads already reaped, then resident pages by kind, then the cgroups */
 	__u64 sig_exec_ns;
 	__u64 sig_nvcsw;
 	__u64 sig_nivcsw;
@@ -39,9 +39,7 @@ struct task_rec {
 	__u64 rss_file;
 	__u64 rss_anon;
 	__u64 rss_shmem;
-	__u64 cg_dfl; /* kernfs id of the default-hierarchy (v2) cgroup */
-	__u64 cg_mem; /* v1 memory controller's css pointer (hybrid and v1 hosts), else 0: compared, never followed */
-	__u64 cg_cpu; /* v1 cpu controller's css pointer */
+	__u64 css_set; /* the task's set of cgroups (all hierarchies): compared to notice a move, never followed */
 	__u32 cpu;    /* CPU it last ran on */
 	__u32 _pad;
 	char comm[COMM_LEN]; /* group leader's */

@@ -46,7 +46,7 @@ function onlineCpus(ncpu: number): boolean[] {
   return online;
 }
 
-/** The /proc collector re-reads a process's cgroup file this often (it has no kernfs id to compare). */
+/** The /proc collector re-reads a process's cgroup file this often (it has no css_set pointer to compare). */
 const CGROUP_REREAD_WINDOWS = 4;
 
 export class Session {

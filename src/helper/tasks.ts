@@ -8,7 +8,7 @@ import { type LoadedObject, loadFirst } from './loader';
 import { HashReader, PerCpuArrayReader } from './maps';
 
 // bpf/hotspot.h
-export const TASK_REC_SIZE = 184;
+export const TASK_REC_SIZE = 168;
 const RSS_REC_SIZE = 24;
 const RSS_OUT_MAX = 32768;
 const EXIT_KEY_SIZE = 16;
@@ -199,11 +199,9 @@ const W = {
   rssFile: 28,
   rssAnon: 30,
   rssShmem: 32,
-  cgDfl: 34,
-  cgMem: 36,
-  cgCpu: 38,
-  cpu: 40,
-  comm: 42,
+  cssSet: 34,
+  cpu: 36,
+  comm: 38,
 } as const;
 
 /** A u64 word pair as a number (counters stay far below 2^53). */
@@ -238,7 +236,9 @@ class Proc implements TaskTotals {
   comm1 = 0;
   comm2 = 0;
   comm3 = 0;
-  readonly cg = [-1, 0, 0, 0, 0, 0];
+  /** The css_set pointer as two words (-1: none read yet). */
+  cg0 = -1;
+  cg1 = 0;
   constructor(readonly tgid: number) {
     reset(this);
   }
@@ -293,17 +293,10 @@ function addProcess(t: Proc, w: Uint32Array, o: number, buf: Buffer): void {
   t.rssFileBytes = pages(w, o + W.rssFile) * page;
   t.rssAnonBytes = pages(w, o + W.rssAnon) * page;
   t.rssShmemBytes = pages(w, o + W.rssShmem) * page;
-  const g = o + W.cgDfl;
-  const cg = t.cg;
-  if (
-    w[g] !== cg[0] ||
-    w[g + 1] !== cg[1] ||
-    w[g + 2] !== cg[2] ||
-    w[g + 3] !== cg[3] ||
-    w[g + 4] !== cg[4] ||
-    w[g + 5] !== cg[5]
-  ) {
-    for (let i = 0; i < 6; i++) cg[i] = w[g + i];
-    t.cgroupKey = `${q(w, g)}:${q(w, g + 2)}:${q(w, g + 4)}`;
+  const g = o + W.cssSet;
+  if (w[g] !== t.cg0 || w[g + 1] !== t.cg1) {
+    t.cg0 = w[g];
+    t.cg1 = w[g + 1];
+    t.cgroupKey = `${w[g + 1]}:${w[g]}`; // a kernel pointer, both words (it does not fit a double)
   }
 }

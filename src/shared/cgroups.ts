@@ -305,7 +305,7 @@ function quotaPercent(dir: string, v1: boolean, read: (f: string) => string | un
 
 /**
  * Which cgroup each process is in. /proc/<pid>/cgroup is read when a process is first seen and again only when
- * its cgroup key changes (the BPF collector's kernfs ids; the /proc collector re-reads every few windows), so a
+ * its cgroup key changes (the BPF collector's css_set pointer; the /proc collector re-reads every few windows), so a
  * process moved to another cgroup shows there the next window. Holds only the processes of the last window.
  */
 export class CgroupResolver {

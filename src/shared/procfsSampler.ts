@@ -11,7 +11,7 @@ import { type Hello, PROTOCOL_VERSION, parseLine, type Window } from './protocol
 import { WindowAccounting } from './taskTotals';
 import { buildWindowLine } from './windowBuilder';
 
-/** /proc/<pid>/cgroup is re-read this often per process (no kernfs id to tell us it changed). */
+/** /proc/<pid>/cgroup is re-read this often per process (no css_set pointer to tell us it changed). */
 const CGROUP_REREAD_WINDOWS = 4;
 
 export function memAvailableBytes(): number {

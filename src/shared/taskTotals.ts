@@ -28,7 +28,7 @@ export type TaskTotals = Pick<
   | 'rssShmemBytes'
   | 'lastCpu'
 > & {
-  /** Changes when the process moves to another cgroup (kernfs ids, or the /proc text). */
+  /** Changes when the process moves to another cgroup (the BPF collector's css_set pointer, or the /proc text). */
   cgroupKey: string;
 };
 
