@@ -1,10 +1,13 @@
 // Bundles every entry point with esbuild. koffi stays external: it carries its own native binaries.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 import { writeManifest } from './helper-manifest.mjs';
 
 const watch = process.argv.includes('--watch');
+/** One version, package.json's, in the CLI's --version and the helper's hello. */
+const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
 const node = {
+  define: { HOTSPOT_VERSION: JSON.stringify(version) },
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -19,7 +19,7 @@ import { type CliOptions, parseArgs, USAGE, UsageError } from './args';
 import { renderReport } from './render';
 
 declare const HOTSPOT_VERSION: string | undefined;
-const version = typeof HOTSPOT_VERSION === 'string' ? HOTSPOT_VERSION : '0.2.0';
+const version = typeof HOTSPOT_VERSION === 'string' ? HOTSPOT_VERSION : 'dev';
 
 /** The --config file (regular, ≤ 1 MiB, read asynchronously), or the defaults. Throws ConfigError. */
 async function loadConfig(o: CliOptions): Promise<Config> {

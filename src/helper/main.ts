@@ -8,7 +8,9 @@ import { release } from 'node:os';
 import { type ErrorCode, encode, type Message, PROTOCOL_VERSION } from '../shared/protocol';
 
 const startPpid = process.ppid;
-const VERSION = '0.2.0';
+declare const HOTSPOT_VERSION: string | undefined;
+/** package.json's version (defined by scripts/build.mjs; 'dev' when run from source). */
+const VERSION = typeof HOTSPOT_VERSION === 'string' ? HOTSPOT_VERSION : 'dev';
 const USAGE =
   'usage: helper.js [--interval-ms 100..600000] [--rss-samples 1..20] [--max-exits 64..65536] [--tasks iter|procfs]';
 

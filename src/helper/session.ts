@@ -131,9 +131,13 @@ export class Session {
   window(durationNs: number): { line: Buffer; procs: number; omitted: number; drops?: Drops } {
     const t0 = process.hrtime.bigint();
     const totals = this.readTotals();
+    const t1 = process.hrtime.bigint();
     const exits = this.tasks?.drainExits() ?? [];
     const pairs = this.sched.read();
-    const collectNs = Number(process.hrtime.bigint() - t0);
+    // The read of the kernel's counters: the iterator pass and its read(), the exit and pair drains (decoding the
+    // records into processes is user-space work, in self.cpuNs, not here).
+    const collectNs =
+      (this.tasks ? this.tasks.lastPassNs : Number(t1 - t0)) + Number(process.hrtime.bigint() - t1);
     const preempts = new Map<number, number>();
     for (const [tgid, c] of preemptCounts(pairs)) preempts.set(tgid, c.preempted + c.others);
     const deltas = this.accounting.next(totals, exits, { durationNs, preemptions: preempts });

@@ -39,6 +39,8 @@ export class TaskCollector {
   private readonly drops?: PerCpuArrayReader;
   /** Cumulative ns spent reading passes (iterator run time included: it runs inside read()). */
   readNs = 0;
+  /** The last full pass's iterator run and read() of its records, ns (not the decoding that follows). */
+  lastPassNs = 0;
 
   constructor(file: string, maxExits = MAX_EXITS) {
     const sizes: Record<string, number> = maxExits === MAX_EXITS ? {} : { exits: maxExits };
@@ -102,7 +104,9 @@ export class TaskCollector {
 
   /** Every process now: its threads summed, plus what its reaped threads left in the signal struct. */
   read(): Map<number, TaskTotals> {
+    const before = this.readNs;
     const len = this.pass(this.tasksLinkFd);
+    this.lastPassNs = this.readNs - before;
     // Records are 8-byte aligned and little-endian like the host: index them as 32-bit words.
     const w = new Uint32Array(this.buf.buffer, this.buf.byteOffset, Math.floor(len / 4));
     const out = this.procs;
