@@ -64,12 +64,13 @@ export interface TaskDelta extends TaskTotals {
 
 /** What is remembered of a process between readings (a class: 10,000 of them are read every window). */
 class Seen {
-  cpuNs: number;
-  runqWaitNs: number;
-  minFaults: number;
-  majFaults: number;
-  vcsw: number;
-  ivcsw: number;
+  // Counters as last read (deltas count from them); doubles from the start, as they will hold nanoseconds.
+  cpuNs = 0.5;
+  runqWaitNs = 0.5;
+  minFaults = 0.5;
+  majFaults = 0.5;
+  vcsw = 0.5;
+  ivcsw = 0.5;
   /** It was reported as exited: later readings of the same (zombie) process are not news. */
   ended = false;
   /** The window in which it was last read (older ones are forgotten). */
@@ -96,13 +97,18 @@ class Seen {
     t: TaskTotals,
     gen: number,
   ) {
+    this.countFrom(t);
+    this.gen = gen;
+  }
+
+  /** The next deltas count from this reading. */
+  countFrom(t: TaskTotals): void {
     this.cpuNs = t.cpuNs;
     this.runqWaitNs = t.runqWaitNs;
     this.minFaults = t.minFaults;
     this.majFaults = t.majFaults;
     this.vcsw = t.vcsw;
     this.ivcsw = t.ivcsw;
-    this.gen = gen;
   }
 
   /** The consumer's copy still describes it: same name, parent, threads, cgroup and resident memory. */
@@ -250,12 +256,7 @@ export class WindowAccounting {
     const majFaults = pos(t.majFaults - s.majFaults);
     const vcsw = pos(t.vcsw - s.vcsw);
     const ivcsw = pos(t.ivcsw - s.ivcsw);
-    s.cpuNs = t.cpuNs;
-    s.runqWaitNs = t.runqWaitNs;
-    s.minFaults = t.minFaults;
-    s.majFaults = t.majFaults;
-    s.vcsw = t.vcsw;
-    s.ivcsw = t.ivcsw;
+    s.countFrom(t);
     s.ended = exitedNow;
     s.gen = gen;
     const sampled = s.nSamples;
