@@ -89,7 +89,8 @@ async function main(): Promise<void> {
   process.stdout.on('error', () => process.exit(0)); // the reader went away
   // Node writes to a pipe synchronously on Linux: a reader that stopped reading froze the helper inside write(),
   // deaf to SIGTERM and to its parent's death. Non-blocking, writes queue instead, and the bounds below apply.
-  (process.stdout as unknown as { _handle?: { setBlocking?(on: boolean): void } })._handle?.setBlocking?.(false);
+  type PipeHandle = { setBlocking?(on: boolean): void };
+  (process.stdout as unknown as { _handle?: PipeHandle })._handle?.setBlocking?.(false);
   if (!existsSync('/sys/kernel/btf/vmlinux'))
     fatal(
       'NO_BTF',
