@@ -148,7 +148,9 @@ export class DiagnosesTree implements vscode.TreeDataProvider<Node> {
       case 'process': {
         const d = n.d;
         const item = new vscode.TreeItem(processName(d), vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = `proc:${d.tgid}:${d.label}`;
+        // One id per process for its whole life, whatever group it is in: VS Code resolves a context-menu action's
+        // row by id, and with the label in it an action chosen as the label changed ran with no row at all.
+        item.id = `proc:${d.tgid}`;
         const who = this.identify(d);
         // The script tells one "node" from another; the command line and owner go in the tooltip.
         const script = who.script && who.script !== d.comm ? `${who.script} · ` : '';
