@@ -46,10 +46,11 @@ export class QuietRoster {
         const k = this.known.get(tgid);
         if (!k || k.gen === gen) continue; // never reported to us (a lost window), or also sent in full
         k.gen = gen;
-        // Its cgroup's limits and pressure as of this window when another process of it was sent, else as last seen.
+        // Its cgroup's limits and pressure as of this window when another process of it was sent, else as last
+        // seen — without that old window's throttling, which counted that window only.
         let cg = k.cgroup ? index.get(k.cgroup.path) : undefined;
         if (cg === undefined && k.cgroup) {
-          cg = cgroups.push(k.cgroup) - 1;
+          cg = cgroups.push({ ...k.cgroup, throttledNs: 0, nrThrottled: 0, nrPeriods: 0 }) - 1;
           index.set(k.cgroup.path, cg);
         }
         if (k.quiet?.cg !== (cg ?? 0)) k.quiet = quietSample(k.sample, cg ?? 0);
