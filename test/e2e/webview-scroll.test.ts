@@ -129,14 +129,23 @@ async function judge(page: Page, windows: DashboardModel[], tolerancePx: number)
   return { before, scrolls };
 }
 
-test('dashboard scrolled to the bottom: rows added and dropped above, and a shrinking page, leave the view still', {
-  skip,
-  timeout: 120_000,
-}, async () => {
+/** The built dashboard in a fresh headless Chromium, 1000 × 420 (short, so that it scrolls); closed afterwards. */
+async function onDashboard(body: (page: Page) => Promise<void>): Promise<void> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
     const page = await browser.newPage({ viewport: { width: 1000, height: 420 } });
     await loadDashboard(page);
+    await body(page);
+  } finally {
+    await browser.close();
+  }
+}
+
+test('dashboard scrolled to the bottom: rows added and dropped above, and a shrinking page, leave the view still', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  await onDashboard(async (page) => {
     for (let seq = 1; seq <= 3; seq++) await postModel(page, win(seq, { shortLived: 2, pairs: 15, rows: 8 }));
     // Open the table (closed by default) so the page has a list that shrinks below the top of the view.
     await page.evaluate(() => {
@@ -193,19 +202,14 @@ test('dashboard scrolled to the bottom: rows added and dropped above, and a shri
       () => (document.querySelector('.scroll-tail') as HTMLElement | null)?.offsetHeight ?? 0,
     );
     assert.equal(tail, 0, 'no empty space is kept once the user scrolled away');
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 test('reading the cards: cards added and dropped above the one at the top of the view leave it in place', {
   skip,
   timeout: 60_000,
 }, async () => {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1000, height: 420 } });
-    await loadDashboard(page);
+  await onDashboard(async (page) => {
     await postModel(page, win(1, { shortLived: 3, pairs: 5, rows: 5 }));
     await nextFrame(page);
     await page.evaluate(() => {
@@ -228,19 +232,14 @@ test('reading the cards: cards added and dropped above the one at the top of the
       'a card is at the top',
     );
     assert.ok(new Set(scrolls).size >= 3, `cards above it came and went (${scrolls.join(', ')})`);
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 test('reading the table: rows re-sorted under the view, the table holds its place', {
   skip,
   timeout: 60_000,
 }, async () => {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1000, height: 420 } });
-    await loadDashboard(page);
+  await onDashboard(async (page) => {
     await postModel(page, win(2, { shortLived: 2, pairs: 5, rows: 60 }));
     await page.evaluate(() => {
       const all = document.querySelector<HTMLElement & { open: boolean }>(
@@ -270,25 +269,18 @@ test('reading the table: rows re-sorted under the view, the table holds its plac
     const held = before.map((b) => b.what).join(' < ');
     assert.match(held, /^(tbody|table\.all) /, `the table is what is held, not a row (${held})`);
     assert.equal(await rowAtTop(), first, 'after two re-sorts the same place shows the same row again');
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 test('dashboard at the top: it stays at the top while cards are added above the rest', {
   skip,
   timeout: 60_000,
 }, async () => {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1000, height: 420 } });
-    await loadDashboard(page);
+  await onDashboard(async (page) => {
     await postModel(page, win(1, { shortLived: 0, pairs: 3, rows: 3 }));
     await nextFrame(page);
     await postModel(page, win(2, { shortLived: 4, pairs: 3, rows: 3 }));
     await nextFrame(page);
     assert.equal(await page.evaluate(() => window.scrollY), 0);
-  } finally {
-    await browser.close();
-  }
+  });
 });
