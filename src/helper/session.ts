@@ -138,9 +138,8 @@ export class Session {
     // records into processes is user-space work, in self.cpuNs, not here).
     const collectNs =
       (this.tasks ? this.tasks.lastPassNs : Number(t1 - t0)) + Number(process.hrtime.bigint() - t1);
-    const preempts = new Map<number, number>();
-    for (const [tgid, c] of preemptCounts(pairs)) preempts.set(tgid, c.preempted + c.others);
-    const deltas = this.accounting.next(totals, exits, { durationNs, preemptions: preempts });
+    const preempt = preemptCounts(pairs); // once: the quiet test and the samples' preempted/preemptsOthers
+    const deltas = this.accounting.next(totals, exits, { durationNs, preemptions: preempt });
     const busyNow = cpuBusyNs(readFileSync('/proc/stat', 'latin1'));
     const online = onlineCpus(this.ncpu);
     const cpuBusy: (number | null)[] = [];
@@ -177,6 +176,8 @@ export class Session {
       },
       deltas,
       { resolver: this.resolver, table: this.cgroups },
+      undefined,
+      preempt,
     );
     if (omitted) this.accounting.unreported(left);
     const now = { pairs: this.sched.dropped(), exits: this.tasks?.droppedExits() ?? 0 };

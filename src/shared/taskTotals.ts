@@ -160,8 +160,8 @@ export const QUIET: QuietLimits = { cpuNs: 100_000, runqWaitShare: 0.01, preempt
 /** What the quiet test needs to know about the window being closed. */
 export interface WindowFacts {
   durationNs: number;
-  /** Preemptions per process in the window, as victim or aggressor. */
-  preemptions?: ReadonlyMap<number, number>;
+  /** Preemptions per process in the window, as victim and as aggressor (windowBuilder.preemptCounts). */
+  preemptions?: ReadonlyMap<number, { preempted: number; others: number }>;
 }
 
 /** Sub-samples kept per process and window: more would only be thinned out again. */
@@ -270,7 +270,7 @@ export class WindowAccounting {
         minFaults === 0 &&
         majFaults === 0 &&
         ivcsw < q.preemptions &&
-        (facts?.preemptions?.get(t.tgid) ?? 0) < q.preemptions &&
+        preemptionsOf(facts, t.tgid) < q.preemptions &&
         s.unchanged(t)
       ) {
         this.quiet.push(t.tgid);
@@ -302,6 +302,11 @@ export class WindowAccounting {
       anonSamples,
     });
   }
+}
+
+function preemptionsOf(facts: WindowFacts | undefined, tgid: number): number {
+  const c = facts?.preemptions?.get(tgid);
+  return c ? c.preempted + c.others : 0;
 }
 
 /** Counters of a process first seen now: everything it counted happened since it started. */

@@ -159,11 +159,12 @@ export function buildWindowLine(
   deltas: readonly TaskDelta[],
   cgroups: { resolver: CgroupResolver; table: CgroupTable },
   maxBytes = WINDOW_BYTES,
+  /** The pairs summed per process, when the caller already has them (preemptCounts(parts.pairs)). */
+  preempt = preemptCounts(parts.pairs),
 ): { bytes: Buffer; sent: number; omitted: number; left: number[] } {
   const active = deltas;
   const score = active.map(activity);
   const order = active.map((_, i) => i).sort((a, b) => score[b] - score[a]);
-  const preempt = preemptCounts(parts.pairs);
   // Cgroup indices into a provisional table; only those of processes that fit are kept.
   const refIdx = active.map((d) =>
     cgroups.table.indexOf(cgroups.resolver.refOf(d.tgid, d.startNs, d.cgroupKey)),

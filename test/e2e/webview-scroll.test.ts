@@ -129,6 +129,13 @@ async function judge(page: Page, windows: DashboardModel[], tolerancePx: number)
   return { before, scrolls };
 }
 
+/** Opens the "All processes" table (closed by default). */
+const openTable = (page: Page) =>
+  page.evaluate(() => {
+    const all = document.querySelector<HTMLElement & { open: boolean }>('vscode-collapsible[data-key="all"]');
+    if (all) all.open = true;
+  });
+
 /** The built dashboard in a fresh headless Chromium, 1000 × 420 (short, so that it scrolls); closed afterwards. */
 async function onDashboard(body: (page: Page) => Promise<void>): Promise<void> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -148,12 +155,7 @@ test('dashboard scrolled to the bottom: rows added and dropped above, and a shri
   await onDashboard(async (page) => {
     for (let seq = 1; seq <= 3; seq++) await postModel(page, win(seq, { shortLived: 2, pairs: 15, rows: 8 }));
     // Open the table (closed by default) so the page has a list that shrinks below the top of the view.
-    await page.evaluate(() => {
-      const all = document.querySelector<HTMLElement & { open: boolean }>(
-        'vscode-collapsible[data-key="all"]',
-      );
-      if (all) all.open = true;
-    });
+    await openTable(page);
     await nextFrame(page);
     // The user focuses a card, then scrolls to the very bottom.
     await page.evaluate(() => {
@@ -241,12 +243,7 @@ test('reading the table: rows re-sorted under the view, the table holds its plac
 }, async () => {
   await onDashboard(async (page) => {
     await postModel(page, win(2, { shortLived: 2, pairs: 5, rows: 60 }));
-    await page.evaluate(() => {
-      const all = document.querySelector<HTMLElement & { open: boolean }>(
-        'vscode-collapsible[data-key="all"]',
-      );
-      if (all) all.open = true;
-    });
+    await openTable(page);
     await nextFrame(page);
     await page.evaluate(() => {
       const row = document.querySelectorAll('table.all tbody tr')[20] as HTMLElement;

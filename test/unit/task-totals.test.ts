@@ -1,7 +1,7 @@
 // Cumulative per-process counters → per-window deltas: pid reuse, births, exits, zombies, sub-samples.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { QUIET, type TaskTotals, WindowAccounting } from '../../src/shared/taskTotals';
+import { QUIET, type TaskTotals, WindowAccounting, type WindowFacts } from '../../src/shared/taskTotals';
 import { totals } from '../support/windows';
 
 test('window 0 counts from the baseline, not from each process birth', () => {
@@ -130,14 +130,14 @@ test('quiet: a process is reported in full first, then listed as quiet while it 
 
 test('quiet: any limit crossed, or a change the consumer must see, reports the process in full', () => {
   const base = totals(10, 5, { cpuNs: 1e9, rssAnonBytes: 4096, comm: 'a', ppid: 2 });
-  const cases: [string, Partial<TaskTotals>, ReadonlyMap<number, number>?][] = [
+  const cases: [string, Partial<TaskTotals>, WindowFacts['preemptions']?][] = [
     ['nothing (control)', {}],
     ['CPU ≥ 0.1 ms', { cpuNs: 1e9 + QUIET.cpuNs }],
     ['run-queue wait ≥ 1 % of the window', { runqWaitNs: QUIET.runqWaitShare * 1e9 }],
     ['one minor fault', { minFaults: 1 }],
     ['one major fault', { majFaults: 1 }],
     ['10 involuntary switches', { ivcsw: QUIET.preemptions }],
-    ['10 preemptions as aggressor', {}, new Map([[10, QUIET.preemptions]])],
+    ['10 preemptions as aggressor', {}, new Map([[10, { preempted: 0, others: QUIET.preemptions }]])],
     ['run-queue wait just under 1 % (control)', { runqWaitNs: QUIET.runqWaitShare * 1e9 - 1 }],
     ['RSS changed by one page', { rssAnonBytes: 8192 }],
     ['file RSS changed', { rssFileBytes: 4096 }],
