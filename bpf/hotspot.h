@@ -6,7 +6,6 @@
 #define MAX_PAIRS 16384 /* victim→aggressor pairs: only involuntary switches land here */
 #define MAX_EXITS 16384 /* processes that ended since the last window */
 #define COMM_LEN 16
-#define RSS_OUT_MAX 32768 /* processes one sample_rss run records */
 
 /* Index into the per-CPU `drops` arrays: updates lost because a map was full. */
 enum drop_reason { DROP_PAIRS = 0, DROP_EXITS = 1, DROP_MAX = 2 };
@@ -15,8 +14,10 @@ enum drop_reason { DROP_PAIRS = 0, DROP_EXITS = 1, DROP_MAX = 2 };
 #define REC_KTHREAD 1 /* PF_KTHREAD */
 #define REC_PROCESS 2 /* the process-wide fields (start … comm) are filled */
 #define REC_EXITED 4  /* from the exit hook: final totals of a process whose last thread exited */
+#define REC_MM 8      /* resident memory and cgroups were read (from a thread with an mm) */
 
-/* tasks.bpf.c: one per thread from dump_tasks, one per ended process in `exits`. 168 bytes. */
+/* tasks.bpf.c: one per thread from dump_tasks, one per process from walk_tasks, one per ended process in `exits`.
+ * 168 bytes. */
 struct task_rec {
 	__u32 tgid;
 	__u32 pid;
@@ -40,8 +41,8 @@ struct task_rec {
 	__u64 rss_anon;
 	__u64 rss_shmem;
 	__u64 css_set; /* the task's set of cgroups (all hierarchies): compared to notice a move, never followed */
-	__u32 cpu;    /* CPU it last ran on */
-	__u32 _pad;
+	__u32 cpu;     /* CPU it (or the process's first thread) last ran on */
+	__u32 threads; /* threads summed in this record: 1 from the iterator, all of them from walk_tasks */
 	char comm[COMM_LEN]; /* group leader's */
 };
 
@@ -51,6 +52,13 @@ struct rss_rec {
 	__u32 _pad;
 	__u64 start_ns;
 	__u64 anon_shmem_pages;
+};
+
+/* tasks.bpf.c walk_tasks and sample_rss: how many records the last run wrote, and whether some did not fit. */
+enum walk { WALK_TASKS = 0, WALK_RSS = 1 };
+struct walk_state {
+	__u32 count;
+	__u32 truncated;
 };
 
 struct exit_key {

@@ -2,8 +2,9 @@
 /* Task collector: the kernel's own per-task counters, read by walking every task once per window (iter/task)
  * instead of accounting each event. Costs grow with the number of tasks, not with the event rate.
  * - dump_tasks: one struct task_rec per thread (the helper sums threads into processes);
- * - dump_rss: one struct rss_rec per process leader, for the cheap RSS sub-samples taken within a window
- *   (sample_rss does the same walk without the iterator's per-task cost where the kernel allows, 6.7+);
+ * - dump_rss: one struct rss_rec per process leader, for the cheap RSS sub-samples taken within a window;
+ * - walk_tasks and sample_rss: the same two readings without the iterator's per-task cost, where the kernel has
+ *   the open-coded task iterator (6.7+), one record per process;
  * - on_exit: when the last thread of a process exits, its final totals go to `exits`, drained each window,
  *   so a process that lived 50 ms between two walks is still reported with its CPU and parent. */
 #include "vmlinux.h"
@@ -84,8 +85,10 @@ static __always_inline void fill_process(struct task_rec *r, struct task_struct 
 		r->sig_maj_flt = P(trusted, sig, maj_flt);
 	}
 	struct mm_struct *mm = P(trusted, t, mm);
-	if (mm)
+	if (mm) {
 		read_rss(mm, &r->rss_file, &r->rss_anon, &r->rss_shmem);
+		r->flags |= REC_MM;
+	}
 	/* The task's css_set: one set per combination of cgroups (v2 and every v1 hierarchy), held by the task, so
 	 * the pointer changes exactly when the task moves and cannot be reused while it stays. The helper compares it
 	 * to notice a move and then reads /proc/PID/cgroup: one load, where following it to the cgroups' kernfs ids
@@ -112,6 +115,7 @@ static __always_inline void fill_thread(struct task_rec *r, struct task_struct *
 		r->cpu = FIELD(t, trusted, thread_info.cpu);
 	else
 		r->cpu = BPF_CORE_READ((struct task_struct___oldcpu *)t, cpu);
+	r->threads = 1;
 }
 
 SEC("iter/task")
@@ -149,38 +153,103 @@ int dump_rss(struct bpf_iter__task *ctx)
 	return 0;
 }
 
-/* dump_rss without the iterator's per-task cost, on kernels with the open-coded task iterator (6.7+): one run
- * (BPF_PROG_TEST_RUN) walks the process list under RCU, leaders only, with no pid lookup or task reference per
- * task, into rss_out, which the helper reads with one lookup. The kfuncs are weak: where they are missing the
- * program does not load, and the helper walks dump_rss instead. */
+/* The same readings without the iterator's per-task cost, on kernels with the open-coded task iterator (6.7+):
+ * one run (BPF_PROG_TEST_RUN) walks the task list under RCU, with no pid lookup and no task reference per task
+ * (that machinery was half of a dump_tasks pass), into an array the helper has mapped into its memory, so the
+ * records are read where they lie. The kfuncs are weak: where they are missing these programs do not load, and
+ * the helper reads the iterators above instead. The helper sizes the arrays at load from the processes it sees;
+ * a walk that finds more says so (`truncated`) and that reading takes the iterator's way. */
 extern int bpf_iter_task_new(struct bpf_iter_task *it, struct task_struct *task, unsigned int flags) __weak __ksym;
 extern struct task_struct *bpf_iter_task_next(struct bpf_iter_task *it) __weak __ksym;
 extern void bpf_iter_task_destroy(struct bpf_iter_task *it) __weak __ksym;
 extern void bpf_rcu_read_lock(void) __weak __ksym;
 extern void bpf_rcu_read_unlock(void) __weak __ksym;
 
-struct rss_out {
-	__u32 count;
-	__u32 truncated; /* more processes than RSS_OUT_MAX: the helper falls back to dump_rss for this sample */
-	struct rss_rec rec[RSS_OUT_MAX];
-};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* set by the helper */
+	__type(key, __u32);
+	__type(value, struct task_rec);
+} task_out SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* set by the helper */
 	__type(key, __u32);
-	__type(value, struct rss_out);
+	__type(value, struct rss_rec);
 } rss_out SEC(".maps");
 
+/* [WALK_TASKS]: the last walk_tasks run; [WALK_RSS]: the last sample_rss run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct walk_state);
+} walk_state SEC(".maps");
+
+/* One record per process: its threads summed (they come one after another, leader first), plus the process-wide
+ * fields. A zombie leader has no mm and has left its cgroups: those come from the first thread that has an mm. */
+SEC("syscall")
+int walk_tasks(void *ctx)
+{
+	__u32 key = WALK_TASKS;
+	struct walk_state *st = bpf_map_lookup_elem(&walk_state, &key);
+	if (!st)
+		return 0;
+	st->count = 0;
+	st->truncated = 0;
+	struct task_rec *r = NULL;
+	struct bpf_iter_task it;
+	struct task_struct *t;
+	bpf_rcu_read_lock();
+	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_THREADS);
+	while ((t = bpf_iter_task_next(&it))) {
+		if (!r || r->tgid != t->tgid) {
+			/* Re-read from the map, so the verifier sees one unknown index rather than a state per iteration. */
+			__u32 i = st->count;
+			r = bpf_map_lookup_elem(&task_out, &i);
+			if (!r) {
+				st->truncated = 1;
+				break;
+			}
+			st->count = i + 1;
+			__builtin_memset(r, 0, sizeof(*r));
+			fill_thread(r, t, 1);
+			r->flags |= REC_PROCESS;
+			fill_process(r, t, 1);
+			continue;
+		}
+		r->threads++;
+		r->exec_ns += t->se.sum_exec_runtime;
+		r->run_delay_ns += t->sched_info.run_delay;
+		r->nvcsw += t->nvcsw;
+		r->nivcsw += t->nivcsw;
+		r->min_flt += t->min_flt;
+		r->maj_flt += t->maj_flt;
+		struct mm_struct *mm = t->mm;
+		if (mm && !(r->flags & REC_MM)) {
+			read_rss(mm, &r->rss_file, &r->rss_anon, &r->rss_shmem);
+			r->css_set = (__u64)t->cgroups;
+			r->flags |= REC_MM;
+		}
+	}
+	bpf_iter_task_destroy(&it);
+	bpf_rcu_read_unlock();
+	return 0;
+}
+
+/* anon + shmem of every process leader with an mm, for the sub-window samples (dump_rss's walk). */
 SEC("syscall")
 int sample_rss(void *ctx)
 {
-	__u32 zero = 0;
-	struct rss_out *out = bpf_map_lookup_elem(&rss_out, &zero);
-	if (!out)
+	__u32 key = WALK_RSS;
+	struct walk_state *st = bpf_map_lookup_elem(&walk_state, &key);
+	if (!st)
 		return 0;
-	out->count = 0;
-	out->truncated = 0;
+	st->count = 0;
+	st->truncated = 0;
 	struct bpf_iter_task it;
 	struct task_struct *t;
 	bpf_rcu_read_lock();
@@ -189,19 +258,18 @@ int sample_rss(void *ctx)
 		struct mm_struct *mm = t->mm;
 		if (!mm || (t->flags & PF_KTHREAD))
 			continue;
-		/* Re-read from the map, so the verifier sees one unknown index rather than a state per iteration. */
-		__u32 i = out->count;
-		if (i >= RSS_OUT_MAX) {
-			out->truncated = 1;
+		__u32 i = st->count;
+		struct rss_rec *r = bpf_map_lookup_elem(&rss_out, &i);
+		if (!r) {
+			st->truncated = 1;
 			break;
 		}
-		struct rss_rec *r = &out->rec[i];
 		__u64 file = 0, anon = 0, shmem = 0;
 		read_rss(mm, &file, &anon, &shmem);
 		r->tgid = t->tgid;
 		r->start_ns = t->start_time;
 		r->anon_shmem_pages = anon + shmem;
-		out->count = i + 1;
+		st->count = i + 1;
 	}
 	bpf_iter_task_destroy(&it);
 	bpf_rcu_read_unlock();

@@ -40,9 +40,9 @@ cat >"$lib/hotspot-helper" <<'SH'
 # without a setpriv that knows these capabilities the helper still starts, and drops what it can itself.
 caps=-all,+setpcap,+sys_admin,+bpf,+perfmon,+sys_resource
 if /usr/bin/setpriv --bounding-set=$caps --inh-caps=-all true 2>/dev/null; then
-  exec /usr/bin/setpriv --bounding-set=$caps --inh-caps=-all -- /usr/bin/node --max-semi-space-size=1 /usr/lib/hotspot/helper.js "$@"
+  exec /usr/bin/setpriv --bounding-set=$caps --inh-caps=-all -- /usr/bin/node --max-semi-space-size=1 --expose-gc --compact-on-every-full-gc /usr/lib/hotspot/helper.js "$@"
 fi
-exec /usr/bin/node --max-semi-space-size=1 /usr/lib/hotspot/helper.js "$@"
+exec /usr/bin/node --max-semi-space-size=1 --expose-gc --compact-on-every-full-gc /usr/lib/hotspot/helper.js "$@"
 SH
 chmod 0755 "$lib/hotspot-helper"
 

@@ -57,11 +57,15 @@ export const lib = {
     'int bpf_map_lookup_and_delete_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, void *count, const void *opts)',
   ),
   strerror: libc.func('const char *strerror(int errnum)'),
+  mmap: libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)'),
+  munmap: libc.func('int munmap(void *addr, size_t length)'),
   prctl: libc.func(
     'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
   ),
   getppid: libc.func('int getppid(void)'),
   mallopt: libc.func('int mallopt(int param, int value)'),
+  /** Returns the heap's free pages to the kernel, wherever they are (not only at its top). */
+  mallocTrim: libc.func('int malloc_trim(size_t pad)'),
 };
 
 /** mallopt's M_MMAP_THRESHOLD: allocations from this size up get their own mapping, unmapped when freed. */
@@ -82,6 +86,27 @@ export function testRunOpts(): Buffer {
   const b = Buffer.alloc(80);
   b.writeBigUInt64LE(80n, 0);
   return b;
+}
+
+/**
+ * A BPF_F_MMAPABLE map's memory, read-only in ours: what BPF programs wrote is read where it lies, without a
+ * syscall or a copy. The ArrayBuffer must not be touched after unmap().
+ */
+export function mapShared(fd: number, bytes: number): { memory: ArrayBuffer; unmap(): void } {
+  const PROT_READ = 1;
+  const MAP_SHARED = 1;
+  const length = Math.ceil(bytes / 4096) * 4096;
+  const at = lib.mmap(null, length, PROT_READ, MAP_SHARED, fd, 0) as bigint | null;
+  if (at === null || at === 0xffffffffffffffffn)
+    throw new Error(`mmap of map fd ${fd}: ${strerror(errno())}`);
+  let mapped = true;
+  return {
+    memory: koffi.view(at, length),
+    unmap() {
+      if (mapped) lib.munmap(at, length);
+      mapped = false;
+    },
+  };
 }
 
 let printer: unknown;

@@ -159,15 +159,20 @@ function loadObjectOnce(
  */
 export function loadFirst<A, T>(
   file: string,
-  /** choice, programs to attach, programs to load only */
-  alternatives: readonly (readonly [A, readonly string[], (readonly string[])?])[],
+  /** choice, programs to attach, programs to load only, map sizes of this alternative */
+  alternatives: readonly (readonly [
+    A,
+    readonly string[],
+    (readonly string[])?,
+    Readonly<Record<string, number>>?,
+  ])[],
   use: (obj: LoadedObject, choice: A) => T,
   maxEntries: Readonly<Record<string, number>> = {},
 ): T {
   let last: LoadError | undefined;
-  for (const [choice, programs, onDemand] of alternatives) {
+  for (const [choice, programs, onDemand, sizes] of alternatives) {
     try {
-      return use(loadObject(file, programs, maxEntries, onDemand), choice);
+      return use(loadObject(file, programs, { ...maxEntries, ...sizes }, onDemand), choice);
     } catch (e) {
       if (!(e instanceof LoadError)) throw e;
       last = e;

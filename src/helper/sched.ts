@@ -27,14 +27,12 @@ export class SchedCollector {
   read(): PreemptPair[] {
     const pairs: PreemptPair[] = [];
     const pr = this.pairs.read(true);
-    for (let i = 0; i < pr.count; i++) {
-      const key = pr.keys.readBigUInt64LE(i * 8);
+    for (let i = 0; i < pr.count; i++)
       pairs.push({
-        victim: Number(key >> 32n),
-        aggressor: Number(key & 0xffffffffn),
-        count: Number(pr.values.readBigUInt64LE(i * 8)),
+        victim: pr.keys.readUInt32LE(i * 8 + 4), // key: victim tgid << 32 | aggressor tgid
+        aggressor: pr.keys.readUInt32LE(i * 8),
+        count: pr.values.readUInt32LE(i * 8) + pr.values.readUInt32LE(i * 8 + 4) * 4294967296,
       });
-    }
     return pairs;
   }
 

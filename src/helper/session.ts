@@ -55,7 +55,7 @@ export class Session {
   readonly tasks?: TaskCollector;
   readonly tasksError?: LoadError;
   readonly ncpu: number;
-  private readonly accounting = new WindowAccounting(QUIET);
+  private readonly accounting: WindowAccounting;
   private readonly resolver = new CgroupResolver();
   readonly cgroups = new CgroupTable();
   private seq = 0;
@@ -65,19 +65,28 @@ export class Session {
   /** process.hrtime.bigint() just before the baseline reading: where window 0 starts. */
   readonly baselineNs: bigint;
 
-  constructor(
-    readonly pageSize = 4096,
+  readonly pageSize = 4096;
+
+  constructor(opts: {
+    /** RSS sub-samples taken within each window. */
+    subSamples: number;
     /** Size of the exit map (tests shrink it to provoke drops). */
-    maxExits?: number,
-    /** Skip the task iterator (tests of the /proc fallback). */
-    forceProcfs = false,
-  ) {
+    maxExits?: number;
+    /** 'iter' skips the walk, 'procfs' every BPF reading of tasks (tests of the fallbacks). */
+    tasks?: 'walk' | 'iter' | 'procfs';
+  }) {
+    const { maxExits } = opts;
+    const forceProcfs = opts.tasks === 'procfs';
+    this.accounting = new WindowAccounting(QUIET, opts.subSamples);
     const dir = bpfDir();
     this.sched = new SchedCollector(path.join(dir, 'sched.bpf.o'));
     this.ncpu = lib.numPossibleCpus() as number;
     if (!forceProcfs)
       try {
-        this.tasks = new TaskCollector(path.join(dir, 'tasks.bpf.o'), maxExits);
+        this.tasks = new TaskCollector(path.join(dir, 'tasks.bpf.o'), {
+          maxExits,
+          walk: opts.tasks !== 'iter',
+        });
       } catch (e) {
         if (!(e instanceof LoadError)) {
           this.sched.obj.close();
@@ -99,7 +108,7 @@ export class Session {
   get attach(): Attach {
     return {
       switch: this.sched.attach,
-      tasks: this.tasks ? 'iter' : 'procfs',
+      tasks: this.tasks?.reads ?? 'procfs',
       exit: this.tasks?.exitAttach ?? 'none',
     };
   }
@@ -112,11 +121,10 @@ export class Session {
     return caps;
   }
 
-  private readonly procfsKey = (tgid: number) =>
-    String(Math.floor((this.seq + tgid) / CGROUP_REREAD_WINDOWS));
+  private readonly procfsKey = (tgid: number) => Math.floor((this.seq + tgid) / CGROUP_REREAD_WINDOWS);
 
   private readTotals(): Iterable<TaskTotals> {
-    return this.tasks ? this.tasks.read().values() : readAllTotals(this.procfsKey);
+    return this.tasks ? this.tasks.read() : readAllTotals(this.procfsKey);
   }
 
   /** A peek at anon + shmem of every process, kept for the window's anonSamples. */
@@ -194,7 +202,7 @@ export class Session {
   }
 
   close(): void {
-    this.tasks?.obj.close();
+    this.tasks?.close();
     this.sched.obj.close();
   }
 }

@@ -309,14 +309,14 @@ function quotaPercent(dir: string, v1: boolean, read: (f: string) => string | un
  * process moved to another cgroup shows there the next window. Holds only the processes of the last window.
  */
 export class CgroupResolver {
-  private known = new Map<number, { startNs: number; key: string; ref: CgroupRef }>();
-  private next = new Map<number, { startNs: number; key: string; ref: CgroupRef }>();
+  private known = new Map<number, { startNs: number; key: number; ref: CgroupRef }>();
+  private next = new Map<number, { startNs: number; key: number; ref: CgroupRef }>();
   /** /proc/<pid>/cgroup text → one shared CgroupRef, so processes of one cgroup share an object. */
   private readonly interned = new Lru<string, CgroupRef>(4096);
 
   constructor(private readonly readProc = (pid: number) => readText(`/proc/${pid}/cgroup`)) {}
 
-  refOf(tgid: number, startNs: number, key: string): CgroupRef {
+  refOf(tgid: number, startNs: number, key: number): CgroupRef {
     const hit = this.known.get(tgid) ?? this.next.get(tgid);
     let entry = hit && hit.startNs === startNs && hit.key === key ? hit : undefined;
     if (!entry) {

@@ -37,8 +37,7 @@ export class ProcfsSampler {
     this.accounting.baseline(readAllTotals(this.cgroupKey));
   }
 
-  private readonly cgroupKey = (tgid: number) =>
-    String(Math.floor((this.seq + tgid) / CGROUP_REREAD_WINDOWS));
+  private readonly cgroupKey = (tgid: number) => Math.floor((this.seq + tgid) / CGROUP_REREAD_WINDOWS);
 
   hello(intervalMs: number): Hello {
     return {

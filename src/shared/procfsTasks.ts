@@ -116,12 +116,12 @@ export function readProcessTotals(tgid: number): TaskTotals | undefined {
     majFaults: st.majFaults,
     ...status,
     lastCpu: st.lastCpu,
-    cgroupKey: '',
+    cgroupKey: 0,
   };
 }
 
 /** Every process's totals. `cgroupKeyOf` lets the caller force a periodic cgroup re-read. */
-export function readAllTotals(cgroupKeyOf: (tgid: number) => string = () => ''): TaskTotals[] {
+export function readAllTotals(cgroupKeyOf: (tgid: number) => number = () => 0): TaskTotals[] {
   const out: TaskTotals[] = [];
   for (const name of readdirSync('/proc')) {
     const c = name.charCodeAt(0);

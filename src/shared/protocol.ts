@@ -11,12 +11,13 @@ export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 /**
  * How each collector is attached; chosen at run time by the helper and reported in hello.
  * - switch: who preempts whom (tp_btf or raw_tp on sched_switch; 'none' in degraded mode).
- * - tasks: per-task counters (a BPF task iterator 'iter', or '/proc' read by the helper or, degraded, by the user).
+ * - tasks: per-task counters: 'walk' (a BPF program walking the task list, kernel 6.7+), 'iter' (a BPF task
+ *   iterator), or 'procfs' ('/proc' read by the helper or, degraded, by the user).
  * - exit: processes that exit mid-window keep their last counters (sched_process_exit; 'none' when absent).
  */
 export interface Attach {
   switch: 'tp_btf' | 'raw_tp' | 'none';
-  tasks: 'iter' | 'procfs';
+  tasks: 'walk' | 'iter' | 'procfs';
   exit: 'tp_btf' | 'raw_tp' | 'none';
 }
 
@@ -308,7 +309,7 @@ function cgroup(v: unknown, path: string): CgroupSample {
 }
 
 const SWITCH_ATTACH: readonly Attach['switch'][] = ['tp_btf', 'raw_tp', 'none'];
-const TASKS_ATTACH: readonly Attach['tasks'][] = ['iter', 'procfs'];
+const TASKS_ATTACH: readonly Attach['tasks'][] = ['walk', 'iter', 'procfs'];
 const EXIT_ATTACH: readonly Attach['exit'][] = ['tp_btf', 'raw_tp', 'none'];
 const CGROUP_MODES: readonly Hello['cgroupMode'][] = ['v2', 'hybrid', 'v1', 'none'];
 

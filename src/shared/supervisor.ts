@@ -55,9 +55,16 @@ export const LAUNCHER = 'hotspot-helper';
  * Node flags every launch of the helper uses (here, the installed launcher, the .deb's, the bench and the tests).
  * A 1 MiB semi-space: the helper allocates little per window, and V8's default young generation grows to 32 MiB
  * after the first window (every process in full) and never gives it back — half of the helper's RSS at 10,000
- * processes. Measured by `npm run bench` (helper at scale).
+ * processes. --expose-gc lets the helper collect once a burst of windows that sent most processes in full is
+ * over (see main.ts), and --compact-on-every-full-gc makes that collection give back the pages it empties (the
+ * heap otherwise kept 5-7 MiB of them until V8's memory reducer ran, 15-25 windows later). Measured by
+ * `npm run bench` (helper at scale).
  */
-export const HELPER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const HELPER_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=1',
+  '--expose-gc',
+  '--compact-on-every-full-gc',
+];
 /** pkexec by absolute path: a PATH entry the user controls must not decide what runs. */
 export const PKEXEC = '/usr/bin/pkexec';
 

@@ -4,6 +4,7 @@
 // Written for 10,000+ processes a window: one remembered record per process, updated in place; objects are
 // allocated only for the processes that did something.
 import type { ProcSample } from './protocol';
+import { SlotTable } from './slots';
 
 /**
  * What the kernel has counted for one process since it started (threads summed, reaped threads included): the
@@ -28,8 +29,11 @@ export type TaskTotals = Pick<
   | 'rssShmemBytes'
   | 'lastCpu'
 > & {
-  /** Changes when the process moves to another cgroup (the BPF collector's css_set pointer, or the /proc text). */
-  cgroupKey: string;
+  /**
+   * Changes when the process moves to another cgroup: the BPF collector's css_set pointer (its low 48 bits, which
+   * tell kernel addresses apart), or for /proc a counter that forces a periodic re-read.
+   */
+  cgroupKey: number;
 };
 
 /** A process with nothing counted yet: the record a collector fills in (and tests start from). */
@@ -51,7 +55,7 @@ export function emptyTotals(tgid: number): TaskTotals {
     rssFileBytes: 0,
     rssShmemBytes: 0,
     lastCpu: -1,
-    cgroupKey: '',
+    cgroupKey: 0,
   };
 }
 
@@ -60,81 +64,6 @@ export interface TaskDelta extends TaskTotals {
   exited: boolean;
   /** anon + shmem bytes sampled within the window, oldest first, ending with the end-of-window value. */
   anonSamples: number[];
-}
-
-/** What is remembered of a process between readings (a class: 10,000 of them are read every window). */
-class Seen {
-  // Counters as last read (deltas count from them); doubles from the start, as they will hold nanoseconds.
-  cpuNs = 0.5;
-  runqWaitNs = 0.5;
-  minFaults = 0.5;
-  majFaults = 0.5;
-  vcsw = 0.5;
-  ivcsw = 0.5;
-  /** It was reported as exited: later readings of the same (zombie) process are not news. */
-  ended = false;
-  /** The window in which it was last read (older ones are forgotten). */
-  gen: number;
-  /**
-   * RSS sub-samples of the current window: the first `nSamples` of a buffer kept from window to window, so that
-   * 10,000 processes sampled twice a window and mostly quiet allocate nothing (an array emptied and refilled
-   * every window was a new backing store per process, promoted to the old generation and collected in bursts).
-   */
-  samples: number[] = [];
-  nSamples = 0;
-  /** The consumer holds a full sample of it (so it may be listed as quiet), taken when these were its values: */
-  reported = false;
-  rssAnon = 0;
-  rssFile = 0;
-  rssShmem = 0;
-  comm = '';
-  ppid = 0;
-  threads = 0;
-  cgroupKey = '';
-
-  constructor(
-    readonly startNs: number,
-    t: TaskTotals,
-    gen: number,
-  ) {
-    this.countFrom(t);
-    this.gen = gen;
-  }
-
-  /** The next deltas count from this reading. */
-  countFrom(t: TaskTotals): void {
-    this.cpuNs = t.cpuNs;
-    this.runqWaitNs = t.runqWaitNs;
-    this.minFaults = t.minFaults;
-    this.majFaults = t.majFaults;
-    this.vcsw = t.vcsw;
-    this.ivcsw = t.ivcsw;
-  }
-
-  /** The consumer's copy still describes it: same name, parent, threads, cgroup and resident memory. */
-  unchanged(t: TaskTotals): boolean {
-    return (
-      this.reported &&
-      t.rssAnonBytes === this.rssAnon &&
-      t.rssFileBytes === this.rssFile &&
-      t.rssShmemBytes === this.rssShmem &&
-      t.comm === this.comm &&
-      t.ppid === this.ppid &&
-      t.threads === this.threads &&
-      t.cgroupKey === this.cgroupKey
-    );
-  }
-
-  markReported(t: TaskTotals): void {
-    this.reported = true;
-    this.rssAnon = t.rssAnonBytes;
-    this.rssFile = t.rssFileBytes;
-    this.rssShmem = t.rssShmemBytes;
-    this.comm = t.comm;
-    this.ppid = t.ppid;
-    this.threads = t.threads;
-    this.cgroupKey = t.cgroupKey;
-  }
 }
 
 /**
@@ -164,51 +93,105 @@ export interface WindowFacts {
   preemptions?: ReadonlyMap<number, { preempted: number; others: number }>;
 }
 
-/** Sub-samples kept per process and window: more would only be thinned out again. */
+/** RSS sub-samples kept per process and window unless told otherwise: more would only be thinned out again. */
 const MAX_SAMPLES = 32;
 const pos = (x: number) => Math.max(x, 0);
 
+/** state bits of a remembered process */
+const ENDED = 1; // reported as exited: later readings of the same (zombie) process are not news
+const REPORTED = 2; // the consumer holds a full sample of it, taken when the `as*` columns were its values
+
+/**
+ * What is remembered of each process between readings, one row per process: the counters as last read (deltas
+ * count from them), what the consumer was last sent (the quiet test compares with it), and the window's RSS
+ * sub-samples.
+ */
+const REMEMBERED = {
+  startNs: Float64Array,
+  cpuNs: Float64Array,
+  runqWaitNs: Float64Array,
+  minFaults: Float64Array,
+  majFaults: Float64Array,
+  vcsw: Float64Array,
+  ivcsw: Float64Array,
+  /** The window in which it was last read (rows of older ones are freed). */
+  gen: Uint32Array,
+  state: Uint8Array,
+  nSamples: Uint8Array,
+  samples: Float64Array,
+  asRssAnon: Float64Array,
+  asRssFile: Float64Array,
+  asRssShmem: Float64Array,
+  asPpid: Float64Array,
+  asThreads: Float64Array,
+  asCgroupKey: Float64Array,
+};
+
 export class WindowAccounting {
-  private readonly seen = new Map<number, Seen>();
-  private gen = 0;
+  private readonly seen: SlotTable<typeof REMEMBERED>;
+  /** The tgid of each row (to free the rows of processes gone). */
+  private tgidOf: number[] = [];
+  /** The name the consumer was last sent, per row (strings: they are shared with the collector's). */
+  private asComm: string[] = [];
+  /** Windows closed, from 1 (a row's gen of 0 marks it free). */
+  private gen = 1;
   private baselined = false;
   /** The live processes the last next() left out as quiet (see QuietLimits); empty without limits. */
   quiet: number[] = [];
+  private nQuiet = 0;
 
-  /** Without `quiet` limits every process that did anything is reported (tests of the counting itself). */
-  constructor(private readonly limits?: QuietLimits) {}
+  /**
+   * Without `quiet` limits every process that did anything is reported (tests of the counting itself).
+   * `samplesPerWindow`: RSS sub-samples kept per process and window (the helper takes rssSamples − 1).
+   */
+  constructor(
+    private readonly limits?: QuietLimits,
+    private readonly samplesPerWindow = MAX_SAMPLES,
+  ) {
+    this.seen = new SlotTable(REMEMBERED, { samples: samplesPerWindow });
+  }
 
   /** The reading at startup: window 0 then counts from here, not from each process's birth. */
   baseline(current: Iterable<TaskTotals>): void {
-    for (const t of current) this.remember(t);
+    for (const t of current) this.countFrom(this.remember(t), t);
     this.baselined = true;
   }
 
   /** An RSS sub-sample (anon + shmem bytes) taken within the window. Processes born since the last window have none. */
   sample(tgid: number, startNs: number, bytes: number): void {
-    const s = this.seen.get(tgid);
-    if (!s || s.startNs !== startNs || s.nSamples >= MAX_SAMPLES) return;
-    if (s.nSamples < s.samples.length) s.samples[s.nSamples] = bytes;
-    else s.samples.push(bytes);
-    s.nSamples++;
+    const r = this.seen.rowOf(tgid);
+    if (r < 0) return;
+    const c = this.seen.cols;
+    const n = c.nSamples[r];
+    if (c.startNs[r] !== startNs || n >= this.samplesPerWindow) return;
+    c.samples[r * this.samplesPerWindow + n] = bytes;
+    c.nSamples[r] = n + 1;
   }
 
   /**
    * Closes a window. `current` is the reading now (live and zombie processes); `exited` are the final totals
    * of processes whose last thread exited since the previous reading (they may be absent from `current`).
    * Returns the processes to report (they ran, faulted, switched, exited, or changed), with their deltas; the
-   * live ones left out are in `quiet` (with limits) or did nothing at all (without).
+   * live ones left out are in `quiet` (with limits) or did nothing at all (without). A TaskTotals read here is
+   * not kept: a collector may hand the same object over for every process.
    */
   next(current: Iterable<TaskTotals>, exited: Iterable<TaskTotals>, facts?: WindowFacts): TaskDelta[] {
     if (!this.baselined) throw new Error('WindowAccounting.next before baseline');
     const gen = ++this.gen;
     const out: TaskDelta[] = [];
-    this.quiet.length = 0; // reused: the caller sends it before the next window
+    this.nQuiet = 0; // the array is reused: the caller sends it before the next window
     // Exits first: when a pid was recycled within the window, the old process settles its account before the
-    // new one takes over the slot.
+    // new one takes over the row.
     for (const t of exited) this.account(t, true, gen, out, facts);
     for (const t of current) this.account(t, false, gen, out, facts);
-    for (const [tgid, s] of this.seen) if (s.gen !== gen) this.seen.delete(tgid); // gone: the map stays bounded
+    this.quiet.length = this.nQuiet; // set once: emptied and refilled, it was 10,000 pushes into a new store
+    const g = this.seen.cols.gen;
+    for (let r = 0; r < this.seen.end; r++)
+      if (g[r] !== gen && g[r] !== 0) {
+        this.seen.remove(this.tgidOf[r]); // gone: the table stays bounded
+        g[r] = 0;
+        this.asComm[r] = '';
+      }
     return out;
   }
 
@@ -217,11 +200,12 @@ export class WindowAccounting {
    * full next time. Without an argument, every process (a whole window went unsent).
    */
   unreported(tgids?: Iterable<number>): void {
-    if (!tgids) for (const s of this.seen.values()) s.reported = false;
+    const st = this.seen.cols.state;
+    if (!tgids) for (let r = 0; r < this.seen.end; r++) st[r] &= ~REPORTED;
     else
       for (const tgid of tgids) {
-        const s = this.seen.get(tgid);
-        if (s) s.reported = false;
+        const r = this.seen.rowOf(tgid);
+        if (r >= 0) st[r] &= ~REPORTED;
       }
   }
 
@@ -230,10 +214,53 @@ export class WindowAccounting {
     return this.seen.size;
   }
 
-  private remember(t: TaskTotals, counters: TaskTotals = t): Seen {
-    const s = new Seen(t.startNs, counters, this.gen);
-    this.seen.set(t.tgid, s);
-    return s;
+  /** A fresh row for `t` (a recycled pid replaces the old process's), counting from zero. */
+  private remember(t: TaskTotals): number {
+    this.seen.remove(t.tgid);
+    const r = this.seen.add(t.tgid);
+    this.seen.cols.startNs[r] = t.startNs;
+    this.seen.cols.gen[r] = this.gen;
+    this.tgidOf[r] = t.tgid;
+    this.asComm[r] = '';
+    return r;
+  }
+
+  /** The next deltas count from this reading. */
+  private countFrom(r: number, t: TaskTotals): void {
+    const c = this.seen.cols;
+    c.cpuNs[r] = t.cpuNs;
+    c.runqWaitNs[r] = t.runqWaitNs;
+    c.minFaults[r] = t.minFaults;
+    c.majFaults[r] = t.majFaults;
+    c.vcsw[r] = t.vcsw;
+    c.ivcsw[r] = t.ivcsw;
+  }
+
+  /** The consumer's copy still describes it: same name, parent, threads, cgroup and resident memory. */
+  private unchanged(r: number, t: TaskTotals): boolean {
+    const c = this.seen.cols;
+    return (
+      (c.state[r] & REPORTED) !== 0 &&
+      t.rssAnonBytes === c.asRssAnon[r] &&
+      t.rssFileBytes === c.asRssFile[r] &&
+      t.rssShmemBytes === c.asRssShmem[r] &&
+      t.ppid === c.asPpid[r] &&
+      t.threads === c.asThreads[r] &&
+      t.cgroupKey === c.asCgroupKey[r] &&
+      t.comm === this.asComm[r]
+    );
+  }
+
+  private markReported(r: number, t: TaskTotals): void {
+    const c = this.seen.cols;
+    c.state[r] |= REPORTED;
+    c.asRssAnon[r] = t.rssAnonBytes;
+    c.asRssFile[r] = t.rssFileBytes;
+    c.asRssShmem[r] = t.rssShmemBytes;
+    c.asPpid[r] = t.ppid;
+    c.asThreads[r] = t.threads;
+    c.asCgroupKey[r] = t.cgroupKey;
+    this.asComm[r] = t.comm;
   }
 
   private account(
@@ -243,24 +270,25 @@ export class WindowAccounting {
     out: TaskDelta[],
     facts: WindowFacts | undefined,
   ): void {
-    let s = this.seen.get(t.tgid);
-    if (s && s.startNs === t.startNs) {
-      if (s.ended) {
-        s.gen = gen; // a zombie already reported: nothing new, but remember it
+    let r = this.seen.rowOf(t.tgid);
+    const c = this.seen.cols;
+    if (r >= 0 && c.startNs[r] === t.startNs) {
+      if (c.state[r] & ENDED) {
+        c.gen[r] = gen; // a zombie already reported: nothing new, but remember it
         return;
       }
-    } else s = this.remember(t, ZERO); // new within the window (or a recycled pid): it counts from zero
-    const cpuNs = pos(t.cpuNs - s.cpuNs);
-    const runqWaitNs = pos(t.runqWaitNs - s.runqWaitNs);
-    const minFaults = pos(t.minFaults - s.minFaults);
-    const majFaults = pos(t.majFaults - s.majFaults);
-    const vcsw = pos(t.vcsw - s.vcsw);
-    const ivcsw = pos(t.ivcsw - s.ivcsw);
-    s.countFrom(t);
-    s.ended = exitedNow;
-    s.gen = gen;
-    const sampled = s.nSamples;
-    s.nSamples = 0;
+    } else r = this.remember(t); // new within the window (or a recycled pid): it counts from zero
+    const cpuNs = pos(t.cpuNs - c.cpuNs[r]);
+    const runqWaitNs = pos(t.runqWaitNs - c.runqWaitNs[r]);
+    const minFaults = pos(t.minFaults - c.minFaults[r]);
+    const majFaults = pos(t.majFaults - c.majFaults[r]);
+    const vcsw = pos(t.vcsw - c.vcsw[r]);
+    const ivcsw = pos(t.ivcsw - c.ivcsw[r]);
+    this.countFrom(r, t);
+    if (exitedNow) c.state[r] |= ENDED;
+    c.gen[r] = gen;
+    const sampled = c.nSamples[r];
+    c.nSamples[r] = 0;
     const q = this.limits;
     if (q) {
       if (
@@ -271,14 +299,15 @@ export class WindowAccounting {
         majFaults === 0 &&
         ivcsw < q.preemptions &&
         preemptionsOf(facts, t.tgid) < q.preemptions &&
-        s.unchanged(t)
+        this.unchanged(r, t)
       ) {
-        this.quiet.push(t.tgid);
+        this.quiet[this.nQuiet++] = t.tgid;
         return;
       }
     } else if (!(exitedNow || cpuNs > 0 || minFaults > 0 || majFaults > 0 || vcsw > 0 || ivcsw > 0)) return;
-    s.markReported(t);
-    const anonSamples = s.samples.slice(0, sampled);
+    this.markReported(r, t);
+    const anonSamples: number[] = [];
+    for (let i = 0, at = r * this.samplesPerWindow; i < sampled; i++) anonSamples.push(c.samples[at + i]);
     anonSamples.push(t.rssAnonBytes + t.rssShmemBytes);
     out.push({
       tgid: t.tgid,
@@ -308,6 +337,3 @@ function preemptionsOf(facts: WindowFacts | undefined, tgid: number): number {
   const c = facts?.preemptions?.get(tgid);
   return c ? c.preempted + c.others : 0;
 }
-
-/** Counters of a process first seen now: everything it counted happened since it started. */
-const ZERO: TaskTotals = emptyTotals(0);

@@ -85,9 +85,9 @@ export class JsonWriter {
     }
   }
 
-  /** Any string, JSON-quoted and escaped. */
-  str(s: string): void {
-    const q = JSON.stringify(s);
+  /** Any string, JSON-quoted and escaped; or, `quoted` false, JSON text as it is. */
+  str(s: string, quoted = true): void {
+    const q = quoted ? JSON.stringify(s) : s;
     this.room(Buffer.byteLength(q));
     this.len += this.buf.write(q, this.len);
   }
@@ -171,10 +171,25 @@ export function buildWindowLine(
   );
   cgroups.resolver.endWindow();
   const table = cgroups.table.take();
-  const head = JSON.stringify({ ...parts, procs: [], cgroups: [] });
-  let budget = maxBytes - Buffer.byteLength(head) - 64; // room for `omitted` and the newline
+  // The line is written into one reused buffer: head, quiet pids, procs, cgroups (a window of 10,000 quiet
+  // processes made 60 KiB strings three times over when the head, quiet list included, was stringified).
+  const { quiet, ...rest } = parts;
+  const head = JSON.stringify({ ...rest, procs: [], cgroups: [] });
+  const tail = '"procs":[],"cgroups":[]}';
   const w = shared;
   w.len = 0;
+  w.str(head.slice(0, -tail.length), false);
+  if (quiet) {
+    w.raw('"quiet":[');
+    for (let i = 0; i < quiet.length; i++) {
+      if (i) w.raw(',');
+      w.num(quiet[i]);
+    }
+    w.raw('],');
+  }
+  w.raw('"procs":[');
+  let budget = maxBytes - w.len - 64; // room for `omitted` and the newline
+  const procsStart = w.len;
   const cgParts: string[] = [];
   const cgMap = new Map<number, number>();
   let sent = 0;
@@ -185,7 +200,7 @@ export function buildWindowLine(
     const known = cgMap.get(refIdx[i]);
     const cgText = known === undefined ? JSON.stringify(table[refIdx[i]] satisfies CgroupSample) : '';
     const mark = w.len;
-    if (sent) w.raw(',');
+    if (w.len > procsStart) w.raw(',');
     writeProc(w, d, known ?? cgParts.length, pc?.preempted ?? 0, pc?.others ?? 0);
     const cost = w.len - mark + (cgText ? Buffer.byteLength(cgText) + 1 : 0);
     if (cost > budget) {
@@ -200,12 +215,11 @@ export function buildWindowLine(
       cgParts.push(cgText);
     }
   }
-  // procs and cgroups are the last keys of `head`: splice the parts in.
-  const tail = '"procs":[],"cgroups":[]}';
-  const before = `${head.slice(0, -tail.length)}"procs":[`;
   const omitted = left.length;
-  const after = `],"cgroups":[${cgParts.join(',')}]${omitted ? `,"omitted":${omitted}` : ''}}\n`;
-  const bytes = Buffer.concat([Buffer.from(before), w.buf.subarray(0, w.len), Buffer.from(after)]);
+  w.raw('],"cgroups":[');
+  w.str(cgParts.join(','), false);
+  w.raw(`]${omitted ? `,"omitted":${omitted}` : ''}}\n`);
+  const bytes = Buffer.from(w.buf.subarray(0, w.len));
   // The first window carries every process in full; later ones only what changed: do not keep its size.
   if (w.buf.length > WRITER_KEEP_BYTES) w.buf = Buffer.allocUnsafe(WRITER_KEEP_BYTES);
   return { bytes, sent, omitted, left };

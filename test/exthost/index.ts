@@ -190,7 +190,7 @@ function live(root: Mocha.Suite): void {
       const burning = (l: Label | undefined) => l === 'CPU-bound' || l === 'Starved';
       const u = await waitUpdate(a, (x) => burning(labelOf(x, yes.pid)), 'yes CPU-bound or Starved');
       assert.ok(['tp_btf', 'raw_tp'].includes(u.hello.attach.switch), u.hello.attach.switch);
-      assert.ok(['iter', 'procfs'].includes(u.hello.attach.tasks), u.hello.attach.tasks);
+      assert.ok(['walk', 'iter', 'procfs'].includes(u.hello.attach.tasks), u.hello.attach.tasks);
       const helper = a.monitor.helperPid;
       assert.ok(helper && alive(helper), 'the helper runs');
       assert.ok(!u.shown.some((d) => d.tgid === helper), 'the helper is not shown as a workload');

@@ -37,7 +37,7 @@ export function pidsRunning(file: string): number[] {
 }
 
 /** Hotspot's program names (bpftool truncates names to 15 characters; ours are shorter). */
-const OURS = /^(on_switch|on_switch_raw|dump_tasks|dump_rss|on_exit_btf|on_exit_raw)$/;
+const OURS = /^(on_switch|on_switch_raw|dump_tasks|dump_rss|walk_tasks|sample_rss|on_exit_btf|on_exit_raw)$/;
 
 /** Ids of loaded BPF programs with Hotspot's names. */
 export const ourProgIds = (): number[] =>

@@ -17,7 +17,7 @@ function idle(tgid: number) {
 
 /** A process's cumulative counters as a collector reads them (the input of WindowAccounting). */
 export function totals(tgid: number, startNs: number, over: Partial<TaskTotals> = {}): TaskTotals {
-  return { ...idle(tgid), startNs, cgroupKey: '', ...over };
+  return { ...idle(tgid), startNs, cgroupKey: 0, ...over };
 }
 
 /** One process over one window (the input of the window builder); started at tgid ns unless told. */

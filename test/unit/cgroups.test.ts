@@ -143,7 +143,7 @@ test('10,000 cgroups of churn: caches stay bounded and memory flat', () => {
       // Each window: 1,000 processes, each in a cgroup not seen for many windows.
       for (let i = 0; i < 1000; i++) {
         const pid = w * 1000 + i;
-        t.indexOf(r.refOf(pid, pid, ''));
+        t.indexOf(r.refOf(pid, pid, 0));
       }
       r.endWindow();
       const table = t.take();
@@ -166,12 +166,12 @@ test('the resolver re-reads /proc/<pid>/cgroup only when the cgroup key changes'
     reads++;
     return `0::${where}\n`;
   });
-  assert.equal(r.refOf(5, 1, 'k1').v2, '/a');
+  assert.equal(r.refOf(5, 1, 1).v2, '/a');
   r.endWindow();
   where = '/b';
-  assert.equal(r.refOf(5, 1, 'k1').v2, '/a', 'same key: cached');
+  assert.equal(r.refOf(5, 1, 1).v2, '/a', 'same key: cached');
   r.endWindow();
-  assert.equal(r.refOf(5, 1, 'k2').v2, '/b', 'moved: seen the next window');
+  assert.equal(r.refOf(5, 1, 2).v2, '/b', 'moved: seen the next window');
   assert.equal(reads, 2);
 });
 

@@ -54,7 +54,7 @@ function builtWindow(seq: number): string {
     rssFileBytes: 8192,
     rssShmemBytes: 0,
     lastCpu: 1,
-    cgroupKey: '',
+    cgroupKey: 0,
     exited: tgid === 2,
     anonSamples: [0, 4096],
   }));
@@ -104,7 +104,7 @@ describe('protocol', () => {
     assert.throws(() => parseLine(JSON.stringify(badCg)), /window\.procs\[0\]\.cg: expected an index/);
     assert.throws(
       () => parseLine(JSON.stringify({ ...hello, attach: { ...hello.attach, tasks: 'kprobe' } })),
-      /hello\.attach\.tasks: expected one of iter, procfs/,
+      /hello\.attach\.tasks: expected one of walk, iter, procfs/,
     );
     assert.throws(() => parseLine(JSON.stringify({ ...w, omitted: -1 })), /window\.omitted/);
     assert.throws(() => parseLine(JSON.stringify({ ...w, type: 'x' })), /unknown message type "x"/);

@@ -144,7 +144,7 @@ test('quiet: any limit crossed, or a change the consumer must see, reports the p
     ['exec (a new name)', { comm: 'b' }],
     ['reparented', { ppid: 1 }],
     ['a thread more', { threads: 2 }],
-    ['moved to another cgroup', { cgroupKey: '1:2:3' }],
+    ['moved to another cgroup', { cgroupKey: 123 }],
   ];
   for (const [why, change, preempt] of cases) {
     const acc = new WindowAccounting(QUIET);

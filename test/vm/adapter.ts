@@ -1,14 +1,15 @@
 // The ONE place the kernel-matrix checks read helper messages, helper arguments and the CLI's JSON lines.
-// Protocol v2: a task iterator (per-task counters), a sched_switch hook (who preempts whom) and a
+// Protocol v3: a task walk or iterator (per-task counters), a sched_switch hook (who preempts whom) and a
 // sched_process_exit hook (processes that exit mid-window). The checks ask "which collectors are live", "what did
 // window N say about pid P", never for field names.
 import { type Message, rssBytes } from '../../src/shared/protocol';
 
 /**
- * How the per-task counters can be read, preferred first: the BPF task iterator, or /proc read by the helper
- * (forced with --tasks procfs: the fallback for kernels without iterators, proven on every kernel too).
+ * How the per-task counters can be read, preferred first: a BPF walk of the task list (6.7+), the BPF task
+ * iterator, or /proc read by the helper (forced with --tasks procfs: the fallback for kernels without iterators,
+ * proven on every kernel too).
  */
-export const TASKS_CANDIDATES = ['iter', 'procfs'] as const;
+export const TASKS_CANDIDATES = ['walk', 'iter', 'procfs'] as const;
 export type TasksCandidate = (typeof TASKS_CANDIDATES)[number];
 
 /** Arguments for the helper: a window length and, optionally, a forced way of reading the task counters. */

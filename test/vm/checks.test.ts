@@ -545,7 +545,7 @@ describe('kernel matrix: the CLI diagnoses real workloads with the default rules
         note(
           `${labels.join(', ')}; last cause "${last?.cause ?? '-'}"; /proc: waited ${pct(waited)} of runnable time (${attach})`,
         );
-        assert.equal(tasks, 'iter', 'the CLI read the task iterator');
+        assert.ok(['walk', 'iter'].includes(tasks), `the CLI read the tasks in BPF (${tasks})`);
         assert.ok(last, 'the burner was called CPU-bound or Starved');
         if (last.label === 'Starved') {
           assert.match(last.cause, /waiting for a CPU/, 'Starved says it waited for a CPU');
