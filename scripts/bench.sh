@@ -17,7 +17,7 @@ done
 rm -rf dist/bench/floor && mkdir -p dist/bench/floor/bpf
 cp dist/helper.js dist/bench/floor/helper.js
 cp bpf/tasks.bpf.o dist/bench/floor/bpf/
-clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -DHOTSPOT_BENCH_EMPTY -Ibpf -c bpf/sched.bpf.c -o dist/bench/floor/bpf/sched.bpf.o
+clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -Ibpf -c scripts/bench/floor.bpf.c -o dist/bench/floor/bpf/sched.bpf.o
 llvm-strip -g dist/bench/floor/bpf/sched.bpf.o
 rm -rf dist/bench/previous
 if [ -n "${BENCH_PREVIOUS_REF:-}" ]; then

@@ -9,7 +9,7 @@ if [ ! -s vmlinux.h ]; then
 fi
 for src in *.bpf.c; do
   obj="${src%.c}.o"
-  if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ hotspot.h -nt "$obj" ]; then
+  if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find . -maxdepth 1 -name '*.h' -newer "$obj")" ]; then
     clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -I. -c "$src" -o "$obj"
     llvm-strip -g "$obj" # keep BTF (needed for CO-RE), drop DWARF
   fi

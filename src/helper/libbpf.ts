@@ -89,14 +89,20 @@ export function testRunOpts(): Buffer {
 }
 
 /**
- * A BPF_F_MMAPABLE map's memory, read-only in ours: what BPF programs wrote is read where it lies, without a
- * syscall or a copy. The ArrayBuffer must not be touched after unmap().
+ * A BPF_F_MMAPABLE map's memory in ours (read-only unless `writable`): what BPF programs wrote is read where it
+ * lies, without a syscall or a copy. The ArrayBuffer must not be touched after unmap().
  */
-export function mapShared(fd: number, bytes: number): { memory: ArrayBuffer; unmap(): void } {
+export function mapShared(
+  fd: number,
+  bytes: number,
+  writable = false,
+): { memory: ArrayBuffer; unmap(): void } {
   const PROT_READ = 1;
+  const PROT_WRITE = 2;
   const MAP_SHARED = 1;
   const length = Math.ceil(bytes / 4096) * 4096;
-  const at = lib.mmap(null, length, PROT_READ, MAP_SHARED, fd, 0) as bigint | null;
+  const prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+  const at = lib.mmap(null, length, prot, MAP_SHARED, fd, 0) as bigint | null;
   if (at === null || at === 0xffffffffffffffffn)
     throw new Error(`mmap of map fd ${fd}: ${strerror(errno())}`);
   let mapped = true;

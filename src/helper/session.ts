@@ -89,7 +89,7 @@ export class Session {
         });
       } catch (e) {
         if (!(e instanceof LoadError)) {
-          this.sched.obj.close();
+          this.sched.close();
           throw e;
         }
         this.tasksError = e;
@@ -203,7 +203,7 @@ export class Session {
 
   close(): void {
     this.tasks?.close();
-    this.sched.obj.close();
+    this.sched.close();
   }
 }
 

@@ -459,6 +459,43 @@ for (const reader of ['walk', 'iter'] as const) {
   });
 }
 
+test("preemptions at 10,000s a second: a victim's pairs sum to its involuntary switches, window by window", {
+  timeout: 60_000,
+}, async () => {
+  // Two processes pinned to one CPU, bouncing a byte: thousands of preemptions a second between the two, each
+  // counted in the per-CPU tables of bpf/sched.bpf.o. The kernel's own count of involuntary switches is the truth.
+  const pp = spawn(
+    'taskset',
+    ['-c', '0', 'python3', path.join(__dirname, '..', 'workloads', 'pingpong.py')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await ready(pp);
+  const r = helper(['--interval-ms', '1000']);
+  try {
+    await nextWindow(r);
+    const from = windows(r).length;
+    while (windows(r).length < from + 4) await nextWindow(r);
+    let pairs = 0;
+    let ivcsw = 0;
+    for (const w of windows(r).slice(from, from + 4)) {
+      pairs += w.pairs.filter((p) => p.victim === pp.pid).reduce((s, p) => s + p.count, 0);
+      ivcsw += w.procs.find((p) => p.tgid === pp.pid)?.ivcsw ?? 0;
+    }
+    assert.ok(
+      ivcsw > 4 * 2000,
+      `the writer was preempted thousands of times a second (${ivcsw} in 4 windows)`,
+    );
+    // Each window's pairs are drained a moment after its counters are read: the edges differ by milliseconds.
+    assert.ok(Math.abs(pairs - ivcsw) <= 0.03 * ivcsw, `pairs ${pairs} vs involuntary switches ${ivcsw}`);
+  } finally {
+    pp.kill('SIGKILL');
+    r.child.stdin?.end();
+    await assertNothingLeft(r);
+  }
+});
+
 test('/proc fallback (--tasks procfs) says so in hello and still measures CPU', {
   timeout: 30_000,
 }, async () => {
