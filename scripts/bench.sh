@@ -9,6 +9,8 @@ if [ "$(id -u)" != 0 ]; then
   echo "npm run bench loads BPF programs: run it as root (sudo npm run bench)." >&2
   exit 1
 fi
+# bpftrace's tracepoint: probes need tracefs, which a fresh machine may not have mounted.
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 mkdir -p dist/bench
 for c in pingpong faultstorm sleepers; do
   gcc -O2 -Wall -o "dist/bench/$c" "scripts/bench/$c.c"

@@ -231,6 +231,7 @@ async function main(): Promise<void> {
   let windowStart = session.baselineNs;
   let n = 0;
   let burst: 'no' | 'sending' | 'over' = 'no';
+  let walkOverflowLogged = false;
   const step = () => {
     if (stopping) return;
     n++;
@@ -252,6 +253,12 @@ async function main(): Promise<void> {
         // Trimming finds those pages wherever they are, in 0.05-0.3 ms.
         lib.mallocTrim(0);
         if (drops) send(drops);
+        if (!walkOverflowLogged && (session.tasks?.walkOverflows ?? 0) > 0) {
+          log(
+            'more processes than the task walk holds: those readings go through the task iterator (slower)',
+          );
+          walkOverflowLogged = true;
+        }
       } else session.sampleRss();
       if (burst === 'over' && process.stdout.writableLength === 0) {
         burst = 'no';
