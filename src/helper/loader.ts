@@ -12,6 +12,8 @@ export interface LoadedObject {
   link(program: string): Ptr;
   /** The fd of a program loaded but not attached (SEC("syscall"), run on demand with BPF_PROG_TEST_RUN). */
   programFd(program: string): number;
+  /** Attaches a program loaded on demand; the function returned detaches it (the bench toggles on_switch). */
+  attach(program: string): () => void;
   /** Detaches every link and frees the object (the kernel also does this if we die: links are fd-bound). */
   close(): void;
 }
@@ -144,6 +146,17 @@ function loadObjectOnce(
         const p = onDemand.includes(program) ? byName.get(program) : undefined;
         if (!p) throw new Error(`program ${program} is not loaded on demand`);
         return lib.programFd(p) as number;
+      },
+      attach(program: string): () => void {
+        const p = onDemand.includes(program) ? byName.get(program) : undefined;
+        const link = p ? lib.attach(p) : null;
+        if (!link)
+          throw new Error(`attaching ${program} failed: ${p ? strerror(errno()) : 'not loaded on demand'}`);
+        links.push(link);
+        return () => {
+          const i = links.indexOf(link);
+          if (i >= 0) lib.destroyLink(links.splice(i, 1)[0]);
+        };
       },
       close,
     };

@@ -42,6 +42,8 @@ function walkCapacity(): number {
 
 /** One SEC("syscall") walk and the array it fills, mapped into our memory. */
 class Walk {
+  private readonly progFd: number;
+  private readonly stateFd: number;
   private readonly opts = testRunOpts();
   private readonly key = Buffer.alloc(4);
   private readonly state = Buffer.alloc(8);
@@ -65,8 +67,6 @@ class Walk {
     this.bytes = Buffer.from(this.shared.memory);
     this.words = new Uint32Array(this.shared.memory);
   }
-  private readonly progFd: number;
-  private readonly stateFd: number;
 
   /** Runs the walk; returns how many records it wrote, or -1 when they did not all fit. */
   run(): number {
