@@ -20,7 +20,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { HELPER_NODE_FLAGS as SHIPPED_NODE_FLAGS } from '../../src/shared/supervisor';
+import { HELPER_NODE_FLAGS as SHIPPED_NODE_FLAGS } from '../../src/host/supervisor';
 import { HELPER } from '../../test/support/helper';
 import { bpfProgIdsOf } from '../../test/support/procs';
 
@@ -505,7 +505,7 @@ async function classifyBench(n: number): Promise<{ processes: number; medianMs?:
   try {
     const { Classifier } = await import('../../src/shared/classifier');
     const { DEFAULT_CONFIG } = await import('../../src/shared/config');
-    const { unlimitedCgroup } = await import('../../src/shared/cgroups');
+    const { unlimitedCgroup } = await import('../../src/host/cgroups');
     const procs = Array.from({ length: n }, (_, i) => ({
       tgid: 1000 + i,
       ppid: 1,

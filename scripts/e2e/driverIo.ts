@@ -1,6 +1,6 @@
 // What the unprivileged pkexec test drivers share: events as JSON lines on stdout, a Logger that sends its lines
 // as events, and a supervisor of the installed helper that never restarts it (each test judges one run).
-import { HelperSupervisor, type Logger } from '../../src/shared/supervisor';
+import { HelperSupervisor, type Logger } from '../../src/host/supervisor';
 
 export const out = (o: object): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);

@@ -1,7 +1,7 @@
 // Runs as an unprivileged user in test/kernel/pkexec.test.ts: drives HelperSupervisor through real pkexec
 // (or installHelper through pkexec) and reports every event as one JSON line on stdout.
 // Usage: node driver.js supervise <installDir> <windows> | install <extensionPath> <installDir>
-import { installHelper } from '../../src/extension/install';
+import { installHelper } from '../../src/host/install';
 import { eventLog, installedSupervisor, out } from './driverIo';
 
 const log = eventLog(true);

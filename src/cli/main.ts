@@ -2,19 +2,19 @@
 // root-owned install through pkexec), classifies each window and prints a table or JSON lines.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
-import { InstallError, installHelper } from '../extension/install';
+import { loadConfigFile } from '../host/configFile';
+import { InstallError, installHelper } from '../host/install';
+import { readPpid } from '../host/procfs';
+import { ProcfsSampler } from '../host/procfsSampler';
+import { openRecordingFd, readRecordingSync } from '../host/sessionFile';
+import { DEGRADABLE, HelperSupervisor, type Logger } from '../host/supervisor';
 import { Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
 import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml } from '../shared/config';
-import { loadConfigFile } from '../shared/configFile';
 import type { Diagnosis, Report } from '../shared/diagnosis';
 import { cause, details } from '../shared/explain';
 import { plainText } from '../shared/format';
 import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
-import { readPpid } from '../shared/procfs';
-import { ProcfsSampler } from '../shared/procfsSampler';
 import { describeAttach, encode, type Hello, type Message, parseLine, type Window } from '../shared/protocol';
-import { openRecordingFd, readRecordingSync } from '../shared/sessionFile';
-import { DEGRADABLE, HelperSupervisor, type Logger } from '../shared/supervisor';
 import { type CliOptions, parseArgs, USAGE, UsageError } from './args';
 import { renderReport } from './render';
 

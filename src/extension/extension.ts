@@ -2,14 +2,14 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isRoot } from '../host/environment';
+import type { Failure } from '../host/supervisor';
 import { type Config, DEFAULT_CONFIG } from '../shared/config';
 import type { Diagnosis } from '../shared/diagnosis';
-import type { Failure } from '../shared/supervisor';
 import { timelineCsv } from '../shared/timeline';
 import { CommandLines, commandLineText, scriptName } from './commandLine';
 import { Dashboard } from './dashboard';
 import { DebuggeeTracker, isExtensionTooling } from './debuggee';
-import { isRoot } from './environment';
 import { Monitor } from './monitor';
 import { Onboarding } from './onboarding';
 import { Owners } from './owners';

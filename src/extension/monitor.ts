@@ -4,20 +4,20 @@
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { bySeverity, Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
-import type { Config } from '../shared/config';
-import type { Diagnosis, Report } from '../shared/diagnosis';
-import { ProcfsSampler } from '../shared/procfsSampler';
-import { encode, type Hello, type Message, parseLine } from '../shared/protocol';
-import { openRecordingFd, readRecording } from '../shared/sessionFile';
-import { Stabilizer } from '../shared/stabilizer';
+import { ProcfsSampler } from '../host/procfsSampler';
+import { openRecordingFd, readRecording } from '../host/sessionFile';
 import {
   DEGRADABLE,
   type Failure,
   HelperSupervisor,
   type Logger,
   type SupervisorOptions,
-} from '../shared/supervisor';
+} from '../host/supervisor';
+import { bySeverity, Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
+import type { Config } from '../shared/config';
+import type { Diagnosis, Report } from '../shared/diagnosis';
+import { encode, type Hello, type Message, parseLine } from '../shared/protocol';
+import { Stabilizer } from '../shared/stabilizer';
 import { Timeline } from '../shared/timeline';
 import { type ProcessFilter, treePredicate, type WorkspaceScope } from './scope';
 import type { Settings } from './settings';

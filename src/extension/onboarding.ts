@@ -6,9 +6,9 @@
 //   install (it runs the helper directly).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_INSTALL_DIR, DEGRADABLE, type Failure, LAUNCHER, unsafeForRoot } from '../shared/supervisor';
-import { bpfImpossible, isRoot, sudoInstallCommand } from './environment';
-import { findRootNode, InstallError, installHelper } from './install';
+import { bpfImpossible, isRoot, sudoInstallCommand } from '../host/environment';
+import { findRootNode, InstallError, installHelper } from '../host/install';
+import { DEFAULT_INSTALL_DIR, DEGRADABLE, type Failure, LAUNCHER, unsafeForRoot } from '../host/supervisor';
 
 const HIDE_DEGRADED = 'hotspot.hideDegradedNotice';
 /** pkexec cannot ask for a password here: installing through it is pointless, sudo in a terminal is not. */

@@ -1,7 +1,7 @@
 // Which VS Code terminal, task or debug session started a process: its nearest ancestor that is one of their
 // root processes. Lets a row say "terminal “bash”" and the context menu reveal that terminal.
 import type * as vscode from 'vscode';
-import { readPpid } from '../shared/procfs';
+import { readPpid } from '../host/procfs';
 import { watchRootProcesses } from './rootProcesses';
 
 export type Owner =

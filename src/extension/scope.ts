@@ -3,9 +3,9 @@
 import { readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { readPpid } from '../host/procfs';
 import type { Diagnosis } from '../shared/diagnosis';
 import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
-import { readPpid } from '../shared/procfs';
 import { watchRootProcesses } from './rootProcesses';
 
 export interface ProcessFilter {

@@ -1,8 +1,8 @@
 // The `hotspot.*` settings and the YAML thresholds file they may point at.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { loadConfigFile } from '../host/configFile';
 import { type Config, DEFAULT_CONFIG, validateConfig } from '../shared/config';
-import { loadConfigFile } from '../shared/configFile';
 import { explicitValue, renamedSetting } from './settingKeys';
 
 export interface Settings {

@@ -4,14 +4,14 @@
 // /proc read as root; the preemption pairs from sched_switch either way.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CgroupResolver, CgroupTable } from '../shared/cgroups';
-import { readPressure } from '../shared/procfs';
-import { cgroupCapabilities, memAvailableBytes } from '../shared/procfsSampler';
-import { cpuBusyNs, readAllTotals } from '../shared/procfsTasks';
+import { CgroupResolver, CgroupTable } from '../host/cgroups';
+import { readPressure } from '../host/procfs';
+import { cgroupCapabilities, memAvailableBytes } from '../host/procfsSampler';
+import { cpuBusyNs, readAllTotals } from '../host/procfsTasks';
+import { buildWindowLine, preemptCounts } from '../host/windowBuilder';
 import type { Attach, Drops } from '../shared/protocol';
 import { PROTOCOL_VERSION } from '../shared/protocol';
 import { QUIET, type TaskTotals, WindowAccounting } from '../shared/taskTotals';
-import { buildWindowLine, preemptCounts } from '../shared/windowBuilder';
 import { lib } from './libbpf';
 import { LoadError, libbpfLog } from './loader';
 import { HashReader } from './maps';

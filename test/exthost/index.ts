@@ -10,9 +10,9 @@ import * as vscode from 'vscode';
 import type { HotspotApi } from '../../src/extension/extension';
 import { Monitor, type Update } from '../../src/extension/monitor';
 import { readSettings } from '../../src/extension/settings';
+import type { Failure } from '../../src/host/supervisor';
 import type { Label } from '../../src/shared/diagnosis';
 import { parseLine } from '../../src/shared/protocol';
-import type { Failure } from '../../src/shared/supervisor';
 
 const EXTENSION_ID = 'hotspot-dev.hotspot';
 const FIXTURES = path.resolve(__dirname, '..', 'test', 'fixtures');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { detectMounts } from '../../src/shared/cgroups';
+import { detectMounts } from '../../src/host/cgroups';
 import type { Hello, Window } from '../../src/shared/protocol';
 import { runHelper, stopHelper } from '../support/helper';
 

@@ -6,7 +6,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSyn
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { MANIFEST_SOURCE, readManifest } from '../../src/extension/install';
+import { MANIFEST_SOURCE, readManifest } from '../../src/host/install';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BASE = '/usr/local/lib/hotspot-sec-cli-test';

@@ -7,13 +7,13 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'n
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readManifest } from '../../src/extension/install';
+import { readManifest } from '../../src/host/install';
 import {
   HELPER_NODE_FLAGS,
   launcherPath,
   PACKAGE_INSTALL_DIR,
   unsafeForRoot,
-} from '../../src/shared/supervisor';
+} from '../../src/host/supervisor';
 
 const ROOT = path.resolve(__dirname, '../..');
 const PKG = 'hotspot-helper';

@@ -10,11 +10,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ProcfsSampler } from '../../src/host/procfsSampler';
 import { Classifier } from '../../src/shared/classifier';
 import { DEFAULT_CONFIG } from '../../src/shared/config';
 import type { Diagnosis, Label } from '../../src/shared/diagnosis';
 import { cause, details } from '../../src/shared/explain';
-import { ProcfsSampler } from '../../src/shared/procfsSampler';
 import { type Observation, Observer, story } from '../support/observe';
 import {
   between,

@@ -25,8 +25,8 @@ import {
   MANIFEST_SOURCE,
   POLKIT_ACTION,
   readManifest,
-} from '../../src/extension/install';
-import { unsafeForRoot } from '../../src/shared/supervisor';
+} from '../../src/host/install';
+import { unsafeForRoot } from '../../src/host/supervisor';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BASE = '/usr/local/lib/hotspot-sec-install-test';

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { installHelper, POLKIT_ACTION } from '../../src/extension/install';
+import { installHelper, POLKIT_ACTION } from '../../src/host/install';
 import { PkexecRig, pkexecSkip, quiet } from '../support/pkexecRig';
 import { bpfProgIds, bpfProgIdsOf } from '../support/procs';
 

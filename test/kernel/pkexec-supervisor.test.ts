@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { type Failure, HelperSupervisor, type SupervisorState } from '../../src/shared/supervisor';
+import { type Failure, HelperSupervisor, type SupervisorState } from '../../src/host/supervisor';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (the direct-spawn path)' : false;
 const dir = mkdtempSync(path.join(tmpdir(), 'hotspot-sv-'));

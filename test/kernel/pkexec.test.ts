@@ -5,7 +5,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { DEFAULT_POLICY_DIR, installHelper, POLKIT_ACTION } from '../../src/extension/install';
+import { DEFAULT_POLICY_DIR, installHelper, POLKIT_ACTION } from '../../src/host/install';
 import { PkexecRig, pkexecSkip, quiet } from '../support/pkexecRig';
 import { bpfProgIdsOf, pidsRunning } from '../support/procs';
 

@@ -2,7 +2,7 @@
 // recorded ones): one builder per stage — cumulative totals, per-window deltas, protocol v2 samples and windows —
 // all from the same idle single-threaded process, every field present; cgroup 0 is the root with no limits.
 
-import { unlimitedCgroup } from '../../src/shared/cgroups';
+import { unlimitedCgroup } from '../../src/host/cgroups';
 import { type CgroupSample, PROTOCOL_VERSION, type ProcSample, type Window } from '../../src/shared/protocol';
 import { emptyTotals, type TaskDelta, type TaskTotals } from '../../src/shared/taskTotals';
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CgroupResolver, CgroupTable, detectMounts, Lru, parseProcCgroup } from '../../src/shared/cgroups';
+import { CgroupResolver, CgroupTable, detectMounts, Lru, parseProcCgroup } from '../../src/host/cgroups';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(path.join(tmpdir(), 'hotspot-cg-'));

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { lastWords } from '../../src/shared/supervisor';
+import { lastWords } from '../../src/host/supervisor';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { loadConfigFile } from '../../src/host/configFile';
 import { ConfigError, generateConfigYaml, MAX_CONFIG_BYTES, parseConfig } from '../../src/shared/config';
-import { loadConfigFile } from '../../src/shared/configFile';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'hotspot-cfgfile-'));

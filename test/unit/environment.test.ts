@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { bpfImpossible, readCaps, sudoInstallCommand } from '../../src/extension/environment';
+import { bpfImpossible, readCaps, sudoInstallCommand } from '../../src/host/environment';
 
 test('the sudo command runs the CLI subcommand with an absolute node and the extension path (quoted)', () => {
   const cmd = sudoInstallCommand('/home/me/.vscode/extensions/hotspot-0.1.0');

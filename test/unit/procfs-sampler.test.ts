@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ProcfsSampler } from '../../src/shared/procfsSampler';
-import { parseStat, parseStatus } from '../../src/shared/procfsTasks';
+import { ProcfsSampler } from '../../src/host/procfsSampler';
+import { parseStat, parseStatus } from '../../src/host/procfsTasks';
 import { encode, parseLine } from '../../src/shared/protocol';
 import { startWorkload } from '../workloads';
 

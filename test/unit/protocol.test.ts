@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { CgroupResolver, CgroupTable } from '../../src/shared/cgroups';
+import { CgroupResolver, CgroupTable } from '../../src/host/cgroups';
+import { buildWindowLine } from '../../src/host/windowBuilder';
 import {
   encode,
   type Hello,
@@ -14,7 +15,6 @@ import {
   parseLine,
 } from '../../src/shared/protocol';
 import type { TaskDelta } from '../../src/shared/taskTotals';
-import { buildWindowLine } from '../../src/shared/windowBuilder';
 
 // Recorded sessions (protocol v2 and v3 are both readable), plus lines made by the same builder the helper uses;
 // older versions must be refused with a clear message (see below).

@@ -6,7 +6,7 @@ import { closeSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { openRecordingFd, readRecording, readRecordingSync } from '../../src/shared/sessionFile';
+import { openRecordingFd, readRecording, readRecordingSync } from '../../src/host/sessionFile';
 
 function withDir(fn: (dir: string) => Promise<void> | void) {
   return async () => {

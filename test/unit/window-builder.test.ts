@@ -2,10 +2,10 @@
 // sent, and a size bound that leaves out the least active processes (10,000 processes in long cgroup paths).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CgroupResolver, CgroupTable } from '../../src/shared/cgroups';
+import { CgroupResolver, CgroupTable } from '../../src/host/cgroups';
+import { buildWindowLine, WINDOW_BYTES, type WindowParts } from '../../src/host/windowBuilder';
 import { MAX_LINE_BYTES, parseLine, type Window } from '../../src/shared/protocol';
 import type { TaskDelta } from '../../src/shared/taskTotals';
-import { buildWindowLine, WINDOW_BYTES, type WindowParts } from '../../src/shared/windowBuilder';
 import { delta as idleDelta } from '../support/windows';
 
 const parts = (over: Partial<WindowParts> = {}): WindowParts => ({

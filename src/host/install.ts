@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { sudoInstallCommand } from './environment';
 import {
   DEFAULT_INSTALL_DIR,
   HELPER_NODE_FLAGS,
@@ -26,8 +27,7 @@ import {
   type Logger,
   PKEXEC,
   unsafeForRoot,
-} from '../shared/supervisor';
-import { sudoInstallCommand } from './environment';
+} from './supervisor';
 
 export const POLKIT_ACTION = 'dev.hotspot.helper';
 export const DEFAULT_POLICY_DIR = '/usr/share/polkit-1/actions';

@@ -1,9 +1,10 @@
 // From per-process deltas to one protocol window line, shared by the helper and the /proc collector: the cgroup
 // table is built for the processes sent, and the line is bounded in size (issue 11 #7) by leaving out the least
 // active processes and saying how many in `omitted`.
+
+import type { CgroupSample, PreemptPair, Window } from '../shared/protocol';
+import type { TaskDelta } from '../shared/taskTotals';
 import type { CgroupResolver, CgroupTable } from './cgroups';
-import type { CgroupSample, PreemptPair, Window } from './protocol';
-import type { TaskDelta } from './taskTotals';
 
 /** Window lines are kept below this, far under the consumer's MAX_LINE_BYTES. */
 export const WINDOW_BYTES = 4 * 1024 * 1024;

@@ -3,7 +3,7 @@
 // throttling). Shared by the root helper and the unprivileged /proc collector. Handles cgroup v2, hybrid (v1
 // controllers + a v2 tree) and v1-only hosts. Every cache is bounded (least recently used goes first).
 import { readFileSync } from 'node:fs';
-import type { CgroupSample, Hello } from './protocol';
+import type { CgroupSample, Hello } from '../shared/protocol';
 
 export type CgroupMode = Hello['cgroupMode'];
 

@@ -3,8 +3,8 @@
 // Per process: stat (faults, flags, start time, CPU, threads), status (RSS by kind, context switches) and
 // schedstat (CPU ns, run-queue wait; summed over /proc/<pid>/task/* when the process has several threads).
 import { readdirSync } from 'node:fs';
+import type { TaskTotals } from '../shared/taskTotals';
 import { readSmallProcFile } from './procfs';
-import type { TaskTotals } from './taskTotals';
 
 const CLK_TCK = 100; // USER_HZ: fixed at 100 on every Linux ABI that exposes it to /proc
 const PF_KTHREAD = 0x00200000;

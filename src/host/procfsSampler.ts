@@ -4,11 +4,11 @@
 // Processes that start and end between two readings are not seen at all (no exit hook).
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
+import { type Hello, PROTOCOL_VERSION, parseLine, type Window } from '../shared/protocol';
+import { WindowAccounting } from '../shared/taskTotals';
 import { CgroupResolver, CgroupTable } from './cgroups';
 import { readPressure } from './procfs';
 import { cpuBusyNs, readAllTotals } from './procfsTasks';
-import { type Hello, PROTOCOL_VERSION, parseLine, type Window } from './protocol';
-import { WindowAccounting } from './taskTotals';
 import { buildWindowLine } from './windowBuilder';
 
 /** /proc/<pid>/cgroup is re-read this often per process (no css_set pointer to tell us it changed). */

@@ -5,8 +5,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
-import { plainText } from './format';
-import { type Drops, describeAttach, type Hello, LineSplitter, parseLine, type Window } from './protocol';
+import { plainText } from '../shared/format';
+import {
+  type Drops,
+  describeAttach,
+  type Hello,
+  LineSplitter,
+  parseLine,
+  type Window,
+} from '../shared/protocol';
 
 export interface Logger {
   info(m: string): void;
