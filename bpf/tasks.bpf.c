@@ -206,6 +206,9 @@ int walk_tasks(void *ctx)
 	bpf_rcu_read_lock();
 	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_THREADS);
 	while ((t = bpf_iter_task_next(&it))) {
+		/* The walk starts at init_task, CPU 0's idle task (pid 0): not a process, and absent from /proc. */
+		if (!t->pid)
+			continue;
 		if (!r || r->tgid != t->tgid) {
 			/* Re-read from the map, so the verifier sees one unknown index rather than a state per iteration. */
 			__u32 i = st->count;

@@ -271,13 +271,14 @@ export class WindowAccounting {
     facts: WindowFacts | undefined,
   ): void {
     let r = this.seen.rowOf(t.tgid);
+    if (r < 0 || this.seen.cols.startNs[r] !== t.startNs) r = this.remember(t); // new (or a recycled pid): from zero
+    // Only now: a new row may have grown the table, and columns taken before it are the old, shorter arrays (a
+    // process whose arrival grew the table read its first window as NaN, sent as 0: a window of its work lost).
     const c = this.seen.cols;
-    if (r >= 0 && c.startNs[r] === t.startNs) {
-      if (c.state[r] & ENDED) {
-        c.gen[r] = gen; // a zombie already reported: nothing new, but remember it
-        return;
-      }
-    } else r = this.remember(t); // new within the window (or a recycled pid): it counts from zero
+    if (c.state[r] & ENDED) {
+      c.gen[r] = gen; // a zombie already reported: nothing new, but remember it
+      return;
+    }
     const cpuNs = pos(t.cpuNs - c.cpuNs[r]);
     const runqWaitNs = pos(t.runqWaitNs - c.runqWaitNs[r]);
     const minFaults = pos(t.minFaults - c.minFaults[r]);

@@ -4,6 +4,7 @@
 // for that reading, losing nothing.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { TaskCollector } from '../../src/helper/tasks';
@@ -72,6 +73,10 @@ test('walk and iterator readings of the same stopped processes agree field by fi
       assert.deepEqual([w.ppid, w.comm, w.kthread], [i.ppid, i.comm, i.kthread], `process ${tgid}`);
     }
     assert.ok(common > 20, `${common} processes in both readings`);
+    // Nothing the iterator leaves out: it visits only tasks with a pid (CPU 0's idle task, pid 0, has none).
+    assert.ok(!a.has(0), 'the walk does not report the idle task (tgid 0)');
+    const onlyWalk = [...a.keys()].filter((tgid) => !b.has(tgid) && existsSync(`/proc/${tgid}`));
+    assert.deepEqual(onlyWalk, [], 'every live process the walk reports, the iterator reports too');
   } finally {
     for (const p of procs) p.kill('SIGKILL');
     walk?.close();

@@ -26,6 +26,30 @@ test('a process born within the window counts from zero; a recycled pid is a new
   );
 });
 
+test('processes born in a window count from zero however many arrive (the rows grow under them)', () => {
+  // The kernel matrix caught this once on 6.12: the process whose arrival grew the table had its first window
+  // read through the columns from before the growth, and was reported with no CPU for it.
+  for (const [before, born] of [
+    [60, 10],
+    [0, 300],
+    [64, 1],
+  ]) {
+    const acc = new WindowAccounting();
+    acc.baseline(Array.from({ length: before }, (_, i) => totals(i + 1, 1, { cpuNs: 1e9 })));
+    const newborns = Array.from({ length: born }, (_, i) =>
+      totals(10_000 + i, 2, { cpuNs: 1e6 * (i + 1), runqWaitNs: 7, minFaults: 3, ivcsw: 2 }),
+    );
+    const ds = acc.next(newborns, []);
+    assert.equal(ds.length, born, `${before} + ${born}: every newborn reported`);
+    for (const [i, d] of ds.entries())
+      assert.deepEqual(
+        [d.tgid, d.cpuNs, d.runqWaitNs, d.minFaults, d.ivcsw],
+        [10_000 + i, 1e6 * (i + 1), 7, 3, 2],
+        `${before} + ${born}: newborn ${i} counted whole`,
+      );
+  }
+});
+
 test('an exit record gives the last counters once; a later zombie reading of it is not news', () => {
   const acc = new WindowAccounting();
   acc.baseline([totals(10, 5, { cpuNs: 1e9 })]);

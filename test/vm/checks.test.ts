@@ -267,6 +267,33 @@ describe('kernel matrix: the helper against /proc on this kernel', { skip }, () 
     assert.ok(frozen, 'the workloads ran and were frozen');
     return { r: run.r, seen: run.seen, hello: run.hello, held: run.held, frozen };
   };
+  /**
+   * For a check that missed: the role's figure window by window next to /proc's change between the arrivals of
+   * consecutive windows (approximate: arrival is not the cut), plus any error the helper sent and its last log
+   * lines, so a failure on a CI machine carries what is needed to tell where the figures parted.
+   */
+  const evidence = (f: Frozen, r: Run, role: string, k: 'cpuNs' | 'runqWaitNs' | 'ivcsw'): string => {
+    const { seen } = live();
+    const scale = k === 'ivcsw' ? 1 : 1e6;
+    const steps: string[] = [];
+    for (let seq = f.from; seq <= f.to; seq++) {
+      const w = windowsOf(r).find((x) => x.seq === seq);
+      const a = seen.atWindow.get(seq - 1);
+      const b = seen.atWindow.get(seq);
+      // Not yet born at the previous arrival: its whole life so far.
+      const t =
+        a && b
+          ? (truthDelta(a, b, pid[role]) ?? (a.procs.has(pid[role]) ? undefined : b.procs.get(pid[role])))
+          : undefined;
+      const h = w?.proc(pid[role]);
+      steps.push(`${seq}:${h ? Math.round(h[k] / scale) : '-'}/${t ? Math.round(t[k] / scale) : '?'}`);
+    }
+    const errors = r.messages
+      .filter((m) => m.type === 'error')
+      .map((m) => (m.type === 'error' ? `${m.code} ${m.message.slice(0, 120)}` : ''));
+    const log = r.stderr().trim().split('\n').slice(-4).join(' | ');
+    return `[${role} ${k}${scale === 1 ? '' : ' ms'} per window helper/proc ${steps.join(' ')}; errors: ${errors.join('; ') || 'none'}; log: ${log}]`;
+  };
   /** The helper's sum over the frozen span next to /proc's lifetime total, for one counter of one role. */
   const pair = (
     f: Frozen,
@@ -321,7 +348,8 @@ describe('kernel matrix: the helper against /proc on this kernel', { skip }, () 
         .filter((w) => w.proc(pid.cpu) && w.seq <= frozen.to)
         .at(-1);
       const cg = last?.proc(pid.cpu)?.cgroup ?? '?';
-      note(`${parts.join(', ')} on CPU (helper/proc), cgroup ${cg}`);
+      const why = misses.map((role) => evidence(frozen, r, role, 'cpuNs')).join(' ');
+      note(`${parts.join(', ')} on CPU (helper/proc), cgroup ${cg}${why ? ` ${why}` : ''}`);
       assert.deepEqual(misses, [], 'every process within 5 % of /proc');
       const lines = readFileSync(`/proc/${pid.cpu}/cgroup`, 'utf8').trim().split('\n');
       assert.ok(
@@ -369,7 +397,13 @@ describe('kernel matrix: the helper against /proc on this kernel', { skip }, () 
         if (!within(w.h, w.p, 1e6)) misses.push(`${role} wait`);
         if (!within(n.h, n.p, 2)) misses.push(`${role} ivcsw`);
       }
-      note(`${parts.join(', ')} (waiting, involuntary switches: helper/proc)`);
+      const why = misses.map((m) => {
+        const [role, what] = m.split(' ');
+        return evidence(frozen, r, role, what === 'wait' ? 'runqWaitNs' : 'ivcsw');
+      });
+      note(
+        `${parts.join(', ')} (waiting, involuntary switches: helper/proc)${why.length ? ` ${why.join(' ')}` : ''}`,
+      );
       const victim = pair(frozen, r, 'victim', 'runqWaitNs');
       assert.ok(victim.p > 0.5e9, `the nice-19 loop waited for a CPU (${sec(victim.p)})`);
       assert.deepEqual(misses, [], 'every process within 5 % of /proc');
