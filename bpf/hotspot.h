@@ -1,5 +1,5 @@
 /* Map value and record layouts shared by the BPF collectors and the helper (src/helper/tasks.ts and
- * src/helper/sched.ts mirror them; a unit of layout change must change both). */
+ * src/helper/sched.ts mirror them; a unit of layout change must change both), and the `drops` map they all have. */
 #ifndef HOTSPOT_H
 #define HOTSPOT_H
 
@@ -9,6 +9,22 @@
 
 /* Index into the per-CPU `drops` arrays: updates lost because a map was full. */
 enum drop_reason { DROP_PAIRS = 0, DROP_EXITS = 1, DROP_MAX = 2 };
+
+/* Every object has one (the helper sums it per reason each window); include after <bpf/bpf_helpers.h>. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* One update lost to a full map (per CPU: no atomic). */
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
+	if (n)
+		*n += 1;
+}
 
 /* task_rec.flags */
 #define REC_KTHREAD 1 /* PF_KTHREAD */

@@ -39,13 +39,6 @@ struct {
 	__type(value, __u64);
 } pairs SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, DROP_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
-
 /* A pair's slot: the key's bits mixed by a multiplication (Fibonacci hashing), top bits kept. */
 static __always_inline __u32 slot_of(__u64 key)
 {
@@ -58,10 +51,7 @@ static __always_inline void add_to_pairs(__u64 key, __u64 count)
 	if (n) {
 		__sync_fetch_and_add(n, count);
 	} else if (bpf_map_update_elem(&pairs, &key, &count, BPF_NOEXIST) && !bpf_map_lookup_elem(&pairs, &key)) {
-		__u32 reason = DROP_PAIRS;
-		__u64 *d = bpf_map_lookup_elem(&drops, &reason);
-		if (d)
-			*d += 1;
+		count_drop(DROP_PAIRS);
 	}
 }
 

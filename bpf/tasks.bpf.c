@@ -24,13 +24,6 @@ struct {
 	__type(value, struct task_rec);
 } exits SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, DROP_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
-
 /* mm->rss_stat: `struct percpu_counter rss_stat[4]` since 6.2, `struct mm_rss_stat { atomic_long_t count[4]; }` before. */
 struct mm_rss_stat___pre62 {
 	atomic_long_t count[4];
@@ -191,15 +184,23 @@ struct {
 
 /* One record per process: its threads summed (they come one after another, leader first), plus the process-wide
  * fields. A zombie leader has no mm and has left its cgroups: those come from the first thread that has an mm. */
+/* The walk's state, reset for a new run. */
+static __always_inline struct walk_state *walk_begin(__u32 which)
+{
+	struct walk_state *st = bpf_map_lookup_elem(&walk_state, &which);
+	if (st) {
+		st->count = 0;
+		st->truncated = 0;
+	}
+	return st;
+}
+
 SEC("syscall")
 int walk_tasks(void *ctx)
 {
-	__u32 key = WALK_TASKS;
-	struct walk_state *st = bpf_map_lookup_elem(&walk_state, &key);
+	struct walk_state *st = walk_begin(WALK_TASKS);
 	if (!st)
 		return 0;
-	st->count = 0;
-	st->truncated = 0;
 	struct task_rec *r = NULL;
 	struct bpf_iter_task it;
 	struct task_struct *t;
@@ -247,12 +248,9 @@ int walk_tasks(void *ctx)
 SEC("syscall")
 int sample_rss(void *ctx)
 {
-	__u32 key = WALK_RSS;
-	struct walk_state *st = bpf_map_lookup_elem(&walk_state, &key);
+	struct walk_state *st = walk_begin(WALK_RSS);
 	if (!st)
 		return 0;
-	st->count = 0;
-	st->truncated = 0;
 	struct bpf_iter_task it;
 	struct task_struct *t;
 	bpf_rcu_read_lock();
@@ -292,12 +290,8 @@ static __always_inline int on_exit(struct task_struct *t, int group_dead, const 
 	fill_process(&r, t, trusted);
 	r.flags |= REC_PROCESS | REC_EXITED;
 	key.start_ns = r.start_ns;
-	if (bpf_map_update_elem(&exits, &key, &r, BPF_ANY)) {
-		__u32 reason = DROP_EXITS;
-		__u64 *n = bpf_map_lookup_elem(&drops, &reason);
-		if (n)
-			*n += 1;
-	}
+	if (bpf_map_update_elem(&exits, &key, &r, BPF_ANY))
+		count_drop(DROP_EXITS);
 	return 0;
 }
 

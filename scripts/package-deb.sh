@@ -33,16 +33,20 @@ install -m 0644 "$manifest" "$lib/helper-manifest.sha256"
 # helper next to itself).
 install -m 0644 dist/cli.js "$lib/cli.js"
 
-cat >"$lib/hotspot-helper" <<'SH'
+# The node flags every launch uses, from the one place that defines them (src/host/supervisor.ts).
+flags=$(node --import tsx -p "require('./src/host/supervisor.ts').HELPER_NODE_FLAGS.join(' ')")
+[[ "$flags" =~ ^[-=a-z0-9\ ]+$ ]] || { echo "package-deb: unexpected helper node flags: $flags" >&2; exit 1; }
+
+cat >"$lib/hotspot-helper" <<SH
 #!/bin/sh
 # Installed by the hotspot-helper package: the privileged eBPF helper, run by pkexec with the system's node.
 # Every thread starts with at most what loading BPF needs (the helper drops to CAP_BPF + CAP_PERFMON once attached);
 # without a setpriv that knows these capabilities the helper still starts, and drops what it can itself.
 caps=-all,+setpcap,+sys_admin,+bpf,+perfmon,+sys_resource
-if /usr/bin/setpriv --bounding-set=$caps --inh-caps=-all true 2>/dev/null; then
-  exec /usr/bin/setpriv --bounding-set=$caps --inh-caps=-all -- /usr/bin/node --max-semi-space-size=1 --expose-gc --compact-on-every-full-gc /usr/lib/hotspot/helper.js "$@"
+if /usr/bin/setpriv --bounding-set=\$caps --inh-caps=-all true 2>/dev/null; then
+  exec /usr/bin/setpriv --bounding-set=\$caps --inh-caps=-all -- /usr/bin/node $flags /usr/lib/hotspot/helper.js "\$@"
 fi
-exec /usr/bin/node --max-semi-space-size=1 --expose-gc --compact-on-every-full-gc /usr/lib/hotspot/helper.js "$@"
+exec /usr/bin/node $flags /usr/lib/hotspot/helper.js "\$@"
 SH
 chmod 0755 "$lib/hotspot-helper"
 

@@ -166,12 +166,12 @@ export class TaskCollector {
     return len;
   }
 
-  /** Runs a walk, or where there is none (or it overflowed) an iterator pass; times it. */
+  /** Runs a walk, or where there is none (or it overflowed) an iterator pass; times it (`ns`). */
   private records(
     walk: Walk | undefined,
     linkFd: number,
     recordSize: number,
-  ): { words: Uint32Array; bytes: Buffer; count: number } {
+  ): { words: Uint32Array; bytes: Buffer; count: number; ns: number } {
     const t0 = process.hrtime.bigint();
     let count = walk ? walk.run() : -1;
     let words = walk?.words;
@@ -184,8 +184,7 @@ export class TaskCollector {
     }
     const ns = Number(process.hrtime.bigint() - t0);
     this.readNs += ns;
-    this.lastPassNs = ns;
-    return { words: words as Uint32Array, bytes: bytes as Buffer, count };
+    return { words: words as Uint32Array, bytes: bytes as Buffer, count, ns };
   }
 
   /** Every process of the last reading, one row each (kept from reading to reading: names are decoded once). */
@@ -196,7 +195,8 @@ export class TaskCollector {
    * hands over one reused TaskTotals per process, valid until the next read().
    */
   read(): Iterable<TaskTotals> {
-    const { words, bytes, count } = this.records(this.walks?.tasks, this.tasksLinkFd, TASK_REC_SIZE);
+    const { words, bytes, count, ns } = this.records(this.walks?.tasks, this.tasksLinkFd, TASK_REC_SIZE);
+    this.lastPassNs = ns;
     this.reading.decode(words, bytes, count);
     return this.reading;
   }
@@ -208,9 +208,7 @@ export class TaskCollector {
 
   /** anon + shmem pages per process leader: the light reading for sub-window RSS samples. */
   readRss(visit: (tgid: number, startNs: number, pages: number) => void): void {
-    const before = this.lastPassNs;
     const { words: w, count } = this.records(this.walks?.rss, this.rssLinkFd, RSS_REC_SIZE);
-    this.lastPassNs = before; // lastPassNs is the full reading's
     for (let i = 0, o = 0; i < count; i++, o += RSS_REC_SIZE / 4)
       visit(w[o], w[o + 2] + w[o + 3] * 4294967296, w[o + 4] + w[o + 5] * 4294967296);
   }
