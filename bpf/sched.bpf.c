@@ -58,12 +58,58 @@ static __always_inline void count_pair(__u32 victim, __u32 aggressor)
 	s->count = 1;
 }
 
+/* prev goes to sleep in D: stamp it (the storage exists for every thread tasks.bpf.c has seen). */
+static __always_inline void block_begin(struct task_struct *prev)
+{
+	struct blocked *b = bpf_task_storage_get(&blocked, prev, 0, 0);
+	if (!b)
+		return;
+	b->since = rq_clock_of(prev);
+	b->since_delay = prev->sched_info.run_delay;
+	b->iowait = BPF_CORE_READ_BITFIELD(prev, in_iowait);
+}
+
+/* next runs again after a sleep in D: add it up. sched_info_arrive() has not run yet, so last_queued is still the
+ * time it was woken (queued). */
+static __always_inline void block_end(struct task_struct *next)
+{
+	struct blocked *b = bpf_task_storage_get(&blocked, next, 0, 0);
+	if (!b || !b->since)
+		return;
+	__s64 d = blocked_part(b, next, 0); /* queued: last_queued is set */
+	b->since = 0;
+	if (d <= 0 || !next->sched_info.last_queued)
+		return;
+	b->blocked_ns += d;
+	if (b->iowait)
+		b->iowait_ns += d;
+}
+
+/* The last switch of a task that exited: its CPU time is final only now (the exit tracepoint fires before the
+ * exit path and this last slice are accounted). If it wrote its process's exit record, complete it. */
+static __always_inline void exit_final(struct task_struct *prev)
+{
+	struct exit_key key = { .tgid = prev->tgid, .start_ns = prev->group_leader->start_time };
+	struct task_rec *r = bpf_map_lookup_elem(&exits, &key);
+	if (r && r->pid == prev->pid)
+		r->exec_ns = prev->se.sum_exec_runtime;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
+	/* The scheduler marks a task whose last sleep was in D (not TASK_NOLOAD) so: one load skips every other. */
+	if (BPF_CORE_READ_BITFIELD(next, sched_contributes_to_load))
+		block_end(next);
 	/* Involuntary: switched out while still runnable. Sleeping on I/O or a lock is not a preemption. */
-	if (!preempt && task_state(prev) != 0)
+	unsigned int state = task_state(prev);
+	if (!preempt && state != 0) {
+		if ((state & (TASK_UNINTERRUPTIBLE | TASK_NOLOAD)) == TASK_UNINTERRUPTIBLE)
+			block_begin(prev);
+		else if (state & TASK_DEAD)
+			exit_final(prev);
 		return 0;
+	}
 	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid;
 	if (!prev->pid || !next->pid || prev_tgid == next_tgid)
 		return 0;

@@ -17,13 +17,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_EXITS);
-	__type(key, struct exit_key);
-	__type(value, struct task_rec);
-} exits SEC(".maps");
-
 /* mm->rss_stat: `struct percpu_counter rss_stat[4]` since 6.2, `struct mm_rss_stat { atomic_long_t count[4]; }` before. */
 struct mm_rss_stat___pre62 {
 	atomic_long_t count[4];
@@ -76,6 +69,19 @@ static __always_inline void fill_process(struct task_rec *r, struct task_struct 
 		r->sig_nivcsw = P(trusted, sig, nivcsw);
 		r->sig_min_flt = P(trusted, sig, min_flt);
 		r->sig_maj_flt = P(trusted, sig, maj_flt);
+		if (bpf_core_field_exists(sig->ioac)) {
+			r->sig_read_bytes = P(trusted, sig, ioac.read_bytes);
+			r->sig_write_bytes = P(trusted, sig, ioac.write_bytes);
+		}
+	}
+	/* Blocked time of the threads that exited, kept on the leader (on_exit). Task storage needs a trusted pointer:
+	 * the raw_tp exit hook goes without. */
+	if (trusted) {
+		struct blocked *b = bpf_task_storage_get(&blocked, leader, 0, 0);
+		if (b) {
+			r->sig_blocked_ns = b->dead_blocked_ns;
+			r->sig_iowait_ns = b->dead_iowait_ns;
+		}
 	}
 	struct mm_struct *mm = P(trusted, t, mm);
 	if (mm) {
@@ -93,6 +99,38 @@ static __always_inline void fill_process(struct task_rec *r, struct task_struct 
  * not, and needs bpf_probe_read_kernel. `trusted` is a constant after inlining: only one branch is emitted. */
 #define FIELD(t, trusted, f) ((trusted) ? (t)->f : BPF_CORE_READ(t, f))
 
+/* This thread's blocked time: what it has added up, and the part of a sleep still pending. The storage is created
+ * for a thread that was there before us (`create`, on a reading): from then on its sleeps are counted. */
+static __always_inline void read_blocked(struct task_rec *r, struct task_struct *t, const int create)
+{
+	struct blocked *b = bpf_task_storage_get(&blocked, t, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (!b)
+		return;
+	__u64 blocked_ns = b->blocked_ns, iowait_ns = b->iowait_ns;
+	if (b->since) {
+		__s64 d = blocked_part(b, t, rq_clock_of(bpf_get_current_task_btf()));
+		if (d > 0) {
+			blocked_ns += d;
+			if (b->iowait)
+				iowait_ns += d;
+		}
+	}
+	r->blocked_ns += blocked_ns;
+	r->iowait_ns += iowait_ns;
+}
+
+/* The wait of a thread queued for a CPU now: the kernel adds it to run_delay only when the thread next runs, so a
+ * thread starved for longer than a window would read no wait in the windows it never ran and more than a window's
+ * in the one it ran in. Read against its own run queue's clock, the clock last_queued was stamped with. */
+static __always_inline __u64 queued_now(struct task_struct *t)
+{
+	__u64 since = t->sched_info.last_queued;
+	if (!since)
+		return 0;
+	__u64 now = rq_clock_of(t);
+	return now > since ? now - since : 0;
+}
+
 static __always_inline void fill_thread(struct task_rec *r, struct task_struct *t, const int trusted)
 {
 	r->tgid = FIELD(t, trusted, tgid);
@@ -100,10 +138,18 @@ static __always_inline void fill_thread(struct task_rec *r, struct task_struct *
 	r->flags = (FIELD(t, trusted, flags) & PF_KTHREAD) ? REC_KTHREAD : 0;
 	r->exec_ns = FIELD(t, trusted, se.sum_exec_runtime);
 	r->run_delay_ns = FIELD(t, trusted, sched_info.run_delay);
+	if (trusted)
+		r->run_delay_ns += queued_now(t);
 	r->nvcsw = FIELD(t, trusted, nvcsw);
 	r->nivcsw = FIELD(t, trusted, nivcsw);
 	r->min_flt = FIELD(t, trusted, min_flt);
 	r->maj_flt = FIELD(t, trusted, maj_flt);
+	if (bpf_core_field_exists(t->ioac)) {
+		r->read_bytes = FIELD(t, trusted, ioac.read_bytes);
+		r->write_bytes = FIELD(t, trusted, ioac.write_bytes);
+	}
+	if (trusted)
+		read_blocked(r, t, 1);
 	if (bpf_core_field_exists(t->thread_info.cpu))
 		r->cpu = FIELD(t, trusted, thread_info.cpu);
 	else
@@ -227,11 +273,16 @@ int walk_tasks(void *ctx)
 		}
 		r->threads++;
 		r->exec_ns += t->se.sum_exec_runtime;
-		r->run_delay_ns += t->sched_info.run_delay;
+		r->run_delay_ns += t->sched_info.run_delay + queued_now(t);
 		r->nvcsw += t->nvcsw;
 		r->nivcsw += t->nivcsw;
 		r->min_flt += t->min_flt;
 		r->maj_flt += t->maj_flt;
+		if (bpf_core_field_exists(t->ioac)) {
+			r->read_bytes += t->ioac.read_bytes;
+			r->write_bytes += t->ioac.write_bytes;
+		}
+		read_blocked(r, t, 1);
 		struct mm_struct *mm = t->mm;
 		if (mm && !(r->flags & REC_MM)) {
 			read_rss(mm, &r->rss_file, &r->rss_anon, &r->rss_shmem);
@@ -281,13 +332,32 @@ int sample_rss(void *ctx)
  * plus this thread's own. Every other thread exit returns after one load and a compare. */
 static __always_inline int on_exit(struct task_struct *t, int group_dead, const int trusted)
 {
-	if (!group_dead)
+	if (!group_dead) {
+		/* A thread other than the leader leaves: its blocked time goes to the leader, as its other counters go
+		 * to the signal struct (a leader that exits first stays, a zombie, and is read as a thread). */
+		if (trusted && t->pid != t->tgid) {
+			struct blocked *b = bpf_task_storage_get(&blocked, t, 0, 0);
+			struct blocked *l = bpf_task_storage_get(&blocked, t->group_leader, 0, 0);
+			if (b && l) {
+				__sync_fetch_and_add(&l->dead_blocked_ns, b->blocked_ns);
+				__sync_fetch_and_add(&l->dead_iowait_ns, b->iowait_ns);
+			}
+		}
 		return 0;
+	}
 	struct exit_key key = {};
 	struct task_rec r = {};
 	fill_thread(&r, t, trusted);
 	key.tgid = r.tgid;
 	fill_process(&r, t, trusted);
+	/* A leader that exited before this thread is a zombie with its own blocked time, not yet in dead_*. */
+	if (trusted && t->pid != t->tgid) {
+		struct blocked *l = bpf_task_storage_get(&blocked, t->group_leader, 0, 0);
+		if (l) {
+			r.blocked_ns += l->blocked_ns;
+			r.iowait_ns += l->iowait_ns;
+		}
+	}
 	r.flags |= REC_PROCESS | REC_EXITED;
 	key.start_ns = r.start_ns;
 	if (bpf_map_update_elem(&exits, &key, &r, BPF_ANY))
@@ -307,6 +377,15 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit_btf, struct task_struct *t)
 {
 	return on_exit(t, group_dead_of(t), 1);
+}
+
+/* A new thread or process gets its blocked-time storage here, outside the scheduler: on_switch only looks it up
+ * (creating it there would allocate memory under the run-queue lock). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	bpf_task_storage_get(&blocked, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	return 0;
 }
 
 SEC("raw_tp/sched_process_exit")

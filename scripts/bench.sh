@@ -12,7 +12,7 @@ fi
 # bpftrace's tracepoint: probes need tracefs, which a fresh machine may not have mounted.
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 mkdir -p dist/bench
-for c in pingpong faultstorm sleepers; do
+for c in pingpong faultstorm sleepers fsyncloop; do
   gcc -O2 -Wall -o "dist/bench/$c" "scripts/bench/$c.c"
 done
 # The floor: the same helper with an on_switch that returns at once (the helper finds its BPF objects next to itself).
@@ -36,4 +36,6 @@ fi
 # Bundled like the shipped code (tsx's transform would add its own overhead to the classifier figure).
 npx --no-install esbuild scripts/bench/main.ts --bundle --platform=node --target=node20 --external:koffi \
   --outfile=dist/bench/main.js --log-level=warning
-exec node dist/bench/main.js
+node dist/bench/main.js
+# The on-demand profiler: overhead beside bpftrace, symbolization and the view's render time.
+exec node --import tsx scripts/bench/profile.ts

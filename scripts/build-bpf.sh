@@ -14,3 +14,5 @@ for src in *.bpf.c; do
     llvm-strip -g "$obj" # keep BTF (needed for CO-RE), drop DWARF
   fi
 done
+# The helper's record offsets, from these objects' BTF (src/helper/layout.ts; unchanged unless a struct changed).
+node ../scripts/bpf-layout.mjs

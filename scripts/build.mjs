@@ -16,6 +16,15 @@ const node = {
   external: ['vscode', 'koffi'],
   logLevel: 'warning',
 };
+/** The webviews' scripts: ES modules for the webview's browser. */
+const browser = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'esm',
+  sourcemap: true,
+  logLevel: 'warning',
+};
 const entries = [
   { ...node, entryPoints: ['src/helper/main.ts'], outfile: 'dist/helper.js' },
   {
@@ -26,14 +35,14 @@ const entries = [
   },
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   {
-    bundle: true,
-    platform: 'browser',
-    target: 'es2022',
-    format: 'esm',
-    sourcemap: true,
-    logLevel: 'warning',
+    ...browser,
     entryPoints: ['src/webview/main.ts'],
     outfile: 'dist/webview.js',
+  },
+  {
+    ...browser,
+    entryPoints: ['src/webview/profile/main.ts'],
+    outfile: 'dist/profileView.js',
   },
 ].filter((e) => existsSync(e.entryPoints[0]));
 

@@ -16,7 +16,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
 lib="$root/usr/lib/hotspot"
-action=dev.hotspot.helper.packaged
+action=$(node --import tsx -p "require('./src/host/rootPath.ts').PACKAGED_POLKIT_ACTION")
 mkdir -p "$lib" "$root/DEBIAN" "$root/usr/share/polkit-1/actions" "$root/usr/share/doc/hotspot-helper"
 
 # The manifest names installed paths; dist/helper.js is installed as helper.js.
@@ -33,43 +33,40 @@ install -m 0644 "$manifest" "$lib/helper-manifest.sha256"
 # helper next to itself).
 install -m 0644 dist/cli.js "$lib/cli.js"
 
-# The node flags every launch uses, from the one place that defines them (src/host/supervisor.ts).
-flags=$(node --import tsx -p "require('./src/host/supervisor.ts').HELPER_NODE_FLAGS.join(' ')")
-[[ "$flags" =~ ^[-=a-z0-9\ ]+$ ]] || { echo "package-deb: unexpected helper node flags: $flags" >&2; exit 1; }
-
-cat >"$lib/hotspot-helper" <<SH
-#!/bin/sh
-# Installed by the hotspot-helper package: the privileged eBPF helper, run by pkexec with the system's node.
-# Every thread starts with at most what loading BPF needs (the helper drops to CAP_BPF + CAP_PERFMON once attached);
-# without a setpriv that knows these capabilities the helper still starts, and drops what it can itself.
-caps=-all,+setpcap,+sys_admin,+bpf,+perfmon,+sys_resource
-if /usr/bin/setpriv --bounding-set=\$caps --inh-caps=-all true 2>/dev/null; then
-  exec /usr/bin/setpriv --bounding-set=\$caps --inh-caps=-all -- /usr/bin/node $flags /usr/lib/hotspot/helper.js "\$@"
-fi
-exec /usr/bin/node $flags /usr/lib/hotspot/helper.js "\$@"
-SH
+# The launcher and the polkit action, rendered from the templates Install Helper uses (src/host/rootTemplates.ts).
+render() { node --import tsx scripts/render-root-files.ts "$1"; }
+render launcher >"$lib/hotspot-helper"
 chmod 0755 "$lib/hotspot-helper"
-
-cat >"$root/usr/share/polkit-1/actions/$action.policy" <<XML
-<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE policyconfig PUBLIC "-//freedesktop//DTD PolicyKit Policy Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/PolicyKit/1/policyconfig.dtd">
-<policyconfig>
-  <vendor>Hotspot</vendor>
-  <action id="$action">
-    <description>Run the Hotspot eBPF helper</description>
-    <message>Authentication is required to load Hotspot's eBPF programs into the kernel</message>
-    <defaults>
-      <allow_any>no</allow_any>
-      <allow_inactive>no</allow_inactive>
-      <allow_active>auth_admin_keep</allow_active>
-    </defaults>
-    <annotate key="org.freedesktop.policykit.exec.path">/usr/lib/hotspot/hotspot-helper</annotate>
-  </action>
-</policyconfig>
-XML
+render policy >"$root/usr/share/polkit-1/actions/$action.policy"
 chmod 0644 "$root/usr/share/polkit-1/actions/$action.policy"
 install -m 0644 LICENSE "$root/usr/share/doc/hotspot-helper/copyright"
+
+# --- hotspot serve as a service: unit (installed disabled), its notes, the `hotspot` user it runs as -------------
+# Kept apart from the helper's files above; the unit's text is scripts/templates/hotspot-serve.service.
+install -D -m 0644 scripts/templates/hotspot-serve.service "$root/usr/lib/systemd/system/hotspot-serve.service"
+install -D -m 0644 docs/serve.md "$root/usr/share/doc/hotspot-helper/README.serve"
+cat >"$root/DEBIAN/postinst" <<'SH'
+#!/bin/sh
+# The unprivileged user `hotspot serve` becomes after starting the helper. The unit is not enabled here.
+set -e
+if [ "$1" = configure ]; then
+  getent passwd hotspot >/dev/null ||
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin hotspot
+  if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+fi
+SH
+cat >"$root/DEBIAN/prerm" <<'SH'
+#!/bin/sh
+set -e
+if [ "$1" = remove ] && [ -d /run/systemd/system ]; then systemctl stop hotspot-serve.service || true; fi
+SH
+cat >"$root/DEBIAN/postrm" <<'SH'
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+SH
+chmod 0755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
+# --- end of hotspot serve ------------------------------------------------------------------------------------------
 
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: hotspot-helper

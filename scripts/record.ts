@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LineSplitter, type Message, parseLine } from '../src/shared/protocol';
+import { LineSplitter, type Message, parseLine } from '../src/shared/wire/protocol';
 import { startWorkload, type WorkloadName } from '../test/workloads';
 
 /**

@@ -16,6 +16,16 @@ pkgs=(clang llvm libbpf-dev libbpf1 bpftool bpftrace pkexec polkitd dbus procps 
 [ "$want_e2e" = 1 ] && pkgs+=(chromium ripgrep libkrb5-dev g++)
 ensure_debs Hotspot "${pkgs[@]}"
 
+# --- Prometheus, for the `hotspot serve` test (its binary and promtool; the test runs it on its own port) ---
+if ! dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -q 'install ok installed'; then
+  ensure_debs "hotspot serve's test" prometheus
+  # The package enables and (where an init system runs) starts its own server on :9090: not wanted here.
+  if [ "$(id -u)" = 0 ]; then
+    if [ -d /run/systemd/system ]; then systemctl disable --now prometheus >/dev/null 2>&1 || true
+    else service prometheus stop >/dev/null 2>&1 || true; fi
+  fi
+fi
+
 # --- npm dependencies ------------------------------------------------------
 if [ ! -d node_modules/koffi ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"

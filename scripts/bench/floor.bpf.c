@@ -2,6 +2,7 @@
 /* The bench's floor: what attaching to sched_switch costs before any work. The same maps as bpf/sched.bpf.c, so
  * the helper loads it in place of the real object (npm run bench builds it next to a copy of the helper). */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "sched.h"

@@ -1,14 +1,14 @@
 // Runs as an unprivileged user in test/kernel/pkexec.test.ts: drives HelperSupervisor through real pkexec
 // (or installHelper through pkexec) and reports every event as one JSON line on stdout.
-// Usage: node driver.js supervise <installDir> <windows> | install <extensionPath> <installDir>
+// Usage: node driver.js supervise <installDir> <windows> | install <extensionPath> <installDir> [policyDir]
 import { installHelper } from '../../src/host/install';
 import { eventLog, installedSupervisor, out } from './driverIo';
 
 const log = eventLog(true);
-const [mode, dir, arg] = process.argv.slice(2);
+const [mode, dir, arg, policyDir] = process.argv.slice(2);
 
 if (mode === 'install') {
-  installHelper({ extensionPath: dir, installDir: arg, log }).then(
+  installHelper({ extensionPath: dir, installDir: arg, policyDir, log }).then(
     (r) => out({ ev: 'installed', ...r }),
     (e: Error & { hint?: string }) => {
       out({ ev: 'installError', message: e.message, hint: e.hint });

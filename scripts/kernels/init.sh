@@ -45,6 +45,10 @@ mount -t cgroup2 cgroup2 $R/sys/fs/cgroup
 mount -t bpf bpf $R/sys/fs/bpf
 mount -t tracefs tracefs $R/sys/kernel/tracing
 mount -t debugfs debugfs $R/sys/kernel/debug
+# The scratch disk (virtio-blk, ext4 made by the matrix on the host): the one real block device, for the checks of
+# time blocked on I/O (9p and tmpfs never wait for a disk).
+mkdir -p $R/scratch
+mount -t ext4 /dev/vda $R/scratch || say "no scratch disk"
 mkdir -p $R/results
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results $R/results || say "no results share"
 
@@ -54,4 +58,5 @@ code=$?
 echo "$code" >$R/results/exit-code
 say "check suite exited with $code"
 umount $R/results
+umount $R/scratch
 finish

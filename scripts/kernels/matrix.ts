@@ -32,7 +32,9 @@ const CACHE = path.join(ROOT, '.kernels');
 const ARTIFACT = path.join(ROOT, 'test-artifacts', 'kernels.json');
 const BUSYBOX = '/bin/busybox';
 /** What the initramfs needs before it can reach the host root; each with its dependencies, in load order. */
-const BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
+const BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay', 'virtio_blk', 'ext4'];
+/** The guest's scratch disk: a sparse file on the host, made ext4 afresh for every boot. */
+const SCRATCH_MB = 512;
 
 const seconds = (name: string, d: number) => {
   const v = Number(process.env[name]);
@@ -236,6 +238,7 @@ function suiteCommand(k: Kernel): string {
     'export HOTSPOT_VM_RESULTS=/results',
     // A file of the read-only host root, not mapped by anything: re-read through the page cache for major faults.
     `export HOTSPOT_VM_COLD_FILE=${q(k.bzImage ?? '')}`,
+    'export HOTSPOT_VM_SCRATCH=/scratch',
     `exec ${q(process.execPath)} --import tsx --test --test-concurrency=1 --test-reporter=spec test/vm/checks.test.ts`,
     '',
   ].join('\n');
@@ -272,6 +275,10 @@ async function boot(k: Kernel, timeoutMs: number, tcg: 'multi' | 'single'): Prom
   rmSync(results, { recursive: true, force: true });
   mkdirSync(results, { recursive: true });
   const initrd = await buildInitramfs(k, dir);
+  const scratch = path.join(dir, 'scratch.img');
+  rmSync(scratch, { force: true });
+  await run('truncate', ['-s', `${SCRATCH_MB}M`, scratch]);
+  await run('mkfs.ext4', ['-q', '-F', scratch]);
   const args = [
     ...['-accel', `tcg,thread=${tcg}`, '-cpu', 'max', '-smp', '2', '-m', '4G'],
     ...['-nodefaults', '-no-reboot', '-display', 'none', '-monitor', 'none', '-serial', 'stdio'],
@@ -279,6 +286,7 @@ async function boot(k: Kernel, timeoutMs: number, tcg: 'multi' | 'single'): Prom
     ...['-append', 'console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init'],
     ...['-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap'],
     ...['-virtfs', `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`],
+    ...['-drive', `file=${scratch},if=virtio,format=raw`],
   ];
   log(
     `${k.id}: booting ${k.release} under qemu TCG, ${tcg}-threaded (timeout ${Math.round(timeoutMs / 1000)} s)`,

@@ -10,7 +10,8 @@ log() { printf '\033[1;34m[kernels]\033[0m %s\n' "$*" >&2; }
 # shellcheck source=scripts/apt.sh
 source scripts/apt.sh
 
-pkgs=(qemu-system-x86 busybox-static kmod xz-utils zstd bpftool)
+# e2fsprogs: mkfs.ext4 for the guest's scratch disk (the blocked-time check needs a real block device).
+pkgs=(qemu-system-x86 busybox-static kmod xz-utils zstd bpftool e2fsprogs)
 ensure_debs "The kernel matrix" "${pkgs[@]}"
 
 # The VM runs this checkout's build (it sees the host's / read-only): build it if it is not there.

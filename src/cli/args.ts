@@ -1,6 +1,7 @@
 // Command-line flags of `hotspot`, after the reference tool's (-interval, -topk, -hide-kernel, -cgroup-filter,
 // -exclude, -config, -generate-config), plus --json, --windows, --pid, --record and --replay.
 // Pure: parseArgs never touches the file system, so it is unit-tested directly.
+import { excludeList } from '../shared/presentation/viewFilters';
 
 export interface CliOptions {
   /** A subcommand instead of a live session: install-helper (run with sudo). */
@@ -29,6 +30,7 @@ export class UsageError extends Error {
 
 export const USAGE = `Usage: hotspot [flags]
        sudo node <extension>/dist/cli.js install-helper [--install-dir <dir>] [--policy-dir <dir>]
+       hotspot serve [flags]   (Prometheus /metrics and OTLP; hotspot serve --help)
 
 Live diagnosis of why processes are slow, starved or heading for OOM (eBPF; needs root).
 
@@ -121,12 +123,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         o.cgroupFilter = value();
         break;
       case '--exclude':
-        o.exclude.push(
-          ...value()
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-        );
+        o.exclude.push(...excludeList(value()));
         break;
       case '--config':
         o.configPath = value();

@@ -8,13 +8,22 @@ import { readPpid } from '../host/procfs';
 import { ProcfsSampler } from '../host/procfsSampler';
 import { openRecordingFd, readRecordingSync } from '../host/sessionFile';
 import { DEGRADABLE, HelperSupervisor, type Logger } from '../host/supervisor';
-import { Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
-import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml } from '../shared/config';
-import type { Diagnosis, Report } from '../shared/diagnosis';
-import { cause, details } from '../shared/explain';
+import { serveMain } from '../serve/main';
+import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml } from '../shared/diagnosis/config';
+import type { Diagnosis, Report } from '../shared/diagnosis/model';
+import { DiagnosisPipeline } from '../shared/diagnosis/pipeline';
 import { plainText } from '../shared/format';
-import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
-import { describeAttach, encode, type Hello, type Message, parseLine, type Window } from '../shared/protocol';
+import { cause, details } from '../shared/presentation/explain';
+import { ProcessTreeFilter, parentsFrom } from '../shared/presentation/processTree';
+import { isExcluded, isKernelThread, matchesCgroup } from '../shared/presentation/viewFilters';
+import {
+  describeAttach,
+  encode,
+  type Hello,
+  type Message,
+  parseLine,
+  type Window,
+} from '../shared/wire/protocol';
 import { type CliOptions, parseArgs, USAGE, UsageError } from './args';
 import { renderReport } from './render';
 
@@ -88,7 +97,8 @@ function exitAfterOutput(code: number): void {
 /** Drives classification + output from a stream of messages, live or replayed. */
 class Session {
   private hello?: Hello;
-  private classifier?: Classifier;
+  /** The same classify → hold → order path as the extension's views. */
+  private pipeline?: DiagnosisPipeline;
   private windows = 0;
   constructor(
     private readonly o: CliOptions,
@@ -101,16 +111,17 @@ class Session {
     this.recorder?.write(encode(msg));
     if (msg.type === 'hello') {
       this.hello = msg;
-      this.classifier = new Classifier(this.cfg, msg);
+      if (this.pipeline) this.pipeline.restart(msg);
+      else this.pipeline = new DiagnosisPipeline(this.cfg, msg);
       if (!this.o.json) say(`kernel ${msg.kernel}, ${describeAttach(msg)}, window ${msg.intervalMs} ms`);
-    } else if (msg.type === 'window' && this.classifier && this.hello)
-      this.onWindow(msg, this.hello, this.classifier);
+    } else if (msg.type === 'window' && this.pipeline && this.hello)
+      this.onWindow(msg, this.hello, this.pipeline);
     else if (msg.type === 'drops') say(`map full, updates dropped: ${JSON.stringify(msg.maps)}`);
     else if (msg.type === 'error') say(msg.message, msg.hint);
   }
 
-  private onWindow(w: Window, hello: Hello, classifier: Classifier): void {
-    const report = classifier.classify(w);
+  private onWindow(w: Window, hello: Hello, pipeline: DiagnosisPipeline): void {
+    const report = pipeline.push(w);
     const shown = visible(report, this.o, this.cfg, hello);
     if (this.o.json) process.stdout.write(`${jsonLine(report, shown, hello)}\n`);
     else {
@@ -211,6 +222,11 @@ async function installFromTerminal(o: CliOptions): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'serve') return serveMain(argv.slice(1), version, path.join(__dirname, 'helper.js'));
+  if (argv[0] === 'profile') {
+    const code = await (await import('./profile')).runProfile(argv.slice(1));
+    return exitAfterOutput(code);
+  }
   let o: CliOptions;
   let cfg: Config;
   try {

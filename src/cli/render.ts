@@ -1,15 +1,23 @@
 // Terminal rendering of a Report: grouped by diagnosis (most severe first), top-K rows each, with the *why*.
 // Process names come from outside (any program picks its own comm): they pass through plainText before they reach
 // the terminal, so a name cannot carry escape sequences (retitle, clear, hyperlinks) into the user's TTY.
-import { pressureText } from '../shared/classifier';
-import type { Diagnosis, Label, Report } from '../shared/diagnosis';
-import { SEVERITY } from '../shared/diagnosis';
-import { cause } from '../shared/explain';
-import { formatBytes, formatCount, formatCpu, formatPercent, plainText } from '../shared/format';
+
+import type { Diagnosis, Label, Report } from '../shared/diagnosis/model';
+import { SEVERITY } from '../shared/diagnosis/model';
+import {
+  formatBytes,
+  formatCount,
+  formatCpu,
+  formatPercent,
+  plainText,
+  pressureText,
+} from '../shared/format';
+import { cause } from '../shared/presentation/explain';
 
 const COLOUR: Record<Label, string> = {
   'OOM risk': '\x1b[1;31m',
   'Mem-thrashing': '\x1b[35m',
+  'I/O-bound': '\x1b[33m',
   Starved: '\x1b[33m',
   'Noisy neighbor': '\x1b[36m',
   'CPU-bound': '\x1b[34m',

@@ -28,6 +28,9 @@ const TAKES_VALUE = new Set([
   '-classpath',
   '--class-path',
   '-X',
+  // VS Code's shell integration starts `bash --init-file …/shellIntegration-bash.sh`: that is not what runs.
+  '--init-file',
+  '--rcfile',
 ]);
 
 /**
@@ -54,7 +57,15 @@ export function scriptName(argv: readonly string[]): string {
 }
 
 const baseIfPath = (a: string, i: number) => (i === 0 || a.startsWith('/') ? path.basename(a) : a);
-const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** Cuts text to at most `max` characters at a word boundary, with an ellipsis when anything was cut. */
+export function truncate(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const room = s.slice(0, max - 1);
+  const space = room.lastIndexOf(' ');
+  // A single long word (a path) is cut inside it rather than reduced to nothing.
+  return `${(space >= max / 2 ? room.slice(0, space) : room).replace(/[\s,;:]+$/, '')}…`;
+}
 
 /** The whole command line for tooltips and reports, arguments quoted when they contain spaces. */
 export function commandLineText(argv: readonly string[]): string {

@@ -1,6 +1,5 @@
 // The dashboard webview panel: history sparklines, the preemption graph, per-core bars and the helper's own cost.
 // Strict CSP (nonce'd script from dist/, styles from media/), typed messages from ../shared/dashboard.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import {
   DashboardHistory,
@@ -8,15 +7,18 @@ import {
   type FromWebview,
   isFromWebview,
   type ToWebview,
-} from '../shared/dashboard';
-import type { Episode } from '../shared/timeline';
+} from '../shared/presentation/dashboard';
+import type { Episode } from '../shared/presentation/timeline';
 import type { Update } from './monitor';
+import { webviewHtml } from './webviewHtml';
 
 export class Dashboard implements vscode.Disposable {
   static readonly viewType = 'hotspot.dashboard';
   private panel?: vscode.WebviewPanel;
   private readonly history: DashboardHistory;
   private model?: DashboardModel;
+  /** The last window's model before the filter. */
+  private full?: DashboardModel;
   private ready = false;
   private pendingReveal?: number;
   private pendingSection?: string;
@@ -39,7 +41,19 @@ export class Dashboard implements vscode.Disposable {
 
   /** Called for every window whether or not the panel is open, so history is there when it opens. */
   update(u: Update, source: string, drops: Record<string, number>, episodes: readonly Episode[]): void {
-    this.model = this.history.add(u.report, u.shown, source, drops, episodes);
+    // History is kept for every process in scope; a filter narrows what the panel shows, not what it remembers
+    // (a filtered-out process is not "idle or exited", and its sparkline has no gap when the filter is cleared).
+    // A re-publication after a filter change is the same window: no new point in the history.
+    if (u.fresh || !this.full) this.full = this.history.add(u.report, u.scoped, source, drops, episodes);
+    const model = { ...this.full };
+    if (u.shown !== u.scoped) {
+      const shown = new Set(u.shown.map((d) => d.tgid));
+      model.processes = model.processes.filter((p) => shown.has(p.tgid));
+      model.rows = model.rows.filter((r) => shown.has(r.tgid));
+      model.totalShown = model.rows.length;
+      model.edges = model.edges.filter((e) => shown.has(e.victim.tgid) || shown.has(e.aggressor.tgid));
+    }
+    this.model = model;
     this.post({ type: 'model', model: this.model });
   }
 
@@ -47,6 +61,7 @@ export class Dashboard implements vscode.Disposable {
   reset(status: string): void {
     this.history.clear();
     this.model = undefined;
+    this.full = undefined;
     this.post({ type: 'reset', text: status });
   }
 
@@ -79,29 +94,13 @@ export class Dashboard implements vscode.Disposable {
     this.panel = panel;
     this.ready = false;
     const w = panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const csp = [
-      "default-src 'none'",
-      `img-src ${w.cspSource} data:`,
-      `style-src ${w.cspSource}`,
-      `font-src ${w.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    w.html = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${w.asWebviewUri(vscode.Uri.joinPath(media, 'dashboard.css'))}">
-<title>Hotspot Dashboard</title>
-</head>
-<body>
-<header id="status">Waiting for the first window…</header>
-<main id="root"></main>
-<script type="module" nonce="${nonce}" src="${w.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'))}"></script>
-</body>
-</html>`;
+    w.html = webviewHtml(w, this.extensionUri, {
+      title: 'Hotspot Dashboard',
+      css: 'dashboard.css',
+      script: 'webview.js',
+      body: '<header id="status">Waiting for the first window…</header>\n<main id="root"></main>',
+      images: true,
+    });
     w.onDidReceiveMessage((m: unknown) => {
       if (!isFromWebview(m)) return; // a webview is untrusted input too
       if (m.type === 'ready') {

@@ -4,16 +4,19 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isRoot } from '../host/environment';
 import type { Failure } from '../host/supervisor';
-import { type Config, DEFAULT_CONFIG } from '../shared/config';
-import type { Diagnosis } from '../shared/diagnosis';
-import { timelineCsv } from '../shared/timeline';
+import { type Config, DEFAULT_CONFIG } from '../shared/diagnosis/config';
+import type { Diagnosis } from '../shared/diagnosis/model';
+import { isUrgent } from '../shared/diagnosis/rules/default';
+import { timelineCsv } from '../shared/presentation/timeline';
 import { CommandLines, commandLineText, scriptName } from './commandLine';
 import { Dashboard } from './dashboard';
 import { DebuggeeTracker, isExtensionTooling } from './debuggee';
 import { Monitor } from './monitor';
+import { readNice } from './nice';
 import { Onboarding } from './onboarding';
 import { Owners } from './owners';
 import { renice, sendSignal } from './processActions';
+import { registerProfileCommand } from './profileCommand';
 import { reportText } from './report';
 import { plainLines } from './safeText';
 import { type ProcessFilter, WorkspaceScope } from './scope';
@@ -57,6 +60,8 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
       script: argv ? scriptName(argv) : undefined,
       commandLine: argv ? commandLineText(argv) : undefined,
       owner: owners.of(d.tgid),
+      nice: readNice(d.tgid),
+      editor: m.last?.editor.has(d.tgid),
     };
   };
   const tree = new DiagnosesTree(() => settings.topK, identify);
@@ -93,7 +98,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   m.onDidUpdate((u) => {
     if (u.fresh) owners.newWindow();
     tree.update(u);
-    alert.update(u, m.timeline.lastEndedOom());
+    alert.update(u, m.timeline.lastEndedOom(), (d) => isUrgent(d, m.thresholds));
     dashboard.update(u, STATE_TEXT[m.state], m.drops, m.timeline.episodes);
     status.windowArrived(u.fresh);
   });
@@ -117,6 +122,7 @@ export function activate(ctx: vscode.ExtensionContext): HotspotApi {
   const cmd = (id: string, fn: (...args: never[]) => unknown) =>
     ctx.subscriptions.push(vscode.commands.registerCommand(`hotspot.${id}`, fn));
 
+  registerProfileCommand(ctx, () => m.helper, log);
   cmd('start', () => {
     thresholds.reload('start'); // a config broken since activation is reported now, where it is noticed
     m.start();

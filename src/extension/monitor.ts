@@ -13,12 +13,12 @@ import {
   type Logger,
   type SupervisorOptions,
 } from '../host/supervisor';
-import { bySeverity, Classifier, isExcluded, isKernelThread, matchesCgroup } from '../shared/classifier';
-import type { Config } from '../shared/config';
-import type { Diagnosis, Report } from '../shared/diagnosis';
-import { encode, type Hello, type Message, parseLine } from '../shared/protocol';
-import { Stabilizer } from '../shared/stabilizer';
-import { Timeline } from '../shared/timeline';
+import type { Config } from '../shared/diagnosis/config';
+import type { Diagnosis, Report } from '../shared/diagnosis/model';
+import { DiagnosisPipeline } from '../shared/diagnosis/pipeline';
+import { Timeline } from '../shared/presentation/timeline';
+import { isExcluded, isKernelThread, matchesCgroup } from '../shared/presentation/viewFilters';
+import { encode, type Hello, type Message, parseLine } from '../shared/wire/protocol';
 import { type ProcessFilter, treePredicate, type WorkspaceScope } from './scope';
 import type { Settings } from './settings';
 
@@ -34,6 +34,11 @@ export interface Update {
   /** Every process past the base filters (own pid, kernel threads, cgroup, exclude), before scope and filter:
    *  where a machine-wide OOM risk is found even while the view is narrowed. */
   context: Diagnosis[];
+  /** In scope, before the filter: what happened (the timeline, the dashboard's history) is recorded from these,
+   *  so filtering changes what is shown, never what is on record. */
+  scoped: Diagnosis[];
+  /** VS Code's own processes (language servers, the extension host's children): marked, never alerted on. */
+  editor: ReadonlySet<number>;
 }
 
 export class Monitor implements vscode.Disposable {
@@ -54,18 +59,19 @@ export class Monitor implements vscode.Disposable {
   readonly onDidChangeRecording = this.recordingEmitter.event;
   private supervisor?: HelperSupervisor;
   private timer?: NodeJS.Timeout;
-  private classifier?: Classifier;
+  /** Classifies, holds labels for two windows (calm views) and orders; one per session. */
+  private pipeline?: DiagnosisPipeline;
   private recorder?: WriteStream;
   private _filter?: ProcessFilter;
   hello?: Hello;
   last?: Update;
   drops: Record<string, number> = {};
-  /** Holds labels for two windows (calm views); one per session. */
-  private readonly stabilizer = new Stabilizer();
   /** When each process entered and left each diagnosis, this session. */
   readonly timeline = new Timeline();
   /** Why the session is degraded, for the view's message. */
   degradedReason?: string;
+  /** The pids the last window saw (a row carried over a window for a process not in it may have exited). */
+  private present = new Set<number>();
 
   constructor(
     private readonly extensionPath: string,
@@ -89,6 +95,10 @@ export class Monitor implements vscode.Disposable {
   /** A replay ran to its end and its last window is still on screen. */
   get showsFinishedReplay(): boolean {
     return this._state === 'stopped' && this.fromReplay && this.last !== undefined;
+  }
+  /** The running helper's supervisor (profile requests go through it); undefined in degraded mode or stopped. */
+  get helper(): HelperSupervisor | undefined {
+    return this.helperPid === undefined ? undefined : this.supervisor;
   }
   get helperPid(): number | undefined {
     return this.hello && !this.hello.capabilities.includes('degraded') ? this.hello.pid : undefined;
@@ -115,9 +125,14 @@ export class Monitor implements vscode.Disposable {
     } else this.refresh();
   }
 
+  /** The thresholds in force (the status bar's OOM urgency reads the horizon). */
+  get thresholds(): Config {
+    return this.config;
+  }
+
   setConfig(c: Config): void {
     this.config = c;
-    this.classifier?.setConfig(c);
+    this.pipeline?.setConfig(c);
   }
 
   setFilter(f: ProcessFilter | undefined): void {
@@ -221,10 +236,9 @@ export class Monitor implements vscode.Disposable {
   private clearSession(): void {
     this.last = undefined;
     this.hello = undefined;
-    this.classifier = undefined;
+    this.pipeline = undefined;
     this.fromReplay = false;
     this.drops = {};
-    this.stabilizer.clear();
     this.timeline.clear();
   }
 
@@ -260,13 +274,16 @@ export class Monitor implements vscode.Disposable {
     switch (m.type) {
       case 'hello':
         this.hello = m;
-        this.classifier = new Classifier(this.config, m); // the hello carries the host facts it needs
+        // The hello carries the host facts it needs; a restarted helper keeps the labels held.
+        if (this.pipeline) this.pipeline.restart(m);
+        else this.pipeline = new DiagnosisPipeline(this.config, m);
         break;
       case 'window': {
-        if (!this.classifier || !this.hello) return;
+        if (!this.pipeline || !this.hello) return;
         if (this._state === 'starting' || this._state === 'restarting') this.setState('running');
-        const raw = this.classifier.classify(m);
-        const report = { ...raw, diagnoses: this.stabilizer.apply(raw.diagnoses).sort(bySeverity) };
+        const report = this.pipeline.push(m);
+        const raw = this.pipeline.lastClassified!;
+        this.present = new Set(raw.diagnoses.map((d) => d.tgid));
         this.publish(report, this.hello, true);
         this.record(raw, this.last);
         this.drops = {}; // a drops line follows the window it belongs to: shown with the next one, then cleared
@@ -291,7 +308,7 @@ export class Monitor implements vscode.Disposable {
   /** Adds the window to the timeline: the shown processes' diagnoses, and any OOM risk on the machine. */
   private record(raw: Report, u: Update | undefined): void {
     if (!u) return;
-    const alerting = u.shown.filter((d) => d.label !== 'OK');
+    const alerting = u.scoped.filter((d) => d.label !== 'OK');
     for (const d of u.context) if (d.label === 'OOM risk' && !alerting.includes(d)) alerting.push(d);
     const present = new Set(raw.diagnoses.map((d) => d.tgid));
     // A replay's pids are another machine's: whatever vanished from it counts as exited.
@@ -306,18 +323,28 @@ export class Monitor implements vscode.Disposable {
   private publish(report: Report, hello: Hello, fresh: boolean): void {
     const s = this.settings;
     const exclude = [...this.config.exclude, String(hello.pid)];
+    // A row carried over from the last window for a process that has since exited says nothing true any more
+    // ("~9 min to OOM" for a leak that is gone): it goes, and the timeline says it exited.
+    const exited = (d: Diagnosis) =>
+      !this.fromReplay && !this.present.has(d.tgid) && !existsSync(`/proc/${d.tgid}`);
     const context = report.diagnoses.filter(
       (d) =>
         d.tgid !== process.pid && // our own extension host
         !(s.hideKernelThreads && isKernelThread(d)) &&
         (!s.cgroupFilter || matchesCgroup(d.cgroup, s.cgroupFilter)) &&
-        !isExcluded(d, exclude),
+        !isExcluded(d, exclude) &&
+        !exited(d),
     );
-    let shown = context;
-    if (this._filter) shown = shown.filter(treePredicate(this._filter, report.diagnoses));
-    else if (s.scope === 'workspace' && !this.fromReplay)
-      shown = shown.filter(this.scope.predicate(report.diagnoses));
-    this.last = { report, shown, hello, fresh, context };
+    const isEditor = this.fromReplay ? () => false : this.scope.editorPredicate(report.diagnoses);
+    const editor = new Set(context.filter(isEditor).map((d) => d.tgid));
+    let scoped = context;
+    if (s.scope === 'workspace' && !this.fromReplay) {
+      const inScope = this.scope.predicate(report.diagnoses);
+      // VS Code's own helpers often run in the workspace folder (language servers): not the user's processes.
+      scoped = scoped.filter((d) => inScope(d) && !editor.has(d.tgid));
+    }
+    const shown = this._filter ? context.filter(treePredicate(this._filter, report.diagnoses)) : scoped;
+    this.last = { report, shown, hello, fresh, context, scoped, editor };
     this.updateEmitter.fire(this.last);
   }
 

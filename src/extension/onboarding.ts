@@ -7,8 +7,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bpfImpossible, isRoot, sudoInstallCommand } from '../host/environment';
-import { findRootNode, InstallError, installHelper } from '../host/install';
-import { DEFAULT_INSTALL_DIR, DEGRADABLE, type Failure, LAUNCHER, unsafeForRoot } from '../host/supervisor';
+import { InstallError, installHelper } from '../host/install';
+import { DEFAULT_INSTALL_DIR, findRootNode, LAUNCHER, unsafeForRoot } from '../host/rootPath';
+import { DEGRADABLE, type Failure } from '../host/supervisor';
 
 const HIDE_DEGRADED = 'hotspot.hideDegradedNotice';
 /** pkexec cannot ask for a password here: installing through it is pointless, sudo in a terminal is not. */

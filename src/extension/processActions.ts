@@ -1,21 +1,15 @@
 // Acting on a diagnosed process, as the user and by the extension (the root helper has no way to signal):
-// SIGTERM / SIGKILL with process.kill, lower priority with renice(1). Every action asks first, in a modal that
-// names the process and its command line, and checks the pid still runs the same program.
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// SIGTERM / SIGKILL, or a lower priority (setpriority, as renice -p does). Every action asks first, in a modal that
+// names the process and its command line, and reaches the process that was shown or nothing: its pid and start
+// time are checked again when the action is taken (src/host/processIdentity.ts), so a pid that another process took
+// over while the dialog was open is left alone.
 import * as vscode from 'vscode';
-import type { Diagnosis } from '../shared/diagnosis';
+import { isSameProcess, reniceIfSame, signalIfSame } from '../host/processIdentity';
+import type { Diagnosis } from '../shared/diagnosis/model';
 import { plainText } from '../shared/format';
 import { processName } from './report';
 
-/** The pid still belongs to the process the user saw (its name did not change: no pid reuse). */
-function stillSame(d: Diagnosis): boolean {
-  try {
-    return readFileSync(`/proc/${d.tgid}/comm`, 'utf8').trim() === d.comm;
-  } catch {
-    return false;
-  }
-}
+const stillSame = (d: Diagnosis) => isSameProcess({ tgid: d.tgid, startNs: d.startNs });
 
 /** Pids no action may touch: init, our own extension host, and the helper (Stop handles that). */
 function refuse(d: Diagnosis, protectedPids: readonly (number | undefined)[]): string | undefined {
@@ -54,12 +48,13 @@ export async function sendSignal(
   const verb = signal === 'SIGTERM' ? 'Terminate' : 'Kill';
   const consequence = `Sends ${signal}${signal === 'SIGKILL' ? ' (it cannot clean up)' : ''} as your user.`;
   if (!(await confirm(`${verb} ${processName(d)}?`, commandLine, consequence, verb))) return false;
-  if (!stillSame(d)) {
-    void vscode.window.showWarningMessage(`Hotspot: ${processName(d)} has already exited.`);
-    return false;
-  }
   try {
-    process.kill(d.tgid, signal);
+    if (signalIfSame(d, signal) === 'gone') {
+      void vscode.window.showWarningMessage(
+        `Hotspot: ${processName(d)} has already exited (its pid may now be another process's); nothing was sent.`,
+      );
+      return false;
+    }
     vscode.window.setStatusBarMessage(`Hotspot: ${signal} sent to ${processName(d)}`, 4000);
     return true;
   } catch (e) {
@@ -90,18 +85,30 @@ export async function renice(
   );
   if (!pick) return false;
   const question = `Set the nice value of ${processName(d)} to ${pick.label}?`;
-  if (!(await confirm(question, commandLine, 'Runs renice as your user.', 'Renice'))) return false;
-  return new Promise((resolve) =>
-    execFile('renice', ['-n', pick.label, '-p', String(d.tgid)], (err, _out, stderr) => {
-      if (err) {
-        void vscode.window.showErrorMessage(
-          `Hotspot: renice failed: ${plainText(stderr || err.message).trim()}`,
-        );
-        resolve(false);
-      } else {
-        vscode.window.setStatusBarMessage(`Hotspot: ${processName(d)} now runs at nice ${pick.label}`, 4000);
-        resolve(true);
-      }
-    }),
-  );
+  if (!(await confirm(question, commandLine, 'Sets its nice value as your user.', 'Renice'))) return false;
+  try {
+    const r = reniceIfSame(d, Number(pick.label));
+    if (r === 'gone') {
+      void vscode.window.showWarningMessage(
+        `Hotspot: ${processName(d)} has already exited (its pid may now be another process's); nothing was changed.`,
+      );
+      return false;
+    }
+    if (r === 'reused') {
+      void vscode.window.showWarningMessage(
+        `Hotspot: ${processName(d)} exited while being reniced; pid ${d.tgid} now belongs to another process, which got nice ${pick.label}.`,
+      );
+      return false;
+    }
+    vscode.window.setStatusBarMessage(`Hotspot: ${processName(d)} now runs at nice ${pick.label}`, 4000);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    void vscode.window.showErrorMessage(
+      code === 'EACCES' || code === 'EPERM'
+        ? `Hotspot: renice failed: only root may raise ${processName(d)}'s priority or change another user's process.`
+        : `Hotspot: renice failed: ${plainText((e as Error).message)}`,
+    );
+    return false;
+  }
 }

@@ -1,8 +1,9 @@
 // The plain-text report of one diagnosis (Copy Report, and the body of tooltips and exports). vscode-free: the
 // words come from explain.ts, the numbers from format.ts, so the clipboard says what the views say.
-import type { Diagnosis } from '../shared/diagnosis';
-import { cause, details } from '../shared/explain';
+import type { Diagnosis } from '../shared/diagnosis/model';
 import { plainText } from '../shared/format';
+import { cause, details } from '../shared/presentation/explain';
+import { truncate } from './commandLine';
 
 export interface ReportContext {
   /** When the window ended (ms since the epoch). */
@@ -37,7 +38,7 @@ export function reportText(d: Diagnosis, ctx?: ReportContext): string {
 /** At most five lines for a hover: who, why, the two most telling figures, and where to read more. */
 export function shortTooltip(d: Diagnosis, commandLine?: string): string {
   const lines = [`${processName(d)} — ${d.label}`, cause(d)];
-  if (commandLine) lines.push(plainText(commandLine).slice(0, 120));
+  if (commandLine) lines.push(truncate(plainText(commandLine), 120));
   lines.push(...details(d).slice(0, commandLine ? 1 : 2));
   lines.push('More in the dashboard (right-click → Reveal in Dashboard).');
   return lines.slice(0, 5).join('\n');

@@ -4,8 +4,8 @@ import { readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readPpid } from '../host/procfs';
-import type { Diagnosis } from '../shared/diagnosis';
-import { ProcessTreeFilter, parentsFrom } from '../shared/processTree';
+import type { Diagnosis } from '../shared/diagnosis/model';
+import { ProcessTreeFilter, parentsFrom } from '../shared/presentation/processTree';
 import { watchRootProcesses } from './rootProcesses';
 
 export interface ProcessFilter {
@@ -81,6 +81,43 @@ export class WorkspaceScope implements vscode.Disposable {
       return yes;
     };
     return (d) => inWorkspace(d.tgid) || tree.includes(d.tgid);
+  }
+
+  /**
+   * VS Code's own processes: descendants of the process that started this extension host (the VS Code or
+   * code-server server, which also starts the terminals' pty host) that are not under a terminal, task or debug
+   * session, and run the extension host's own executable. Language servers written for Node (JSON, CSS, HTML,
+   * TypeScript, ESLint), file watchers and the pty host are found this way, by ancestry and runtime, whatever
+   * their name or working directory.
+   */
+  editorPredicate(diagnoses: readonly Diagnosis[]): (d: Diagnosis) => boolean {
+    const parentOf = parentsFrom(diagnoses, readPpid);
+    const editorRoots = new Set([process.pid, process.ppid]);
+    const memo = new Map<number, boolean>();
+    const owned = (pid: number): boolean => {
+      const path: number[] = [];
+      let verdict = false;
+      for (let p: number | undefined = pid, i = 0; p !== undefined && p > 1 && i < 64; i++) {
+        const known = memo.get(p);
+        if (known !== undefined) {
+          verdict = known;
+          break;
+        }
+        if (this.roots.has(p)) break; // a terminal's, task's or debuggee's process: the user's
+        if (editorRoots.has(p) && p !== pid) {
+          verdict = true;
+          break;
+        }
+        path.push(p);
+        p = parentOf(p);
+      }
+      for (const p of path) memo.set(p, verdict);
+      return verdict;
+    };
+    // Only what runs VS Code's own runtime (the extension host's executable: its node, or Electron as node):
+    // a test run, a build or a program an extension starts for the user runs another executable and stays.
+    const runtime = link(process.pid, 'exe');
+    return (d) => owned(d.tgid) && runtime !== undefined && link(d.tgid, 'exe') === runtime;
   }
 
   dispose(): void {

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadConfigFile } from '../host/configFile';
-import { type Config, DEFAULT_CONFIG, validateConfig } from '../shared/config';
+import { type Config, DEFAULT_CONFIG, validateConfig } from '../shared/diagnosis/config';
 import { explicitValue, renamedSetting } from './settingKeys';
 
 export interface Settings {

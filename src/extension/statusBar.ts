@@ -1,12 +1,13 @@
 // The status-bar alert: the most severe diagnosis in view (OOM risk > Mem-thrashing > Starved > Noisy neighbor >
-// CPU-bound), with a warning background for OOM risk. An OOM risk anywhere on the machine wins even while the view
+// CPU-bound), with an error background for an urgent OOM risk and a warning one for a slow leak hours from its
+// limit (which never displaces an urgent one). An OOM risk anywhere on the machine wins even while the view
 // is narrowed (a filter to the debuggee must not hide it). Once an OOM risk ended, a second item keeps
 // "was at OOM risk until 14:02 (exited)" for a while, whatever else is alerting, so the episode is not lost.
 import * as vscode from 'vscode';
-import type { Diagnosis } from '../shared/diagnosis';
-import { cause } from '../shared/explain';
+import type { Diagnosis } from '../shared/diagnosis/model';
 import { formatDuration } from '../shared/format';
-import type { Episode } from '../shared/timeline';
+import { cause } from '../shared/presentation/explain';
+import type { Episode } from '../shared/presentation/timeline';
 import { chooseAlert } from './alertChoice';
 import type { Update } from './monitor';
 import { processName } from './report';
@@ -35,8 +36,9 @@ export class AlertStatusItem implements vscode.Disposable {
     this.past.command = 'hotspot.showTimeline';
   }
 
-  update(u: Update | undefined, ended?: Episode): void {
-    const choice = u ? chooseAlert(u.report, u.shown, u.context) : undefined;
+  /** `urgent`: whether an OOM risk leaves little time (isUrgent): those take the error colour, slower ones the warning. */
+  update(u: Update | undefined, ended?: Episode, urgent: (d: Diagnosis) => boolean = () => true): void {
+    const choice = u ? chooseAlert(u.report, u.shown, u.context, u.editor, urgent) : undefined;
     const d = choice?.d;
     const outside = choice?.outside ?? false;
     this.current = d;
@@ -59,7 +61,11 @@ export class AlertStatusItem implements vscode.Disposable {
       .join('\n');
     this.item.command = 'hotspot.revealAlert';
     this.item.backgroundColor =
-      d.label === 'OOM risk' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      d.label !== 'OOM risk'
+        ? undefined
+        : new vscode.ThemeColor(
+            urgent(d) ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground',
+          );
     this.item.accessibilityInformation = {
       label: `Hotspot alert: ${d.label} for ${processName(d)}`,
     };
@@ -72,7 +78,8 @@ export class AlertStatusItem implements vscode.Disposable {
       this.past.hide();
       return;
     }
-    const until = new Date(e.last).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    // One clock format everywhere (the view's message, the dashboard, the timeline): the locale's, with seconds.
+    const until = new Date(e.last).toLocaleTimeString();
     const how = e.exited ? ' (exited)' : '';
     this.past.text = `$(history) ${statusBarText(processName(e))} was at OOM risk until ${until}${how}`;
     this.past.tooltip = `Hotspot: ${processName(e)} was at OOM risk from ${new Date(e.start).toLocaleTimeString()} to ${new Date(e.last).toLocaleTimeString()}${how}.\n${e.cause}\nClick to see the alert timeline.`;

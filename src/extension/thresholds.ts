@@ -1,10 +1,12 @@
 // The diagnosis thresholds in force: defaults ← the YAML file (hotspot.configPath, watched) ← hotspot.thresholds.
 // A rejected file is reported in the Problems panel at file:line:col (cleared once fixed); the thresholds in force
 // stay (the defaults when nothing was loaded yet), and the notification says which.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml } from '../shared/config';
+import { readConfigText } from '../host/configFile';
+import { ignoredKeyWarnings, valueEnd } from '../host/configWarnings';
+import { type Config, ConfigError, DEFAULT_CONFIG, generateConfigYaml } from '../shared/diagnosis/config';
 import { loadThresholds, type Settings } from './settings';
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: VS Code-style variable, expanded by readSettings
@@ -23,8 +25,6 @@ export class Thresholds implements vscode.Disposable {
   private watched = '';
   private readonly problems = vscode.languages.createDiagnosticCollection('hotspot');
   private readonly saveListener: vscode.Disposable;
-  /** The error notification on screen; resolving it takes the notification away (once the file is fixed). */
-  private dismissError?: () => void;
   private shownError = '';
   private debounce?: NodeJS.Timeout;
   private generation = 0;
@@ -65,6 +65,7 @@ export class Thresholds implements vscode.Disposable {
       if (s.configPath) this.log.info(`thresholds loaded from ${s.configPath} (${reason})`);
       this.problems.clear();
       this.clearError();
+      if (s.configPath) await this.warnIgnored(s.configPath, loaded, generation);
       this.onChange(this.current);
       return undefined;
     } catch (e) {
@@ -78,8 +79,11 @@ export class Thresholds implements vscode.Disposable {
       if (e.file && !e.file.startsWith('setting ')) {
         const line = Math.max(0, (e.line ?? 1) - 1);
         const col = Math.max(0, (e.column ?? 1) - 1);
+        // The whole value (up to a comment or the end of the line), not one character of it.
+        const text = await readConfigText(e.file).catch(() => '');
+        if (generation !== this.generation) return e.message; // a newer reload owns the Problems panel
         const d = new vscode.Diagnostic(
-          new vscode.Range(line, col, line, col + 1),
+          new vscode.Range(line, col, line, valueEnd(text.split('\n')[line] ?? '', col)),
           `${e.key ? `${e.key}: ` : ''}${e.detail}`,
           vscode.DiagnosticSeverity.Error,
         );
@@ -91,31 +95,52 @@ export class Thresholds implements vscode.Disposable {
     }
   }
 
-  /** One notification per distinct error, taken away when the config loads again. */
+  /** One error notification per distinct error (an error, with the way to the spot); once the config loads
+   *  again a short message says so. */
   private showError(text: string, e: ConfigError): void {
     if (text === this.shownError) return;
-    this.clearError();
     this.shownError = text;
-    void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: text, cancellable: true },
-      (_, token) =>
-        new Promise<void>((resolve) => {
-          this.dismissError = resolve;
-          token.onCancellationRequested(() => {
-            // Closed by the user: the next save or Start with the same error may say it again.
-            if (this.dismissError === resolve) this.clearError();
-            resolve();
-          });
-        }),
-    );
-    // The Problems entry opens the file at the spot; a bad setting has no file, so offer the settings UI.
-    if (e.file?.startsWith('setting ')) void this.open(e);
+    const open = e.file?.startsWith('setting ') ? 'Open Settings' : 'Open Config';
+    void vscode.window.showErrorMessage(text, open).then((c) => {
+      if (c) void this.open(e);
+    });
   }
 
   private clearError(): void {
-    this.dismissError?.();
-    this.dismissError = undefined;
+    if (this.shownError)
+      vscode.window.setStatusBarMessage(
+        '$(check) Hotspot: the config loads again; its thresholds apply',
+        5000,
+      );
     this.shownError = '';
+  }
+
+  /** Keys the active profile does not read (e.g. `oom.rss_mb`, a reference key, under the default profile):
+   *  a warning at the key, since they change nothing. */
+  private async warnIgnored(file: string, c: Config, generation: number): Promise<void> {
+    let text: string;
+    try {
+      text = await readConfigText(file);
+    } catch {
+      return;
+    }
+    // A save that came meanwhile (a broken value) has its own reload: these warnings must not replace its error.
+    if (generation !== this.generation) return;
+    const found = ignoredKeyWarnings(text, c.profile);
+    if (!found.length) return;
+    this.problems.set(
+      vscode.Uri.file(file),
+      found.map((w) => {
+        const d = new vscode.Diagnostic(
+          new vscode.Range(w.line, w.column, w.line, w.endColumn),
+          w.message,
+          vscode.DiagnosticSeverity.Warning,
+        );
+        d.source = 'Hotspot';
+        return d;
+      }),
+    );
+    this.log.warn(`${file}: ${found.map((w) => w.key).join(', ')} ignored under profile ${c.profile}`);
   }
 
   /** Reloads when the file is saved (or created, or removed), wherever it is. */
@@ -153,7 +178,8 @@ export class Thresholds implements vscode.Disposable {
     });
   }
 
-  /** Writes the commented defaults to .vscode/hotspot.yaml and points hotspot.configPath at it. */
+  /** Writes the commented defaults to .vscode/hotspot.yaml, points hotspot.configPath at it, and says both
+   *  (with Undo, which puts the setting back and removes a file it created). */
   async generate(): Promise<void> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder || !vscode.workspace.isTrusted) {
@@ -164,14 +190,33 @@ export class Thresholds implements vscode.Disposable {
       return void vscode.window.showTextDocument(doc);
     }
     const file = path.join(folder.uri.fsPath, '.vscode', 'hotspot.yaml');
-    if (!existsSync(file)) {
+    const created = !existsSync(file);
+    if (created) {
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, generateConfigYaml());
     }
-    await vscode.workspace
-      .getConfiguration('hotspot')
-      .update('configPath', WORKSPACE_CONFIG, vscode.ConfigurationTarget.Workspace);
+    const cfg = vscode.workspace.getConfiguration('hotspot');
+    const before = cfg.inspect<string>('configPath')?.workspaceValue;
+    await cfg.update('configPath', WORKSPACE_CONFIG, vscode.ConfigurationTarget.Workspace);
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
+    const rel = path.relative(folder.uri.fsPath, file);
+    const was = before ? ` (was ${before})` : '';
+    const c = await vscode.window.showInformationMessage(
+      created
+        ? `Hotspot: wrote every threshold with its default to ${rel} and set hotspot.configPath to it in this workspace's settings${was}.`
+        : `Hotspot: ${rel} already existed and was left as it is; hotspot.configPath now points at it in this workspace's settings${was}.`,
+      'Open',
+      'Undo',
+    );
+    if (c === 'Open') await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
+    else if (c === 'Undo') {
+      await cfg.update('configPath', before, vscode.ConfigurationTarget.Workspace);
+      if (created) rmSync(file, { force: true });
+      vscode.window.setStatusBarMessage(
+        `Hotspot: hotspot.configPath is ${before ? `back to ${before}` : 'unset again'}${created ? `, ${rel} removed` : ''}`,
+        5000,
+      );
+    }
   }
 
   dispose(): void {

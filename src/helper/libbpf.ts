@@ -46,6 +46,10 @@ export const lib = {
   findMap: libbpf.func('bpf_map *bpf_object__find_map_by_name(const bpf_object *obj, const char *name)'),
   mapFd: libbpf.func('int bpf_map__fd(const bpf_map *map)'),
   setMaxEntries: libbpf.func('int bpf_map__set_max_entries(bpf_map *map, uint32_t max_entries)'),
+  valueSize: libbpf.func('uint32_t bpf_map__value_size(const bpf_map *map)'),
+  keySize: libbpf.func('uint32_t bpf_map__key_size(const bpf_map *map)'),
+  /** Before load: the map is this existing one (an fd of another object's map) instead of a new one. */
+  reuseFd: libbpf.func('int bpf_map__reuse_fd(bpf_map *map, int fd)'),
   numPossibleCpus: libbpf.func('int libbpf_num_possible_cpus(void)'),
   lookupElem: libbpf.func('int bpf_map_lookup_elem(int fd, const void *key, void *value)'),
   deleteElem: libbpf.func('int bpf_map_delete_elem(int fd, const void *key)'),

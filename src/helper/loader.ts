@@ -2,6 +2,7 @@
 // libbpf loads an object all-or-nothing, so choosing among alternative attach points means one attempt per
 // candidate: enable it alone, load, attach; on failure close everything and let the caller try the next.
 import { existsSync } from 'node:fs';
+import { BLOCKED, EXIT_KEY, RSS_REC, SLOT, TASK_REC, WALK_STATE } from './layout';
 import { errno, lib, type Ptr, strerror } from './libbpf';
 
 export interface LoadedObject {
@@ -60,21 +61,57 @@ function loadFailure(rc: number, log: readonly string[]): string {
   return strerror(rc);
 }
 
+/** [key, value] bytes of the maps whose records the helper reads (or shares between objects), by map name. */
+const RECORDS: Readonly<Record<string, readonly [number, number]>> = {
+  task_out: [4, TASK_REC.size],
+  exits: [EXIT_KEY.size, TASK_REC.size],
+  rss_out: [4, RSS_REC.size],
+  walk_state: [4, WALK_STATE.size],
+  slots: [4, SLOT.size],
+  blocked: [4, BLOCKED.size],
+};
+
+/**
+ * An object whose records are not the ones the helper reads (built from other headers than its layout.ts) is
+ * refused before it reaches the kernel: read at the helper's offsets, its records would be garbage.
+ */
+function checkRecords(obj: Ptr, file: string, log: string[]): void {
+  for (const [name, [key, value]] of Object.entries(RECORDS)) {
+    const m = lib.findMap(obj, name);
+    if (!m) continue;
+    const k = lib.keySize(m) as number;
+    const v = lib.valueSize(m) as number;
+    if (k !== key || v !== value)
+      throw new LoadError(
+        `${file}: map ${name} has ${k}-byte keys and ${v}-byte values, the helper reads ${key} and ${value}: ` +
+          'the BPF objects and the helper come from different builds (rebuild both: npm run build)',
+        22,
+        log,
+        'open',
+      );
+  }
+}
+
+/** Maps of an object that are another object's (name → that map's fd): the two objects then share them. */
+export type Reuse = Readonly<Record<string, number>>;
+
 /**
  * `enable` are loaded and attached; `onDemand` only loaded (run with BPF_PROG_TEST_RUN). `maxEntries` resizes maps
- * before load (map name → entries), e.g. per-TGID maps for a smaller machine.
+ * before load (map name → entries), e.g. per-TGID maps for a smaller machine; `reuse` shares maps with an object
+ * already loaded.
  */
 export function loadObject(
   file: string,
   enable: readonly string[],
   maxEntries: Readonly<Record<string, number>> = {},
   onDemand: readonly string[] = [],
+  reuse: Reuse = {},
 ): LoadedObject {
   // The verifier gives up with EAGAIN when a signal is pending (libbpf retries 5 times at once); a profiler's
   // SIGPROF or a burst of SIGCHLD can outlast that, so try the whole load a few more times before failing.
   for (let attempt = 1; ; attempt++) {
     try {
-      return loadObjectOnce(file, enable, maxEntries, onDemand);
+      return loadObjectOnce(file, enable, maxEntries, onDemand, reuse);
     } catch (e) {
       if (!(e instanceof LoadError && e.stage === 'load' && e.errno === 11 && attempt < 4)) throw e;
     }
@@ -86,6 +123,7 @@ function loadObjectOnce(
   enable: readonly string[],
   maxEntries: Readonly<Record<string, number>>,
   onDemand: readonly string[],
+  reuse: Reuse,
 ): LoadedObject {
   const log: string[] = [];
   libbpfLog.lines = log;
@@ -96,6 +134,12 @@ function loadObjectOnce(
       const e = errno();
       throw new LoadError(`cannot open ${file}: ${strerror(e)}`, e, log, 'open');
     }
+    try {
+      checkRecords(obj, file, log);
+    } catch (e) {
+      lib.close(obj);
+      throw e;
+    }
     const progs = programs(obj);
     const byName = new Map(progs.map((p) => [lib.programName(p) as string, p]));
     for (const [name, p] of byName) lib.setAutoload(p, enable.includes(name) || onDemand.includes(name));
@@ -104,6 +148,14 @@ function loadObjectOnce(
       if (!m || (lib.setMaxEntries(m, n) as number) < 0) {
         lib.close(obj);
         throw new LoadError(`cannot size map ${name} to ${n}`, 22, log, 'open');
+      }
+    }
+    for (const [name, fd] of Object.entries(reuse)) {
+      const m = lib.findMap(obj, name);
+      const rc = m ? (lib.reuseFd(m, fd) as number) : -2;
+      if (rc < 0) {
+        lib.close(obj);
+        throw new LoadError(`cannot share map ${name} of ${file}: ${strerror(rc)}`, -rc, log, 'open');
       }
     }
     const links: Ptr[] = [];
@@ -181,11 +233,12 @@ export function loadFirst<A, T>(
   ])[],
   use: (obj: LoadedObject, choice: A) => T,
   maxEntries: Readonly<Record<string, number>> = {},
+  reuse: Reuse = {},
 ): T {
   let last: LoadError | undefined;
   for (const [choice, programs, onDemand, sizes] of alternatives) {
     try {
-      return use(loadObject(file, programs, { ...maxEntries, ...sizes }, onDemand), choice);
+      return use(loadObject(file, programs, { ...maxEntries, ...sizes }, onDemand, reuse), choice);
     } catch (e) {
       if (!(e instanceof LoadError)) throw e;
       last = e;

@@ -1,18 +1,25 @@
 // The privileged helper: `node helper.js [--interval-ms N] [--rss-samples N] [--max-exits N] [--tasks KIND]`.
 // Runs as root (directly or through pkexec), loads the BPF collectors, prints one JSON line per message on
-// stdout (see src/shared/protocol.ts) and logs on stderr. It dies with its parent: on stdin EOF, SIGTERM,
+// stdout (see src/shared/wire/protocol.ts) and logs on stderr. It dies with its parent: on stdin EOF, SIGTERM,
 // SIGINT, SIGHUP and parent death; on kill -9 the kernel detaches everything because every link is fd-bound.
 // A reader that stops reading costs skipped windows, never unbounded memory (issue 11 #6).
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { type ErrorCode, encode, type Message, PROTOCOL_VERSION } from '../shared/protocol';
+import { PROFILE_LIMITS } from '../shared/wire/profile';
+import {
+  type ErrorCode,
+  encode,
+  LineSplitter,
+  type Message,
+  PROTOCOL_VERSION,
+} from '../shared/wire/protocol';
 
 const startPpid = process.ppid;
 declare const HOTSPOT_VERSION: string | undefined;
 /** package.json's version (defined by scripts/build.mjs; 'dev' when run from source). */
 const VERSION = typeof HOTSPOT_VERSION === 'string' ? HOTSPOT_VERSION : 'dev';
 const USAGE =
-  'usage: helper.js [--interval-ms 100..600000] [--rss-samples 1..20] [--max-exits 64..65536] [--tasks walk|iter|procfs]';
+  'usage: helper.js [--interval-ms 100..600000] [--rss-samples 1..20] [--max-exits 64..65536] [--tasks walk|iter|procfs] [--profile-events kept|on-request]';
 
 interface Args {
   intervalMs: number;
@@ -24,6 +31,11 @@ interface Args {
    * A later one skips the earlier (tests of the fallbacks older kernels use); by default the first that loads.
    */
   tasks?: 'walk' | 'iter' | 'procfs';
+  /**
+   * Where profiles sample: CPU-clock perf events opened at start and kept ('kept', the default), or events each
+   * profile opens after the privilege drop ('on-request': the fallback when none could be kept, forced by tests).
+   */
+  profileEvents?: 'kept' | 'on-request';
 }
 
 /** Windows are skipped while more than this is queued for a slow reader… */
@@ -65,6 +77,9 @@ export function parseHelperArgs(argv: readonly string[]): Args {
       if (v !== 'walk' && v !== 'iter' && v !== 'procfs')
         throw new Error('--tasks needs walk, iter or procfs');
       a.tasks = v;
+    } else if (flag === '--profile-events') {
+      if (v !== 'kept' && v !== 'on-request') throw new Error('--profile-events needs kept or on-request');
+      a.profileEvents = v;
     } else throw new Error(`unknown argument ${JSON.stringify(flag).slice(0, 64)}`);
     i++;
   }
@@ -85,6 +100,19 @@ function dieWithParent(prctl: (...a: number[]) => number): void {
   const PR_SET_PDEATHSIG = 1;
   prctl(PR_SET_PDEATHSIG, 15 /* SIGTERM */, 0, 0, 0);
   if (process.ppid !== startPpid) process.exit(0);
+}
+
+/** The profiler's CPU-clock events, opened to keep (see cpuClocks.ts); undefined, with why logged, when none open. */
+function keptClocks(m: typeof import('./cpuClocks')): import('./cpuClocks').KeptClocks | undefined {
+  const kept = m.keepCpuClocks();
+  if (!(kept instanceof m.KeptClocks)) {
+    log(`profiler: no CPU-clock perf event could be kept (${kept.error}); profiles will open their own`);
+    return undefined;
+  }
+  log(
+    `profiler: ${kept.events.length} CPU-clock perf events kept, disabled${kept.missed.length ? `; not opened: ${kept.missed.join('; ')}` : ''}`,
+  );
+  return kept;
 }
 
 async function main(): Promise<void> {
@@ -135,6 +163,16 @@ async function main(): Promise<void> {
     if (level <= 1) process.stderr.write(line); // warnings and info; the verifier log arrives at debug level too
   });
 
+  // Everything the helper needs before it drops root is loaded, and the profiler's perf events opened, before the
+  // collectors take their baseline: window 0 counts from there, and start-up work inside it (module loads, one
+  // perf_event_open per CPU) took CPU from what the window measured (seen as 0.87x on the matrix's slow guests).
+  // The events are opened while the helper may: Debian's and Ubuntu's kernels allow them only to CAP_SYS_ADMIN,
+  // which goes with the drop below. Without them profiles open their own, where the kernel lets it.
+  const profileRequests = await import('./profileRequests');
+  const privileges = await import('./privileges');
+  const { nameKernelAddresses } = await import('./kallsyms');
+  const clocks = args.profileEvents === 'on-request' ? undefined : keptClocks(await import('./cpuClocks'));
+
   let session: InstanceType<typeof bpf.Session>;
   try {
     session = new bpf.Session({
@@ -162,13 +200,28 @@ async function main(): Promise<void> {
   log(
     `attached: ${JSON.stringify(session.attach)}${session.tasks?.reads === 'iter' && args.tasks !== 'iter' ? ' (no open-coded task iterator here: counters read by task iterator passes)' : ''}`,
   );
-  (await import('./privileges')).dropPrivileges(log); // attached: keep only what reading the kernel's counters needs
+  const requester = profileRequests.requesterUid(process.env, startPpid);
+  // Opens /proc/kallsyms before it leaves uid 0 (kallsyms shows addresses by the opener's credentials): the
+  // profiler names kernel frames through that descriptor later.
+  privileges.dropPrivileges(log); // attached: keep only what reading the kernel's counters needs
+  const kallsymsFd = privileges.kallsymsFd();
+  const profiles = profileRequests.profileService({
+    send,
+    log,
+    requester,
+    bpfDir: bpf.bpfDir(),
+    clocks,
+    kernelNames: async (addrs) =>
+      kallsymsFd === undefined ? undefined : nameKernelAddresses(kallsymsFd, addrs),
+  });
 
   let stopping = false;
   const shutdown = (why: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     log(`stopping (${why})`);
+    profiles.close();
+    clocks?.close();
     session.close(); // detach first: nothing stays attached whatever happens to the flush below
     // Let a line already queued reach the reader whole (a reader that stopped reading gets 1 s).
     const exit = () => process.exit(code);
@@ -179,7 +232,19 @@ async function main(): Promise<void> {
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
   process.stdin.on('end', () => shutdown('stdin closed'));
   process.stdin.on('error', () => shutdown('stdin error'));
-  process.stdin.resume();
+  const requests = new LineSplitter(
+    (line) => profiles.onLine(line),
+    (e) =>
+      send({
+        type: 'error',
+        v: PROTOCOL_VERSION,
+        code: 'BAD_ARGS',
+        message: `bad request: ${e.message}`,
+        fatal: false,
+      }),
+    PROFILE_LIMITS.maxLineBytes,
+  );
+  process.stdin.setEncoding('utf8').on('data', (c: string) => requests.push(c));
 
   send({
     type: 'hello',

@@ -1,16 +1,20 @@
 // The preemption collector's user-space half: each window, the victim→aggressor counts of bpf/sched.bpf.o.
 // Each CPU counts in its own table, in one of two banks: the helper flips the bank, then reads and zeroes the
 // one BPF has stopped writing (both mapped into its memory), and drains the pairs evicted to the shared hash.
-import type { Attach, PreemptPair } from '../shared/protocol';
+import type { Attach, PreemptPair } from '../shared/wire/protocol';
+import { SLOT } from './layout';
 import { lib, mapShared } from './libbpf';
-import { type LoadedObject, loadFirst } from './loader';
+import { type LoadedObject, loadFirst, type Reuse } from './loader';
 import { HashReader, PerCpuArrayReader } from './maps';
 
 // bpf/hotspot.h, bpf/sched.h
 const MAX_PAIRS = 16384;
 const DROP_PAIRS = 0;
 const SLOTS = 1 << 6;
-const SLOT_SIZE = 16;
+const SLOT_SIZE = SLOT.size;
+/** struct slot's fields in 32-bit words. */
+const KEY = SLOT.key / 4;
+const COUNT = SLOT.count / 4;
 /** pid_max can be at most 2^22: a victim and an aggressor fit one exact double as victim × 2^22 + aggressor. */
 const PID_SPAN = 2 ** 22;
 
@@ -25,14 +29,24 @@ export class SchedCollector {
   private readonly slots: Uint32Array;
   private readonly bank: Uint32Array;
 
-  constructor(file: string) {
+  /**
+   * `shared`: the task collector's `exits` and `blocked` maps, so that on_switch completes exit records and counts
+   * blocked time in what it reads (without them on_switch still loads, into maps of its own nobody reads).
+   */
+  constructor(file: string, shared: Reuse = {}) {
     this.ncpu = lib.numPossibleCpus() as number;
     const sizes = { slots: this.ncpu * 2 * SLOTS };
     const alternatives = [
       ['tp_btf', ['on_switch'], [], sizes],
       ['raw_tp', ['on_switch_raw'], [], sizes],
     ] as const;
-    [this.obj, this.attach] = loadFirst(file, alternatives, (obj, attach) => [obj, attach] as const);
+    [this.obj, this.attach] = loadFirst(
+      file,
+      alternatives,
+      (obj, attach) => [obj, attach] as const,
+      {},
+      shared,
+    );
     this.pairs = new HashReader(this.obj.map('pairs'), 8, 8, MAX_PAIRS);
     this.drops = new PerCpuArrayReader(this.obj.map('drops'), 8, this.ncpu);
     const slots = mapShared(this.obj.map('slots'), sizes.slots * SLOT_SIZE, true);
@@ -55,12 +69,16 @@ export class SchedCollector {
     this.bank[0] = old ^ 1;
     const w = this.slots;
     for (let cpu = 0; cpu < this.ncpu; cpu++)
-      for (let i = (cpu * 2 + old) * SLOTS * 4, end = i + SLOTS * 4; i < end; i += 4) {
-        const n = w[i + 2] + w[i + 3] * 4294967296;
+      for (
+        let i = (cpu * 2 + old) * SLOTS * (SLOT_SIZE / 4), end = i + SLOTS * (SLOT_SIZE / 4);
+        i < end;
+        i += SLOT_SIZE / 4
+      ) {
+        const n = w[i + COUNT] + w[i + COUNT + 1] * 4294967296;
         if (n === 0) continue;
-        add(w[i + 1], w[i], n); // key: victim tgid << 32 | aggressor tgid
-        w[i + 2] = 0;
-        w[i + 3] = 0;
+        add(w[i + KEY + 1], w[i + KEY], n); // key: victim tgid << 32 | aggressor tgid
+        w[i + COUNT] = 0;
+        w[i + COUNT + 1] = 0;
       }
     const pr = this.pairs.read(true);
     for (let i = 0; i < pr.count; i++)

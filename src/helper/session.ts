@@ -5,13 +5,13 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CgroupResolver, CgroupTable } from '../host/cgroups';
-import { readPressure } from '../host/procfs';
-import { cgroupCapabilities, memAvailableBytes } from '../host/procfsSampler';
+import { cgroupCapabilities, procfsIoCapabilities } from '../host/procfsSampler';
 import { cpuBusyNs, readAllTotals } from '../host/procfsTasks';
 import { buildWindowLine, preemptCounts } from '../host/windowBuilder';
-import type { Attach, Drops } from '../shared/protocol';
-import { PROTOCOL_VERSION } from '../shared/protocol';
-import { QUIET, type TaskTotals, WindowAccounting } from '../shared/taskTotals';
+import { cgroupRereadKey, machineFacts, SelfCpu } from '../host/windowHead';
+import { QUIET, type TaskTotals, WindowAccounting } from '../shared/accounting/taskTotals';
+import type { Attach, Drops } from '../shared/wire/protocol';
+import { PROTOCOL_VERSION } from '../shared/wire/protocol';
 import { lib } from './libbpf';
 import { LoadError, libbpfLog } from './loader';
 import { HashReader } from './maps';
@@ -46,9 +46,6 @@ function onlineCpus(ncpu: number): boolean[] {
   return online;
 }
 
-/** The /proc collector re-reads a process's cgroup file this often (it has no css_set pointer to compare). */
-const CGROUP_REREAD_WINDOWS = 4;
-
 export class Session {
   readonly sched: SchedCollector;
   /** Undefined when the task iterator could not load: /proc is read instead. */
@@ -59,7 +56,7 @@ export class Session {
   private readonly resolver = new CgroupResolver();
   readonly cgroups = new CgroupTable();
   private seq = 0;
-  private lastCpuUsage = process.cpuUsage();
+  private readonly selfCpu = new SelfCpu();
   private prevBusy: number[];
   private lastDrops = { pairs: 0, exits: 0 };
   /** process.hrtime.bigint() just before the baseline reading: where window 0 starts. */
@@ -79,8 +76,7 @@ export class Session {
     const forceProcfs = opts.tasks === 'procfs';
     this.accounting = new WindowAccounting(QUIET, opts.subSamples);
     const dir = bpfDir();
-    this.sched = new SchedCollector(path.join(dir, 'sched.bpf.o'));
-    this.ncpu = lib.numPossibleCpus() as number;
+    // The task collector first: the switch collector shares its exit and blocked-time maps.
     if (!forceProcfs)
       try {
         this.tasks = new TaskCollector(path.join(dir, 'tasks.bpf.o'), {
@@ -88,12 +84,16 @@ export class Session {
           walk: opts.tasks !== 'iter',
         });
       } catch (e) {
-        if (!(e instanceof LoadError)) {
-          this.sched.close();
-          throw e;
-        }
+        if (!(e instanceof LoadError)) throw e;
         this.tasksError = e;
       }
+    try {
+      this.sched = new SchedCollector(path.join(dir, 'sched.bpf.o'), this.tasks?.sharedMaps());
+    } catch (e) {
+      this.tasks?.close();
+      throw e;
+    }
+    this.ncpu = lib.numPossibleCpus() as number;
     // Window 0 counts from the baseline below, so its clock starts here too (main.ts), not once hello is out:
     // on a slow machine attach logging, the privilege drop and the hello took 10-20 % of a 1 s window, which
     // window 0 then reported as CPU time beyond its length (a single thread at 110 % of a core).
@@ -116,12 +116,16 @@ export class Session {
   capabilities(): string[] {
     const caps = ['preempt_pairs', 'runq_wait', 'rss_split', 'major_faults', 'rss_samples'];
     if (this.tasks && this.tasks.exitAttach !== 'none') caps.push('exits');
+    if (this.tasks) caps.push('io_bytes');
+    else caps.push(...procfsIoCapabilities());
+    // Sleeps are stamped by the tp_btf on_switch in storage the task collector's readings create.
+    if (this.tasks && this.sched.attach === 'tp_btf') caps.push('blocked_time', 'iowait_time');
     caps.push(...cgroupCapabilities(this.cgroups));
     if (HashReader.batchSupported) caps.push('batch_ops');
     return caps;
   }
 
-  private readonly procfsKey = (tgid: number) => Math.floor((this.seq + tgid) / CGROUP_REREAD_WINDOWS);
+  private readonly procfsKey = (tgid: number) => cgroupRereadKey(this.seq, tgid);
 
   private readTotals(): Iterable<TaskTotals> {
     return this.tasks ? this.tasks.read() : readAllTotals(this.procfsKey);
@@ -158,11 +162,6 @@ export class Session {
           : null,
       );
     this.prevBusy = busyNow;
-    const cpuNow = process.cpuUsage(); // one reading: the next window's delta starts where this one ends
-    const selfCpuNs =
-      (cpuNow.user - this.lastCpuUsage.user + cpuNow.system - this.lastCpuUsage.system) * 1000;
-    this.lastCpuUsage = cpuNow;
-    const pressure = readPressure();
     const {
       bytes: line,
       sent,
@@ -177,9 +176,8 @@ export class Session {
         durationNs: Math.max(1, durationNs),
         cpuBusyNs: cpuBusy,
         pairs,
-        memAvailableBytes: memAvailableBytes(),
-        self: { cpuNs: selfCpuNs, rssBytes: process.memoryUsage.rss(), collectNs },
-        ...(pressure ? { pressure } : {}),
+        ...machineFacts(),
+        self: { cpuNs: this.selfCpu.take(), rssBytes: process.memoryUsage.rss(), collectNs },
         quiet: this.accounting.quiet,
       },
       deltas,

@@ -1,19 +1,21 @@
 // The task collector's user-space half. Each window, every process's counters: by one run of walk_tasks, which
 // writes a record per process into memory shared with us (kernel 6.7+), or else by a pass of the dump_tasks
 // iterator (a record per thread, summed here). Between windows, cheap RSS sub-samples (sample_rss, or the
-// dump_rss iterator). And the drain of processes that exited.
+// dump_rss iterator). And the drain of processes that exited. Over 400 lines because the walk and the iterator
+// fill the same totals from the same records, and both share the record decoding and the exit drain.
 import { closeSync, readdirSync, readSync } from 'node:fs';
-import type { Attach } from '../shared/protocol';
-import { SlotTable } from '../shared/slots';
-import { emptyTotals, type TaskTotals } from '../shared/taskTotals';
+import { SlotTable } from '../shared/accounting/slots';
+import { emptyTotals, type TaskTotals } from '../shared/accounting/taskTotals';
+import type { Attach } from '../shared/wire/protocol';
+import { EXIT_KEY, RSS_REC, TASK_REC, WALK_STATE } from './layout';
 import { lib, mapShared, strerror, testRunOpts } from './libbpf';
 import { type LoadedObject, loadFirst } from './loader';
 import { HashReader, PerCpuArrayReader } from './maps';
 
-// bpf/hotspot.h
-export const TASK_REC_SIZE = 168;
-const RSS_REC_SIZE = 24;
-const EXIT_KEY_SIZE = 16;
+// bpf/hotspot.h: the records' layouts from the objects' BTF, the constants by hand.
+export const TASK_REC_SIZE = TASK_REC.size;
+const RSS_REC_SIZE = RSS_REC.size;
+const EXIT_KEY_SIZE = EXIT_KEY.size;
 const MAX_EXITS = 16384;
 const REC_KTHREAD = 1;
 const REC_PROCESS = 2;
@@ -22,10 +24,11 @@ const WALK_TASKS = 0;
 const WALK_RSS = 1;
 
 /** Exit-hook programs in order of preference. */
-const EXIT_PROGRAMS: [Attach['exit'], string | undefined][] = [
-  ['tp_btf', 'on_exit_btf'],
-  ['raw_tp', 'on_exit_raw'],
-  ['none', undefined],
+const EXIT_PROGRAMS: [Attach['exit'], string[]][] = [
+  // on_fork gives each new thread its blocked-time storage (task storage needs the BTF-typed pointers of tp_btf).
+  ['tp_btf', ['on_exit_btf', 'on_fork']],
+  ['raw_tp', ['on_exit_raw']],
+  ['none', []],
 ];
 
 /**
@@ -46,7 +49,7 @@ class Walk {
   private readonly stateFd: number;
   private readonly opts = testRunOpts();
   private readonly key = Buffer.alloc(4);
-  private readonly state = Buffer.alloc(8);
+  private readonly state = Buffer.alloc(WALK_STATE.size);
   private readonly shared: ReturnType<typeof mapShared>;
   /** The array's records, as bytes and as 32-bit words (records are 8-byte aligned, little-endian like us). */
   readonly bytes: Buffer;
@@ -73,7 +76,7 @@ class Walk {
     const rc = lib.testRun(this.progFd, this.opts) as number;
     const rl = rc < 0 ? rc : (lib.lookupElem(this.stateFd, this.key, this.state) as number);
     if (rl < 0) throw new Error(`walking tasks: ${strerror(rl)}`);
-    return this.state.readUInt32LE(4) ? -1 : this.state.readUInt32LE(0);
+    return this.state.readUInt32LE(WALK_STATE.truncated) ? -1 : this.state.readUInt32LE(WALK_STATE.count);
   }
 
   close(): void {
@@ -115,8 +118,8 @@ export class TaskCollector {
     const arrays = { task_out: capacity, rss_out: capacity };
     // Each exit hook with the walks first, then without them (kernels before 6.7): the iterators stay attached
     // either way, for a walk that overflows.
-    const alternatives = EXIT_PROGRAMS.flatMap(([attach, prog]) => {
-      const programs = ['dump_tasks', 'dump_rss', ...(prog ? [prog] : [])];
+    const alternatives = EXIT_PROGRAMS.flatMap(([attach, progs]) => {
+      const programs = ['dump_tasks', 'dump_rss', ...progs];
       const withWalk: [Attach['exit'], boolean] = [attach, true];
       const without: [Attach['exit'], boolean] = [attach, false];
       return [
@@ -210,7 +213,7 @@ export class TaskCollector {
   readRss(visit: (tgid: number, startNs: number, pages: number) => void): void {
     const { words: w, count } = this.records(this.walks?.rss, this.rssLinkFd, RSS_REC_SIZE);
     for (let i = 0, o = 0; i < count; i++, o += RSS_REC_SIZE / 4)
-      visit(w[o], w[o + 2] + w[o + 3] * 4294967296, w[o + 4] + w[o + 5] * 4294967296);
+      visit(w[o + R.tgid], q(w, o + R.start), q(w, o + R.pages));
   }
 
   close(): void {
@@ -229,37 +232,58 @@ export class TaskCollector {
     return out;
   }
 
+  /** The maps on_switch (sched.bpf.o) writes into: exit records to complete, and per-thread blocked time. */
+  sharedMaps(): Record<string, number> {
+    return { exits: this.obj.map('exits'), blocked: this.obj.map('blocked') };
+  }
+
   droppedExits(): number {
     return this.drops?.sum(DROP_EXITS) ?? 0;
   }
 }
 
-/** struct task_rec in 32-bit words. */
+/** struct rss_rec in 32-bit words. */
+const R = {
+  tgid: RSS_REC.tgid / 4,
+  start: RSS_REC.start_ns / 4,
+  pages: RSS_REC.anon_shmem_pages / 4,
+} as const;
+
+/** struct task_rec in 32-bit words (offsets from the object's BTF, src/helper/layout.ts). */
+const w4 = (bytes: number) => bytes / 4;
 const W = {
-  size: TASK_REC_SIZE / 4,
-  tgid: 0,
-  pid: 1,
-  flags: 2,
-  ppid: 3,
-  start: 4,
-  exec: 6,
-  delay: 8,
-  nvcsw: 10,
-  nivcsw: 12,
-  minflt: 14,
-  majflt: 16,
-  sigExec: 18,
-  sigNvcsw: 20,
-  sigNivcsw: 22,
-  sigMinflt: 24,
-  sigMajflt: 26,
-  rssFile: 28,
-  rssAnon: 30,
-  rssShmem: 32,
-  cssSet: 34,
-  cpu: 36,
-  threads: 37,
-  comm: 38,
+  size: w4(TASK_REC.size),
+  tgid: w4(TASK_REC.tgid),
+  pid: w4(TASK_REC.pid),
+  flags: w4(TASK_REC.flags),
+  ppid: w4(TASK_REC.ppid),
+  start: w4(TASK_REC.start_ns),
+  exec: w4(TASK_REC.exec_ns),
+  delay: w4(TASK_REC.run_delay_ns),
+  nvcsw: w4(TASK_REC.nvcsw),
+  nivcsw: w4(TASK_REC.nivcsw),
+  minflt: w4(TASK_REC.min_flt),
+  majflt: w4(TASK_REC.maj_flt),
+  blocked: w4(TASK_REC.blocked_ns),
+  iowait: w4(TASK_REC.iowait_ns),
+  readBytes: w4(TASK_REC.read_bytes),
+  writeBytes: w4(TASK_REC.write_bytes),
+  sigExec: w4(TASK_REC.sig_exec_ns),
+  sigNvcsw: w4(TASK_REC.sig_nvcsw),
+  sigNivcsw: w4(TASK_REC.sig_nivcsw),
+  sigMinflt: w4(TASK_REC.sig_min_flt),
+  sigMajflt: w4(TASK_REC.sig_maj_flt),
+  sigBlocked: w4(TASK_REC.sig_blocked_ns),
+  sigIowait: w4(TASK_REC.sig_iowait_ns),
+  sigReadBytes: w4(TASK_REC.sig_read_bytes),
+  sigWriteBytes: w4(TASK_REC.sig_write_bytes),
+  rssFile: w4(TASK_REC.rss_file),
+  rssAnon: w4(TASK_REC.rss_anon),
+  rssShmem: w4(TASK_REC.rss_shmem),
+  cssSet: w4(TASK_REC.css_set),
+  cpu: w4(TASK_REC.cpu),
+  threads: w4(TASK_REC.threads),
+  comm: w4(TASK_REC.comm),
 } as const;
 
 /** A u64 word pair as a number (counters stay far below 2^53). */
@@ -295,6 +319,10 @@ function exitTotals(w: Uint32Array, o: number, buf: Buffer): TaskTotals {
     majFaults: q(w, o + W.majflt) + q(w, o + W.sigMajflt),
     vcsw: q(w, o + W.nvcsw) + q(w, o + W.sigNvcsw),
     ivcsw: q(w, o + W.nivcsw) + q(w, o + W.sigNivcsw),
+    blockedNs: q(w, o + W.blocked) + q(w, o + W.sigBlocked),
+    ioWaitNs: q(w, o + W.iowait) + q(w, o + W.sigIowait),
+    readBytes: q(w, o + W.readBytes) + q(w, o + W.sigReadBytes),
+    writeBytes: q(w, o + W.writeBytes) + q(w, o + W.sigWriteBytes),
     rssAnonBytes: pageBytes(w, o + W.rssAnon),
     rssFileBytes: pageBytes(w, o + W.rssFile),
     rssShmemBytes: pageBytes(w, o + W.rssShmem),
@@ -319,6 +347,10 @@ const ROWS = {
   majFaults: Float64Array,
   vcsw: Float64Array,
   ivcsw: Float64Array,
+  blockedNs: Float64Array,
+  ioWaitNs: Float64Array,
+  readBytes: Float64Array,
+  writeBytes: Float64Array,
   rssAnon: Float64Array,
   rssFile: Float64Array,
   rssShmem: Float64Array,
@@ -362,6 +394,10 @@ class TaskReading implements Iterable<TaskTotals> {
         c.majFaults[r] = 0;
         c.vcsw[r] = 0;
         c.ivcsw[r] = 0;
+        c.blockedNs[r] = 0;
+        c.ioWaitNs[r] = 0;
+        c.readBytes[r] = 0;
+        c.writeBytes[r] = 0;
         c.lastCpu[r] = -1;
       }
       c.threads[r] += w[o + W.threads];
@@ -371,6 +407,10 @@ class TaskReading implements Iterable<TaskTotals> {
       c.ivcsw[r] += q(w, o + W.nivcsw);
       c.minFaults[r] += q(w, o + W.minflt);
       c.majFaults[r] += q(w, o + W.majflt);
+      c.blockedNs[r] += q(w, o + W.blocked);
+      c.ioWaitNs[r] += q(w, o + W.iowait);
+      c.readBytes[r] += q(w, o + W.readBytes);
+      c.writeBytes[r] += q(w, o + W.writeBytes);
       if (w[o + W.pid] === tgid || c.lastCpu[r] < 0) c.lastCpu[r] = w[o + W.cpu];
       if (w[o + W.flags] & REC_PROCESS && !(c.flags[r] & HAS_PROCESS)) this.addProcess(r, w, o, buf);
     }
@@ -404,6 +444,10 @@ class TaskReading implements Iterable<TaskTotals> {
     c.ivcsw[r] += q(w, o + W.sigNivcsw);
     c.minFaults[r] += q(w, o + W.sigMinflt);
     c.majFaults[r] += q(w, o + W.sigMajflt);
+    c.blockedNs[r] += q(w, o + W.sigBlocked);
+    c.ioWaitNs[r] += q(w, o + W.sigIowait);
+    c.readBytes[r] += q(w, o + W.sigReadBytes);
+    c.writeBytes[r] += q(w, o + W.sigWriteBytes);
     c.rssFile[r] = pageBytes(w, o + W.rssFile);
     c.rssAnon[r] = pageBytes(w, o + W.rssAnon);
     c.rssShmem[r] = pageBytes(w, o + W.rssShmem);
@@ -441,6 +485,10 @@ class TaskReading implements Iterable<TaskTotals> {
     t.majFaults = c.majFaults[r];
     t.vcsw = c.vcsw[r];
     t.ivcsw = c.ivcsw[r];
+    t.blockedNs = c.blockedNs[r];
+    t.ioWaitNs = c.ioWaitNs[r];
+    t.readBytes = c.readBytes[r];
+    t.writeBytes = c.writeBytes[r];
     t.rssAnonBytes = c.rssAnon[r];
     t.rssFileBytes = c.rssFile[r];
     t.rssShmemBytes = c.rssShmem[r];

@@ -3,7 +3,7 @@
 // throttling). Shared by the root helper and the unprivileged /proc collector. Handles cgroup v2, hybrid (v1
 // controllers + a v2 tree) and v1-only hosts. Every cache is bounded (least recently used goes first).
 import { readFileSync } from 'node:fs';
-import type { CgroupSample, Hello } from '../shared/protocol';
+import type { CgroupSample, Hello } from '../shared/wire/protocol';
 
 export type CgroupMode = Hello['cgroupMode'];
 
@@ -121,6 +121,7 @@ export function unlimitedCgroup(path: string): CgroupSample {
     memUsageBytes: null,
     memAnonBytes: null,
     memPressure: null,
+    memRefaults: null,
     cpuQuotaPercent: null,
     cpuQuotaPath: null,
     throttledNs: 0,
@@ -147,6 +148,9 @@ export class CgroupTable {
   private readonly cpuQuotas: Lru<string, { v: number | null; at: number }>;
   /** Per quota cgroup: the cumulative throttling counters at the previous window. */
   private readonly throttle: Lru<string, { ns: number; n: number; periods: number }>;
+  /** Per memory-limited cgroup: its cumulative refaults, the window they were read in and that window's delta. */
+  private readonly refaults: Lru<string, { count: number; win: number; delta: number | null }>;
+  private win = 0;
   private window = new Map<string, number>();
   private byRef = new Map<CgroupRef, number>();
   private refs: CgroupRef[] = [];
@@ -159,6 +163,7 @@ export class CgroupTable {
     this.memLimits = new Lru(max);
     this.cpuQuotas = new Lru(max);
     this.throttle = new Lru(max);
+    this.refaults = new Lru(max);
   }
 
   get mode(): CgroupMode {
@@ -167,7 +172,7 @@ export class CgroupTable {
 
   /** Entries held across windows (each cache is bounded by maxEntries). */
   get cached(): number {
-    return this.memLimits.size + this.cpuQuotas.size + this.throttle.size;
+    return this.memLimits.size + this.cpuQuotas.size + this.throttle.size + this.refaults.size;
   }
 
   /** Index of `ref` in this window's table (the same cgroup gets the same index within a window). */
@@ -197,6 +202,7 @@ export class CgroupTable {
     this.window = new Map();
     this.byRef = new Map();
     this.refs = [];
+    this.win++;
     return out;
   }
 
@@ -220,7 +226,9 @@ export class CgroupTable {
         const dir = `${memRoot}${lim.path}`;
         const usage = Number(read(`${dir}/${v1 ? 'memory.usage_in_bytes' : 'memory.current'}`)?.trim());
         out.memUsageBytes = Number.isFinite(usage) ? usage : null;
-        out.memAnonBytes = anonOf(read(`${dir}/memory.stat`), v1);
+        const stat = read(`${dir}/memory.stat`);
+        out.memAnonBytes = anonOf(stat, v1);
+        out.memRefaults = this.refaultsOf(lim.path, refaultsOf(stat, v1));
       }
     }
     if (mounts.v2 && safePath(ref.v2) && ref.v2 !== '/') {
@@ -249,6 +257,19 @@ export class CgroupTable {
       }
     }
     return out;
+  }
+
+  /**
+   * Refaults of a limited cgroup during this window: the change of its cumulative count since the previous window
+   * (null on the first), the same for every process of the window under that limit.
+   */
+  private refaultsOf(path: string, count: number | null): number | null {
+    if (count === null) return null;
+    const before = this.refaults.get(path);
+    if (before?.win === this.win) return before.delta;
+    const delta = before && before.win === this.win - 1 ? Math.max(0, count - before.count) : null;
+    this.refaults.set(path, { count, win: this.win, delta });
+    return delta;
   }
 
   /** The nearest ancestor (self included) with a limit, using per-directory values younger than the TTL. */
@@ -288,6 +309,19 @@ function anonOf(stat: string | undefined, v1: boolean): number | null {
   const anon = field(v1 ? 'total_rss' : 'anon');
   const shmem = field(v1 ? 'total_shmem' : 'shmem');
   return anon === undefined ? null : anon + (shmem ?? 0);
+}
+
+/**
+ * Pages read back after reclaim had evicted them (workingset refaults, file + anon) so far, from memory.stat:
+ * hierarchical on v2, the total_ fields on v1. Null when the kernel does not say.
+ */
+function refaultsOf(stat: string | undefined, v1: boolean): number | null {
+  if (stat === undefined) return null;
+  const pre = v1 ? 'total_' : '';
+  const field = (k: string) => new RegExp(`^${pre}${k} (\\d+)$`, 'm').exec(stat)?.[1];
+  const file = field('workingset_refault_file');
+  if (file === undefined) return null;
+  return Number(file) + Number(field('workingset_refault_anon') ?? 0);
 }
 
 /** A directory's own CPU quota in % of one core, null without one. */

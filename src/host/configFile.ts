@@ -4,7 +4,7 @@
 // asynchronously. Every failure is a ConfigError naming the file, so callers keep their previous config.
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { type Config, ConfigError, MAX_CONFIG_BYTES, parseConfig } from '../shared/config';
+import { type Config, ConfigError, MAX_CONFIG_BYTES, parseConfig } from '../shared/diagnosis/config';
 import { formatBytes } from '../shared/format';
 
 /** The text of a config file: a regular file, ≤ MAX_CONFIG_BYTES, valid UTF-8. */

@@ -2,35 +2,28 @@
 // `hotspot-helper` launcher, plus a polkit action naming that launcher. vscode-free, so tests drive it directly.
 // Security: the extension directory is user-writable, so nothing in it is trusted as such. Exactly the files of the
 // manifest written at packaging are staged, each checked against its hash; pkexec only ever runs /bin/sh with a fixed
-// script from this file, which checks the target directories as root, checks every copied file again on the
-// root-owned copy, and writes the launcher and, last, the polkit policy.
+// script from this file, which copies the staged files into a directory only root can enter and checks the manifest's
+// hash and every file there (the staged copy stays the user's: what was checked in it proves nothing), then writes
+// the launcher and, last, the polkit policy.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { sudoInstallCommand } from './environment';
 import {
   DEFAULT_INSTALL_DIR,
-  HELPER_NODE_FLAGS,
+  DEFAULT_POLICY_DIR,
+  findRootNode,
   LAUNCHER,
-  type Logger,
   PKEXEC,
+  POLKIT_ACTION,
+  SAFE_PATH,
   unsafeForRoot,
-} from './supervisor';
+} from './rootPath';
+import { launcherScript, polkitPolicy } from './rootTemplates';
+import type { Logger } from './supervisor';
 
-export const POLKIT_ACTION = 'dev.hotspot.helper';
-export const DEFAULT_POLICY_DIR = '/usr/share/polkit-1/actions';
 /** The manifest's name in the installed tree and in the staging dir. */
 const MANIFEST = 'helper-manifest.sha256';
 /** Where the manifest is in the extension (written at packaging by scripts/helper-manifest.mjs). */
@@ -70,35 +63,19 @@ export class InstallError extends Error {
   }
 }
 
-// $1 staged tree, $2 install dir, $3 root-owned node, $4 polkit actions dir, $5 the manifest's SHA-256 (shown to the
-// user: pkexec's dialog displays this command line). Paths are pre-validated (no quotes, spaces or newlines).
-// Order: check every directory it will write into, as root, before writing anything; verify every copied file
-// against the manifest; swap the tree into place; write the polkit policy last. Any failure removes what this run
-// wrote (and restores the previous tree), so a failed install never leaves a policy naming an unverified launcher.
+// $1 staged tree (the user's), $2 install dir, $3 polkit actions dir, $4 the manifest's SHA-256 (shown to the user:
+// pkexec's dialog displays this command line), $5 the launcher's text, $6 the policy's text (both rendered from
+// rootTemplates.ts). Paths are pre-validated (plain characters) and checked safe for root by unsafeForRoot().
+// Nothing is read from the staged tree, which the user (and any process of theirs) can change at any moment, except
+// to copy it: first the manifest, into a directory only root can enter, where its hash is checked against the one
+// shown; then exactly the files it lists, each checked there. Links and special files are refused on root's copy
+// (cp -R -P copies them as what they are, so a FIFO cannot stall root). Then the tree is swapped into place and
+// the polkit policy written last. Any failure removes what this run wrote (and restores the previous tree), so a
+// failed install never leaves a policy naming an unverified launcher.
 const INSTALL_SCRIPT = `set -eu
-src=$1 dst=$2 node=$3 policy_dir=$4 summary=$5
+src=$1 dst=$2 policy_dir=$3 summary=$4 launcher=$5 policy=$6
 umask 022
 fail() { echo "$*" >&2; exit 3; }
-# Every existing component of $1, as written and resolved, must be root-owned and not writable by group or others:
-# otherwise the user could swap a directory (or the link to it) and make pkexec run their files as root.
-safe_chain() {
-  for p in "$1" "$(realpath -m -- "$1")"; do
-    while :; do
-      if [ -L "$p" ]; then
-        [ "$(stat -c %u -- "$p")" = 0 ] || { echo "$p (a link) is not owned by root"; return 1; }
-      elif [ -e "$p" ]; then
-        [ "$(stat -c %u -- "$p")" = 0 ] || { echo "$p is not owned by root"; return 1; }
-        [ $((0$(stat -c %a -- "$p") & 18)) = 0 ] || { echo "$p is writable by group or others"; return 1; }
-      fi
-      [ "$p" = / ] && break
-      p=$(dirname -- "$p")
-    done
-  done
-}
-why=$(safe_chain "$dst") || fail "refusing to install into $dst: $why"
-why=$(safe_chain "$policy_dir") || fail "refusing to write the polkit policy into $policy_dir: $why"
-why=$(safe_chain "$node") || fail "refusing $node: $why"
-[ "$(sha256sum < "$src/${MANIFEST}" | cut -d' ' -f1)" = "$summary" ] || fail "the manifest is not the one shown (sha256 $summary)"
 mkdir -p "$(dirname "$dst")" "$policy_dir"
 new=$(mktemp -d "$dst.new.XXXXXX")
 old="" swapped=""
@@ -112,51 +89,30 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-cp -R "$src/." "$new/"
-if [ -n "$(find "$new" -type l)" ]; then fail "refusing symlinks in the staged helper"; fi
+regular() { [ -f "$1" ] && [ ! -L "$1" ]; }
+cp -R -P -- "$src/${MANIFEST}" "$new/${MANIFEST}"
+regular "$new/${MANIFEST}" || fail "the staged manifest is not a regular file"
+[ "$(sha256sum < "$new/${MANIFEST}" | cut -d' ' -f1)" = "$summary" ] || fail "the manifest is not the one shown (sha256 $summary)"
+for f in $(cut -c67- "$new/${MANIFEST}"); do
+  case "/$f/" in */../*|*/./*|*//*) fail "refusing the manifest path $f" ;; esac
+  mkdir -p -- "$new/$(dirname -- "$f")"
+  cp -R -P -- "$src/$f" "$new/$f"
+done
+[ -z "$(find "$new" ! -type f ! -type d)" ] || fail "refusing links and special files in the staged helper"
 chown -R 0:0 "$new"
 find "$new" -type d -exec chmod 0755 {} +
 find "$new" -type f -exec chmod 0644 {} +
-# As root, on the root-owned copy: every file hashes as the manifest says, and there is no file it does not list.
 (cd "$new" && sha256sum --quiet --strict -c "${MANIFEST}") >&2 || fail "a copied file does not match the manifest"
 listed=$(cut -c67- "$new/${MANIFEST}" | LC_ALL=C sort)
 present=$(cd "$new" && find . -type f ! -name "${MANIFEST}" | sed 's#^\\./##' | LC_ALL=C sort)
-[ "$listed" = "$present" ] || fail "the staged tree differs from the manifest's file list"
-cat > "$new/${LAUNCHER}" <<EOF
-#!/bin/sh
-# Installed by Hotspot: the privileged eBPF helper, run by pkexec with a root-owned node.
-# Every thread starts with at most what loading BPF needs (the helper drops to CAP_BPF + CAP_PERFMON once attached);
-# without a setpriv that knows these capabilities the helper still starts, and drops what it can itself.
-caps=-all,+setpcap,+sys_admin,+bpf,+perfmon,+sys_resource
-if /usr/bin/setpriv --bounding-set=\\$caps --inh-caps=-all true 2>/dev/null; then
-  exec /usr/bin/setpriv --bounding-set=\\$caps --inh-caps=-all -- $node ${HELPER_NODE_FLAGS.join(' ')} $dst/helper.js "\\$@"
-fi
-exec $node ${HELPER_NODE_FLAGS.join(' ')} $dst/helper.js "\\$@"
-EOF
+[ "$listed" = "$present" ] || fail "the copied tree differs from the manifest's file list"
+printf '%s' "$launcher" > "$new/${LAUNCHER}"
 chmod 0755 "$new/${LAUNCHER}"
 if [ -e "$dst" ]; then old=$(mktemp -u "$dst.old.XXXXXX"); mv -T "$dst" "$old"; fi
 swapped=1
 mv -T "$new" "$dst"
-why=$(safe_chain "$dst/${LAUNCHER}") || fail "the installed launcher is not safe: $why"
 tmp=$(mktemp "$policy_dir/.${POLKIT_ACTION}.XXXXXX")
-cat > "$tmp" <<EOF
-<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE policyconfig PUBLIC "-//freedesktop//DTD PolicyKit Policy Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/PolicyKit/1/policyconfig.dtd">
-<policyconfig>
-  <vendor>Hotspot</vendor>
-  <action id="${POLKIT_ACTION}">
-    <description>Run the Hotspot eBPF helper</description>
-    <message>Authentication is required to load Hotspot's eBPF programs into the kernel</message>
-    <defaults>
-      <allow_any>no</allow_any>
-      <allow_inactive>no</allow_inactive>
-      <allow_active>auth_admin_keep</allow_active>
-    </defaults>
-    <annotate key="org.freedesktop.policykit.exec.path">$dst/${LAUNCHER}</annotate>
-  </action>
-</policyconfig>
-EOF
+printf '%s' "$policy" > "$tmp"
 chmod 0644 "$tmp"
 chown 0:0 "$tmp"
 mv -f "$tmp" "$policy_dir/${POLKIT_ACTION}.policy"
@@ -164,27 +120,11 @@ swapped=""
 [ -z "$old" ] || rm -rf "$old"
 `;
 
-const SAFE_PATH = /^\/[A-Za-z0-9._/+-]+$/;
 /** A manifest line: hash, two spaces, a relative path of plain characters. */
 const MANIFEST_LINE = /^([0-9a-f]{64}) {2}([A-Za-z0-9._@+-]+(?:\/[A-Za-z0-9._@+-]+)*)$/;
 
 function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** A node binary root may run: root-owned all the way up, and really node (not Electron's VS Code binary). */
-export function findRootNode(): string | undefined {
-  const candidates = [process.execPath, '/usr/bin/node', '/usr/local/bin/node'];
-  for (const c of candidates) {
-    let real: string;
-    try {
-      real = realpathSync(c);
-    } catch {
-      continue;
-    }
-    if (path.basename(real) === 'node' && !unsafeForRoot(real) && SAFE_PATH.test(real)) return real;
-  }
-  return undefined;
 }
 
 export interface Manifest {
@@ -261,36 +201,6 @@ function stage(extensionPath: string, manifest: Manifest): string {
   }
 }
 
-/**
- * Why `dir` (which may not exist yet) cannot safely hold root's files, or undefined. Every existing component of
- * the path as written and of its realpath must be root-owned and not group/other-writable: a user-writable parent
- * would let its owner swap the directory after the install and have pkexec run their code as root.
- */
-export function unsafeInstallDir(dir: string): string | undefined {
-  let existing = path.resolve(dir);
-  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
-  const chains = [path.resolve(dir)];
-  try {
-    chains.push(realpathSync(existing));
-  } catch (e) {
-    return `${existing} cannot be resolved (${(e as NodeJS.ErrnoException).code})`;
-  }
-  for (let p of chains)
-    for (;;) {
-      let st: ReturnType<typeof lstatSync> | undefined;
-      try {
-        st = lstatSync(p);
-      } catch {
-        st = undefined; // not created yet: root will create it 0755
-      }
-      if (st && st.uid !== 0) return `${p} is not owned by root`;
-      if (st && !st.isSymbolicLink() && st.mode & 0o022) return `${p} is writable by group or others`;
-      if (path.dirname(p) === p) break;
-      p = path.dirname(p);
-    }
-  return undefined;
-}
-
 function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string; error?: Error }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -322,7 +232,7 @@ export async function installHelper(opts: InstallOptions): Promise<InstallResult
     ['install', installDir],
     ['polkit policy', policyDir],
   ] as const) {
-    const why = unsafeInstallDir(dir);
+    const why = unsafeForRoot(dir, { mayNotExist: true });
     if (why)
       throw new InstallError(
         `The ${what} directory ${dir} is not safe for root's files: ${why}. Nothing was installed.`,
@@ -345,7 +255,19 @@ export async function installHelper(opts: InstallOptions): Promise<InstallResult
   );
   try {
     // The summary is an argument, so pkexec's dialog shows it; the script refuses a manifest that does not match it.
-    const script = ['-c', INSTALL_SCRIPT, 'sh', staged, installDir, node, policyDir, manifest.summary];
+    const launcher = launcherScript({ node, installDir, installedBy: 'Hotspot (Install Helper)' });
+    const policy = polkitPolicy({ action: POLKIT_ACTION, launcher: path.join(installDir, LAUNCHER) });
+    const script = [
+      '-c',
+      INSTALL_SCRIPT,
+      'sh',
+      staged,
+      installDir,
+      policyDir,
+      manifest.summary,
+      launcher,
+      policy,
+    ];
     const r = elevated ? await run(PKEXEC, ['/bin/sh', ...script]) : await run('/bin/sh', script);
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new InstallError(

@@ -4,23 +4,12 @@
 // Processes that start and end between two readings are not seen at all (no exit hook).
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import { type Hello, PROTOCOL_VERSION, parseLine, type Window } from '../shared/protocol';
-import { WindowAccounting } from '../shared/taskTotals';
+import { WindowAccounting } from '../shared/accounting/taskTotals';
+import { type Hello, PROTOCOL_VERSION, parseLine, type Window } from '../shared/wire/protocol';
 import { CgroupResolver, CgroupTable } from './cgroups';
-import { readPressure } from './procfs';
-import { cpuBusyNs, readAllTotals } from './procfsTasks';
+import { cpuBusyNs, delayAccountingOn, readAllTotals } from './procfsTasks';
 import { buildWindowLine } from './windowBuilder';
-
-/** /proc/<pid>/cgroup is re-read this often per process (no css_set pointer to tell us it changed). */
-const CGROUP_REREAD_WINDOWS = 4;
-
-export function memAvailableBytes(): number {
-  try {
-    return Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'latin1'))?.[1] ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
-}
+import { cgroupRereadKey, machineFacts, SelfCpu } from './windowHead';
 
 export class ProcfsSampler {
   private readonly accounting = new WindowAccounting();
@@ -28,7 +17,7 @@ export class ProcfsSampler {
   private readonly table = new CgroupTable();
   private prevCpu: number[];
   private prevAt = process.hrtime.bigint();
-  private lastCpuUsage = process.cpuUsage();
+  private readonly selfCpu = new SelfCpu();
   private seq = 0;
   private readonly pageSize = 4096;
 
@@ -37,7 +26,7 @@ export class ProcfsSampler {
     this.accounting.baseline(readAllTotals(this.cgroupKey));
   }
 
-  private readonly cgroupKey = (tgid: number) => Math.floor((this.seq + tgid) / CGROUP_REREAD_WINDOWS);
+  private readonly cgroupKey = (tgid: number) => cgroupRereadKey(this.seq, tgid);
 
   hello(intervalMs: number): Hello {
     return {
@@ -52,7 +41,14 @@ export class ProcfsSampler {
       intervalMs,
       attach: { switch: 'none', tasks: 'procfs', exit: 'none' },
       cgroupMode: this.table.mode,
-      capabilities: ['degraded', 'runq_wait', 'rss_split', 'major_faults', ...cgroupCapabilities(this.table)],
+      capabilities: [
+        'degraded',
+        'runq_wait',
+        'rss_split',
+        'major_faults',
+        ...procfsIoCapabilities(),
+        ...cgroupCapabilities(this.table),
+      ],
     };
   }
 
@@ -68,8 +64,6 @@ export class ProcfsSampler {
     const cpu = cpuBusyNs(readFileSync('/proc/stat', 'latin1'));
     const busy = cpu.map((t, i) => (t === undefined ? null : Math.max(0, t - (this.prevCpu[i] ?? t))));
     this.prevCpu = cpu;
-    const usage = process.cpuUsage(this.lastCpuUsage);
-    this.lastCpuUsage = process.cpuUsage();
     return buildWindowLine(
       {
         type: 'window',
@@ -79,9 +73,8 @@ export class ProcfsSampler {
         durationNs,
         cpuBusyNs: busy,
         pairs: [],
-        memAvailableBytes: memAvailableBytes(),
-        self: { cpuNs: (usage.user + usage.system) * 1000, rssBytes: process.memoryUsage.rss(), collectNs },
-        ...(readPressure() ? { pressure: readPressure() } : {}),
+        ...machineFacts(),
+        self: { cpuNs: this.selfCpu.take(), rssBytes: process.memoryUsage.rss(), collectNs },
       },
       deltas,
       { resolver: this.resolver, table: this.table },
@@ -92,6 +85,19 @@ export class ProcfsSampler {
   sample(): Window {
     return parseLine(this.sampleLine()) as Window;
   }
+}
+
+/**
+ * What /proc gives of blocked time and I/O: never the time in D ('blocked_time' is missing: blockedNs is the I/O
+ * wait only); the I/O waits of delay accounting while kernel.task_delayacct is on (for processes started since,
+ * main thread only); read and write bytes of the processes /proc/PID/io lets us read: the user's own as the
+ * unprivileged reader; as the helper (uid 0 with CAP_BPF and CAP_PERFMON left), not those with more capabilities.
+ */
+export function procfsIoCapabilities(): string[] {
+  const caps: string[] = [];
+  if (delayAccountingOn()) caps.push('iowait_time');
+  if (process.getuid?.() === 0) caps.push('io_bytes');
+  return caps;
 }
 
 export function cgroupCapabilities(table: CgroupTable): string[] {

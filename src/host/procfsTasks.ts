@@ -3,7 +3,7 @@
 // Per process: stat (faults, flags, start time, CPU, threads), status (RSS by kind, context switches) and
 // schedstat (CPU ns, run-queue wait; summed over /proc/<pid>/task/* when the process has several threads).
 import { readdirSync } from 'node:fs';
-import type { TaskTotals } from '../shared/taskTotals';
+import type { TaskTotals } from '../shared/accounting/taskTotals';
 import { readSmallProcFile } from './procfs';
 
 const CLK_TCK = 100; // USER_HZ: fixed at 100 on every Linux ABI that exposes it to /proc
@@ -20,6 +20,8 @@ export interface StatFields {
   startTicks: number;
   rssPages: number;
   lastCpu: number;
+  /** delayacct_blkio_ticks: the main thread's block I/O waits, counted only while kernel.task_delayacct is on. */
+  blkioTicks: number;
 }
 
 /** Parses /proc/<pid>/stat; the comm field may contain spaces and parentheses, so split after the last ')'. */
@@ -40,6 +42,7 @@ export function parseStat(text: string): StatFields | undefined {
     startTicks: n(22),
     rssPages: n(24),
     lastCpu: n(39),
+    blkioTicks: n(42) || 0,
   };
 }
 
@@ -69,6 +72,17 @@ function schedstat(file: string): [number, number] | undefined {
     return Number.isFinite(cpu) && Number.isFinite(wait) ? [cpu, wait] : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** read_bytes and write_bytes of /proc/<pid>/io; 0 where we may not read it (another user's, unprivileged). */
+export function readIoBytes(tgid: number): { readBytes: number; writeBytes: number } {
+  try {
+    const text = readSmallProcFile(`/proc/${tgid}/io`);
+    const n = (k: string) => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { readBytes: n('read_bytes'), writeBytes: n('write_bytes') };
+  } catch {
+    return { readBytes: 0, writeBytes: 0 };
   }
 }
 
@@ -115,6 +129,11 @@ export function readProcessTotals(tgid: number): TaskTotals | undefined {
     minFaults: st.minFaults,
     majFaults: st.majFaults,
     ...status,
+    // /proc has no time in D: only the I/O waits delay accounting counts (the main thread's, and only for
+    // processes started while it was on), which are then the blocked time we know of.
+    blockedNs: st.blkioTicks * (1e9 / CLK_TCK),
+    ioWaitNs: st.blkioTicks * (1e9 / CLK_TCK),
+    ...readIoBytes(tgid),
     lastCpu: st.lastCpu,
     cgroupKey: 0,
   };
@@ -134,6 +153,15 @@ export function readAllTotals(cgroupKeyOf: (tgid: number) => number = () => 0): 
     }
   }
   return out;
+}
+
+/** kernel.task_delayacct: 1 when delay accounting counts the I/O waits of processes started from now on. */
+export function delayAccountingOn(): boolean {
+  try {
+    return readSmallProcFile('/proc/sys/kernel/task_delayacct').trim() === '1';
+  } catch {
+    return false;
+  }
 }
 
 /** Busy ns per CPU from /proc/stat (user nice system irq softirq steal; tick resolution). */

@@ -1,10 +1,9 @@
 // Spawns and supervises the helper for the extension and the CLI (vscode-free).
 // Already root → run the helper next to us directly. Otherwise → pkexec, but only of the root-owned install
-// (never a file the user can write). Every failure becomes a Failure with what happened and what to do.
+// (never a file the user can write). Every failure becomes a Failure with what happened and what to do. Over 400
+// lines because spawning, the hello handshake, the stall watch and the failure catalogue are one lifecycle.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, lstatSync, realpathSync } from 'node:fs';
-import * as path from 'node:path';
 import { plainText } from '../shared/format';
 import {
   type Drops,
@@ -13,7 +12,8 @@ import {
   LineSplitter,
   parseLine,
   type Window,
-} from '../shared/protocol';
+} from '../shared/wire/protocol';
+import { HELPER_NODE_FLAGS, launcherPath, PKEXEC, unsafeForRoot } from './rootPath';
 
 export interface Logger {
   info(m: string): void;
@@ -53,65 +53,6 @@ export const DEGRADABLE: ReadonlySet<string> = new Set([
   'VERIFIER',
   'ATTACH',
 ]);
-
-export const DEFAULT_INSTALL_DIR = '/usr/local/lib/hotspot';
-/** Where the hotspot-helper .deb installs the same tree (Debian packages do not install into /usr/local). */
-export const PACKAGE_INSTALL_DIR = '/usr/lib/hotspot';
-export const LAUNCHER = 'hotspot-helper';
-/**
- * Node flags every launch of the helper uses (here, the installed launcher, the .deb's, the bench and the tests).
- * A 1 MiB semi-space: the helper allocates little per window, and V8's default young generation grows to 32 MiB
- * after the first window (every process in full) and never gives it back — half of the helper's RSS at 10,000
- * processes. --expose-gc lets the helper collect once a burst of windows that sent most processes in full is
- * over (see main.ts), and --compact-on-every-full-gc makes that collection give back the pages it empties (the
- * heap otherwise kept 5-7 MiB of them until V8's memory reducer ran, 15-25 windows later). Measured by
- * `npm run bench` (helper at scale).
- */
-export const HELPER_NODE_FLAGS: readonly string[] = [
-  '--max-semi-space-size=1',
-  '--expose-gc',
-  '--compact-on-every-full-gc',
-];
-/** pkexec by absolute path: a PATH entry the user controls must not decide what runs. */
-export const PKEXEC = '/usr/bin/pkexec';
-
-/**
- * Why a path is unsafe to run as root, or undefined. The file and every parent must be root-owned and not writable
- * by group or others — both along the path as given and along its realpath, so a root-owned link into a directory
- * the user controls is refused as well.
- */
-export function unsafeForRoot(file: string): string | undefined {
-  let real: string;
-  try {
-    real = realpathSync(file);
-  } catch {
-    return `${path.resolve(file)} does not exist`;
-  }
-  for (const start of new Set([path.resolve(file), real])) {
-    let p = start;
-    for (;;) {
-      let st: ReturnType<typeof lstatSync>;
-      try {
-        st = lstatSync(p);
-      } catch {
-        return `${p} does not exist`;
-      }
-      if (st.uid !== 0) return `${p} is not owned by root`;
-      if (!st.isSymbolicLink() && st.mode & 0o022) return `${p} is writable by group or others`;
-      const parent = path.dirname(p);
-      if (parent === p) break;
-      p = parent;
-    }
-  }
-  return undefined;
-}
-
-/** The installed launcher to run: the configured dir, else the .deb's if it is installed, else Install Helper's. */
-export function launcherPath(installDir?: string): string {
-  if (installDir) return path.join(installDir, LAUNCHER);
-  const packaged = path.join(PACKAGE_INSTALL_DIR, LAUNCHER);
-  return existsSync(packaged) ? packaged : path.join(DEFAULT_INSTALL_DIR, LAUNCHER);
-}
 
 /** Arguments passed through pkexec must look like what we generate ourselves: flags and small tokens. */
 function checkArgs(args: string[]): void {
@@ -171,6 +112,8 @@ export class HelperSupervisor extends EventEmitter {
   /** The helper's own pid from its hello (under pkexec the process we spawned may not be the helper itself). */
   private helperPid?: number;
   private abandonTimer?: NodeJS.Timeout;
+  /** Lines read from the helper so far: the watchdog checks that none arrived while it was waiting to run. */
+  private linesSeen = 0;
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -269,6 +212,7 @@ export class HelperSupervisor extends EventEmitter {
   }
 
   private onLine(line: string): void {
+    this.linesSeen++;
     let msg: ReturnType<typeof parseLine>;
     try {
       msg = parseLine(line);
@@ -298,12 +242,25 @@ export class HelperSupervisor extends EventEmitter {
       case 'drops':
         this.emit('drops', msg satisfies Drops);
         break;
+      case 'profile':
+        this.emit('profile', msg);
+        break;
       case 'error':
-        if (msg.fatal)
+        if (msg.id !== undefined && !msg.fatal)
+          this.emit('requestError', msg); // a refused request: its asker says it
+        else if (msg.fatal)
           this.helperError = fail(msg.code, msg.message, msg.hint ?? 'See the Hotspot log.', true);
         else this.failure(fail(msg.code, msg.message, msg.hint ?? 'See the Hotspot log.', false));
         break;
     }
+  }
+
+  /** Sends one request line to the helper (src/shared/profile/wire.ts); false when no helper is running. */
+  request(line: string): boolean {
+    const stdin = this.child?.stdin;
+    if (!stdin || stdin.destroyed || this.helperPid === undefined) return false; // after hello: attached
+    stdin.write(line);
+    return true;
   }
 
   private onProtocolError(detail: string): void {
@@ -323,15 +280,28 @@ export class HelperSupervisor extends EventEmitter {
   private armWatchdog(ms: number): void {
     clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
-      if (!this.child) return;
-      this.helperError = fail(
-        'STALLED',
-        `The helper sent nothing for ${Math.round(ms / 1000)} s; Hotspot restarts it.`,
-        'See the Hotspot log; this can happen on a heavily loaded machine.',
-        false,
-      );
-      this.kill(this.child);
+      // Timers run before pending input is read: after this process was busy for a while (symbolizing a profile
+      // took seconds on a loaded machine), the helper's lines wait unread. Look again once they are read.
+      const seen = this.linesSeen;
+      const timer = this.watchdog;
+      setImmediate(() => {
+        if (this.watchdog !== timer || !this.child) return; // a window re-armed it meanwhile
+        if (this.linesSeen !== seen)
+          this.armWatchdog(ms); // other lines: alive, keep watching for windows
+        else this.watchdogFired(ms);
+      });
     }, ms);
+  }
+
+  private watchdogFired(ms: number): void {
+    if (!this.child) return;
+    this.helperError = fail(
+      'STALLED',
+      `The helper sent nothing for ${Math.round(ms / 1000)} s; Hotspot restarts it.`,
+      'See the Hotspot log; this can happen on a heavily loaded machine.',
+      false,
+    );
+    this.kill(this.child);
   }
 
   /**

@@ -2,17 +2,21 @@
 // table is built for the processes sent, and the line is bounded in size (issue 11 #7) by leaving out the least
 // active processes and saying how many in `omitted`.
 
-import type { CgroupSample, PreemptPair, Window } from '../shared/protocol';
-import type { TaskDelta } from '../shared/taskTotals';
+import type { TaskDelta } from '../shared/accounting/taskTotals';
+import type { CgroupSample, PreemptPair, Window } from '../shared/wire/protocol';
 import type { CgroupResolver, CgroupTable } from './cgroups';
 
 /** Window lines are kept below this, far under the consumer's MAX_LINE_BYTES. */
 export const WINDOW_BYTES = 4 * 1024 * 1024;
 
-/** Activity used to choose what stays when a window must shrink: CPU, then faults, then switches. */
+/** Activity used to choose what stays when a window must shrink: CPU and blocked time, then faults, then switches. */
 export function activity(d: TaskDelta): number {
   return (
-    d.cpuNs + (d.minFaults + d.majFaults * 100) * 10_000 + (d.vcsw + d.ivcsw) * 1_000 + (d.exited ? 1e6 : 0)
+    d.cpuNs +
+    d.blockedNs +
+    (d.minFaults + d.majFaults * 100) * 10_000 +
+    (d.vcsw + d.ivcsw) * 1_000 +
+    (d.exited ? 1e6 : 0)
   );
 }
 
@@ -128,6 +132,14 @@ function writeProc(w: JsonWriter, d: TaskDelta, cg: number, preempted: number, p
   w.num(d.vcsw);
   w.raw(',"ivcsw":');
   w.num(d.ivcsw);
+  w.raw(',"blockedNs":');
+  w.num(d.blockedNs);
+  w.raw(',"ioWaitNs":');
+  w.num(d.ioWaitNs);
+  w.raw(',"readBytes":');
+  w.num(d.readBytes);
+  w.raw(',"writeBytes":');
+  w.num(d.writeBytes);
   w.raw(',"rssAnonBytes":');
   w.num(d.rssAnonBytes);
   w.raw(',"rssFileBytes":');

@@ -76,3 +76,22 @@ export function plainText(s: string): string {
       .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/g, '')
   );
 }
+
+/**
+ * v.toFixed(digits) for digits 0..2, without the runtime call: summaries are built for every process every window
+ * (toFixed was most of their cost). Falls back to toFixed outside the fast range.
+ */
+export function fixed(v: number, digits: 0 | 1 | 2): string {
+  const scale = digits === 0 ? 1 : digits === 1 ? 10 : 100;
+  const r = Math.round(v * scale);
+  if (!(v >= 0) || r >= 2 ** 31) return v.toFixed(digits);
+  if (digits === 0) return String(r);
+  const int = (r / scale) | 0;
+  const frac = r - int * scale;
+  return `${int}.${digits === 2 && frac < 10 ? '0' : ''}${frac}`;
+}
+
+/** "pressure: cpu 3% · memory 12% · io 0%" (PSI some avg10), or '' when the kernel has no PSI. */
+export function pressureText(p: { cpu: number; memory: number; io: number } | undefined): string {
+  return p ? `pressure: cpu ${fixed(p.cpu, 0)}% · memory ${fixed(p.memory, 0)}% · io ${fixed(p.io, 0)}%` : '';
+}

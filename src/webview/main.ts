@@ -2,10 +2,12 @@
 // preemption pair and core bar is keyed (by pid or cpu) and keeps its DOM node, so scrolling, keyboard focus and
 // what the user expanded survive the updates; each patch runs inside scrollHold (hold.ts), so what is at the top
 // of the view stays in its place on screen while rows come and go above and below it. Process names come from the
-// observed machine, so text is only ever set through textContent.
+// observed machine, so text is only ever set through textContent. Over 400 lines because every section patches
+// through the same keyed nodes and the same scroll hold; split by section, each would carry that state around.
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
+import { formatBytes, formatCount, formatCpu, formatPercent, plainText } from '../shared/format';
 import type {
   DashboardModel,
   FromWebview,
@@ -14,8 +16,7 @@ import type {
   ProcessSeries,
   TimelineRow,
   ToWebview,
-} from '../shared/dashboard';
-import { formatBytes, formatCount, formatCpu, formatPercent, plainText } from '../shared/format';
+} from '../shared/presentation/dashboard';
 import { scrollHold } from './hold';
 import { keyboardNavigation } from './keyboard';
 import { KeyedList } from './keyed';
@@ -92,6 +93,7 @@ class Sparkline {
 const LABEL_CLASS: Record<string, string> = {
   'OOM risk': 'sev-oom',
   'Mem-thrashing': 'sev-thrash',
+  'I/O-bound': 'sev-io',
   Starved: 'sev-starved',
   'Noisy neighbor': 'sev-noisy',
   'CPU-bound': 'sev-cpu',
@@ -170,9 +172,16 @@ class ProcessCard {
       const items = this.details.children;
       p.details.forEach((d, i) => {
         const li = items[i] ?? this.details.appendChild(el('li'));
+        li.classList.remove('spare');
         setText(li, d);
       });
-      while (items.length > p.details.length) items[items.length - 1].remove();
+      // An open card keeps its height while it is read: a line the window no longer has stays as a blank line
+      // (until the card is closed), instead of the card shrinking and growing by a line or two every window.
+      for (let i = p.details.length; i < items.length; i++) {
+        items[i].classList.add('spare');
+        setText(items[i], '\u00a0');
+      }
+      if (this.details.hidden) while (items.length > p.details.length) items[items.length - 1].remove();
     }
     this.toggle.hidden = p.details.length === 0;
     this.sparks[0].update(p.cpuPercent);
@@ -208,6 +217,7 @@ class EdgeRow {
   private readonly aggressor = el('button', 'link');
   private readonly victim = el('button', 'link');
   private readonly count = el('span', 'count');
+  private readonly arrow = el('span', 'arrow', ' kept waiting ');
   private readonly bar = el('span', 'weight');
   private tgids = { a: 0, v: 0 };
 
@@ -217,14 +227,18 @@ class EdgeRow {
       vscode.postMessage({ type: 'reveal', tgid: this.tgids.a }),
     );
     this.victim.addEventListener('click', () => vscode.postMessage({ type: 'reveal', tgid: this.tgids.v }));
-    this.el.append(this.aggressor, el('span', 'arrow', ' preempted '), this.victim, this.count, this.bar);
+    this.el.append(this.aggressor, this.arrow, this.victim, this.count, this.bar);
   }
 
   update(e: PreemptEdge, max: number): void {
     this.tgids = { a: e.aggressor.tgid, v: e.victim.tgid };
     setText(this.aggressor, name(e.aggressor));
     setText(this.victim, name(e.victim));
-    setText(this.count, ` ×${formatCount(e.count)}`);
+    setText(this.arrow, e.unit === 'wait' ? ' kept waiting ' : ' preempted ');
+    setText(
+      this.count,
+      e.unit === 'wait' ? ` waited ${formatCpu(e.count)} of a core` : ` ${formatCount(e.count)} preemptions`,
+    );
     this.bar.style.width = `${Math.max(2, (80 * e.count) / max).toFixed(0)}px`;
   }
 }
@@ -318,8 +332,9 @@ const timelineEmpty = el('p', 'empty', 'No alert in this session yet.');
 const edgesBox = el('ul', 'edges');
 edgesBox.dataset.hold = 'list';
 const edgesEmpty = el('p', 'empty', 'No involuntary preemptions between shown processes.');
-// The pairs change every window (up to 15, often fewer). Their box keeps the tallest height it has had this session,
-// so the sections below it (Cores, Hotspot overhead) do not climb and fall with the count while someone reads them.
+// The pairs form a stable list of at most 8 (see DashboardHistory), so the box rarely changes height; it still keeps
+// the tallest height it has had this session, so the sections below it (Cores, Hotspot overhead) do not climb and
+// fall while someone reads them, scrolled to the bottom (at most 8 rows now, where it was 15).
 const edgesArea = el('div', 'edges-area');
 edgesArea.append(edgesEmpty, edgesBox);
 let edgesReserved = 0;
@@ -345,7 +360,11 @@ root.append(
     'preemptions',
     'Preemptions',
     true,
-    el('p', 'legend', 'aggressor preempted victim (this window); click a name to select it'),
+    el(
+      'p',
+      'legend',
+      'who kept whom waiting for a CPU, by the wait (% of one core, this window); click a name to select it',
+    ),
     edgesArea,
   ),
   coresSection,

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { activityItem, expandView, openWorkbench, type Workbench } from '../../scripts/e2e/browser';
 import {
   CODE_SERVER_BIN,
@@ -169,4 +169,21 @@ export async function waitForTree(
   throw new Error(
     `${what}: not seen within ${timeout / 1000} s; tree was:\n${rows.map((r) => `${'  '.repeat(r.level)}${r.text}`).join('\n')}`,
   );
+}
+
+/**
+ * Right-clicks the Diagnoses view's process row (level 2) that contains `row` and waits for `item` in its context
+ * menu; returns the item to click. Level 2 only: a detail row of another process can name the same pid.
+ */
+export async function openRowMenu(page: Page, row: string, item: string): Promise<Locator> {
+  const pane = page
+    .locator('.pane', { has: page.locator('.pane-header', { hasText: /Diagnoses/i }) })
+    .first();
+  await pane
+    .locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: row }) })
+    .first()
+    .click({ button: 'right' });
+  const entry = page.locator('.monaco-menu .action-item', { hasText: item }).first();
+  await entry.waitFor({ timeout: 10_000 });
+  return entry;
 }

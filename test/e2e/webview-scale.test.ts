@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { CHROMIUM } from '../../scripts/e2e/browser';
-import type { DashboardModel } from '../../src/shared/dashboard';
+import type { DashboardModel } from '../../src/shared/presentation/dashboard';
 import { loadDashboard, postModel, webviewMissing } from '../support/webview';
 
 const skip = webviewMissing();

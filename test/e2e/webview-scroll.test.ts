@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM } from '../../scripts/e2e/browser';
-import type { DashboardModel, ProcessSeries } from '../../src/shared/dashboard';
+import type { DashboardModel, ProcessSeries } from '../../src/shared/presentation/dashboard';
 import { loadDashboard, nextFrame, postModel, webviewMissing } from '../support/webview';
 
 const skip = webviewMissing();

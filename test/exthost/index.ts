@@ -11,8 +11,8 @@ import type { HotspotApi } from '../../src/extension/extension';
 import { Monitor, type Update } from '../../src/extension/monitor';
 import { readSettings } from '../../src/extension/settings';
 import type { Failure } from '../../src/host/supervisor';
-import type { Label } from '../../src/shared/diagnosis';
-import { parseLine } from '../../src/shared/protocol';
+import type { Label } from '../../src/shared/diagnosis/model';
+import { parseLine } from '../../src/shared/wire/protocol';
 
 const EXTENSION_ID = 'hotspot-dev.hotspot';
 const FIXTURES = path.resolve(__dirname, '..', 'test', 'fixtures');

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { detectMounts } from '../../src/host/cgroups';
-import type { Hello, Window } from '../../src/shared/protocol';
+import type { Hello, Window } from '../../src/shared/wire/protocol';
 import { runHelper, stopHelper } from '../support/helper';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

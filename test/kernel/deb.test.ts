@@ -8,12 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { readManifest } from '../../src/host/install';
-import {
-  HELPER_NODE_FLAGS,
-  launcherPath,
-  PACKAGE_INSTALL_DIR,
-  unsafeForRoot,
-} from '../../src/host/supervisor';
+import { HELPER_NODE_FLAGS, launcherPath, PACKAGE_INSTALL_DIR, unsafeForRoot } from '../../src/host/rootPath';
 
 const ROOT = path.resolve(__dirname, '../..');
 const PKG = 'hotspot-helper';
@@ -90,6 +85,36 @@ test('package-deb.sh → apt-get install ./hotspot-helper_….deb → dpkg --ver
       encoding: 'utf8',
     });
     assert.match(cli.stdout, /^hotspot \d+\.\d+\.\d+/);
+
+    // hotspot serve as a service: the unit is installed but not enabled, and the packaged serve starts the helper
+    // as root and then runs as the hotspot user the postinst created.
+    assert.ok(existsSync('/usr/lib/systemd/system/hotspot-serve.service'), 'the unit is installed');
+    assert.equal(
+      existsSync('/etc/systemd/system/multi-user.target.wants/hotspot-serve.service'),
+      false,
+      'not enabled',
+    );
+    assert.equal(
+      spawnSync('getent', ['passwd', 'hotspot']).status,
+      0,
+      'the postinst created the hotspot user',
+    );
+    const served = spawnSync(
+      'timeout',
+      [
+        '-s',
+        'TERM',
+        '8',
+        '/usr/bin/node',
+        path.join(PACKAGE_INSTALL_DIR, 'cli.js'),
+        'serve',
+        '--listen',
+        '127.0.0.1:0',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.match(served.stderr, /serving as hotspot \(uid \d+\)/);
+    assert.match(served.stderr, /listening on http:\/\/127\.0\.0\.1:\d+/);
 
     // A changed file is caught by dpkg --verify.
     appendFileSync(path.join(PACKAGE_INSTALL_DIR, 'node_modules/koffi/index.cjs'), '\n// changed\n');

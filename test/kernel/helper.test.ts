@@ -7,12 +7,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { Classifier } from '../../src/shared/classifier';
-import { DEFAULT_CONFIG } from '../../src/shared/config';
-import type { Drops, Hello, ProcSample, Window } from '../../src/shared/protocol';
+import { Classifier } from '../../src/shared/diagnosis/classifier';
+import { DEFAULT_CONFIG } from '../../src/shared/diagnosis/config';
+import type { Drops, Hello, ProcSample, Window } from '../../src/shared/wire/protocol';
 import { HELPER, type Run, runHelper } from '../support/helper';
 import { bpfProgIds, bpfProgIdsOf, linksTo } from '../support/procs';
-import { startWorkload } from '../workloads';
+import { command, killAndWait, startWorkload } from '../workloads';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const windows = (r: Run) => r.messages.filter((m): m is Window => m.type === 'window');
@@ -189,6 +189,36 @@ for (const reader of ['walk', 'iter'] as const) {
       assert.ok(w0.memAvailableBytes > 0);
     } finally {
       w.stop();
+      r.child.stdin?.end();
+      await assertNothingLeft(r);
+    }
+  });
+
+  test(`a starved loop's wait is counted in the window it waits, not when it next runs [${reader}]`, {
+    timeout: 40_000,
+  }, async () => {
+    // A nice-19 loop behind a nice-0 loop on one CPU runs a few ms every few hundred: the kernel adds its wait to
+    // run_delay only when it runs again, so windows read it in chunks (832-1,196 ms of 1 s windows measured).
+    // It never sleeps, so every window of it is CPU + wait: the window's length.
+    const hog = command('sh', ['-c', 'while :; do :; done'], { cpus: '0' });
+    const meek = command('sh', ['-c', 'while :; do :; done'], { cpus: '0', nice: 19 });
+    const r = helper(['--interval-ms', '500', '--tasks', reader]);
+    try {
+      await r.next((m) => m.type === 'hello');
+      const seen: string[] = [];
+      let worst = 0;
+      for (let i = 0; i < 12; i++) {
+        const w = await nextWindow(r);
+        const p = w.procs.find((x) => x.tgid === meek.pid);
+        if (i < 2) continue; // the loops settle on their CPU
+        const runnable = p ? p.cpuNs + p.runqWaitNs : 0;
+        seen.push(`${(runnable / 1e6).toFixed(0)}/${(w.durationNs / 1e6).toFixed(0)} ms`);
+        worst = Math.max(worst, Math.abs(runnable - w.durationNs) / w.durationNs);
+      }
+      assert.ok(worst <= 0.08, `the nice-19 loop's CPU + wait per window: ${seen.join(', ')}`);
+    } finally {
+      await killAndWait(hog);
+      await killAndWait(meek);
       r.child.stdin?.end();
       await assertNothingLeft(r);
     }
@@ -618,6 +648,7 @@ test('unknown arguments are refused with BAD_ARGS and exit 2', { timeout: 30_000
     ['--interval-ms', '5'],
     ['--fault-attach', 'tp_btf'],
     ['--tasks', '/tmp/x'],
+    ['--profile-events', 'always'],
     ['--interval-ms', '1e3'],
   ]) {
     const r = helper(args);

@@ -19,14 +19,8 @@ import {
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import {
-  InstallError,
-  installHelper,
-  MANIFEST_SOURCE,
-  POLKIT_ACTION,
-  readManifest,
-} from '../../src/host/install';
-import { unsafeForRoot } from '../../src/host/supervisor';
+import { InstallError, installHelper, MANIFEST_SOURCE, readManifest } from '../../src/host/install';
+import { POLKIT_ACTION, unsafeForRoot } from '../../src/host/rootPath';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BASE = '/usr/local/lib/hotspot-sec-install-test';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { Drops, Hello, Window } from '../../src/shared/protocol';
+import type { Drops, Hello, Window } from '../../src/shared/wire/protocol';
 import { HELPER, type Run, runHelper, stopHelper } from '../support/helper';
 import { bpfProgIds, bpfProgIdsOf, linksTo, pidsRunning } from '../support/procs';
 

@@ -7,7 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { installHelper, POLKIT_ACTION } from '../../src/host/install';
+import { HELPER_UID } from '../../src/helper/privileges';
+import { installHelper } from '../../src/host/install';
+import { POLKIT_ACTION } from '../../src/host/rootPath';
 import { PkexecRig, pkexecSkip, quiet } from '../support/pkexecRig';
 import { bpfProgIds, bpfProgIdsOf } from '../support/procs';
 
@@ -116,17 +118,19 @@ test('a stalled root helper (SIGSTOP) is reported STALLED with the exact command
   try {
     const ready = await d.waitFor((e) => e.ev === 'ready', 60_000, 'the first window');
     pid = ready.helperPid as number;
-    assert.equal(uidOf(pid), 0, 'the helper runs as root');
+    assert.equal(uidOf(pid), HELPER_UID, 'started by pkexec as root, the attached helper runs as nobody');
     // …with no more than reading its maps needs, and no way to regain privileges (finding 12).
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     assert.match(status, /^NoNewPrivs:\s*1$/m);
     const capEff = BigInt(`0x${/^CapEff:\s*(\w+)/m.exec(status)?.[1]}`);
     assert.equal(capEff & ~((1n << 38n) | (1n << 39n) | (1n << 24n)), 0n, `CapEff ${capEff.toString(16)}`);
-    // Every other thread was started by the launcher with at most what loading needs (setpriv's bounding set):
-    // CAP_SETPCAP, CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE — no CAP_DAC_OVERRIDE, CAP_SYS_MODULE, ….
-    const loadCaps = [8n, 21n, 24n, 38n, 39n].reduce((m, c) => m | (1n << c), 0n);
+    // Every other thread was started by the launcher with at most what loading and leaving root need (setpriv's
+    // bounding set: CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_SYSLOG, CAP_PERFMON,
+    // CAP_BPF — no CAP_DAC_OVERRIDE, CAP_SYS_MODULE, …), and left uid 0 with the main thread.
+    const loadCaps = [6n, 7n, 8n, 21n, 24n, 34n, 38n, 39n].reduce((m, c) => m | (1n << c), 0n);
     for (const task of readdirSync(`/proc/${pid}/task`)) {
       const t = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+      assert.match(t, new RegExp(`^Uid:\\s+${HELPER_UID}\\s`, 'm'), `thread ${task} left uid 0`);
       for (const field of ['CapEff', 'CapPrm', 'CapBnd']) {
         const v = BigInt(`0x${new RegExp(`^${field}:\\s*(\\w+)`, 'm').exec(t)?.[1]}`);
         assert.equal(v & ~loadCaps, 0n, `thread ${task} ${field} ${v.toString(16)}`);

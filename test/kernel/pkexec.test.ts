@@ -5,7 +5,9 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { DEFAULT_POLICY_DIR, installHelper, POLKIT_ACTION } from '../../src/host/install';
+import { HELPER_UID } from '../../src/helper/privileges';
+import { installHelper } from '../../src/host/install';
+import { DEFAULT_POLICY_DIR, POLKIT_ACTION } from '../../src/host/rootPath';
 import { PkexecRig, pkexecSkip, quiet } from '../support/pkexecRig';
 import { bpfProgIdsOf, pidsRunning } from '../support/procs';
 
@@ -101,14 +103,15 @@ test('through real pkexec: hello and windows from a root helper; stop leaves no 
   await setRule(allowUser(`action.id === "${POLKIT_ACTION}"`));
   const launcherTarget = `${INSTALL_DIR}/helper.js`;
   const ours = new Set<number>();
-  let uid = -1;
+  const uids = new Set<number>();
   const evs = runDriver(['supervise', INSTALL_DIR, '3']);
   // While the helper runs, read the BPF program ids out of its own fds (other tests may load programs too)
   // and note which user it runs as.
   const probe = setInterval(() => {
     for (const pid of pidsRunning(launcherTarget)) {
       for (const id of bpfProgIdsOf(pid)) ours.add(id);
-      uid = uidOf(pid) ?? uid;
+      const uid = uidOf(pid);
+      if (uid !== undefined) uids.add(uid);
     }
   }, 200);
   const events = await evs.finally(() => clearInterval(probe));
@@ -120,7 +123,9 @@ test('through real pkexec: hello and windows from a root helper; stop leaves no 
   assert.ok(stopped, 'stop() resolved');
   assert.equal(stopped.state, 'stopped');
   assert.ok((stopped.ms as number) < 2500, `stop took ${stopped.ms} ms`);
-  assert.equal(uid, 0, 'the helper ran as root although the driver did not');
+  // Started as root by pkexec although the driver was not; once attached it runs as nobody (privileges.ts).
+  const driverUid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
+  assert.ok(uids.has(HELPER_UID) && !uids.has(driverUid), `the helper's uids: ${[...uids].join(', ')}`);
   assert.ok(ours.size >= 2, `the helper held BPF programs (saw ids ${[...ours].join(',')})`);
   assert.equal(existsSync(`/proc/${hello.pid}`), false, 'helper process is gone');
   // The kernel frees a program shortly after its last fd closes; give it a moment.

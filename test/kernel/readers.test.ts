@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { TaskCollector } from '../../src/helper/tasks';
-import type { TaskTotals } from '../../src/shared/taskTotals';
+import type { TaskTotals } from '../../src/shared/accounting/taskTotals';
 
 const TASKS_OBJ = path.join(__dirname, '..', '..', 'bpf', 'tasks.bpf.o');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

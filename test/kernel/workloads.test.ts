@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { EXPECTATIONS } from '../../scripts/record';
-import type { Diagnosis } from '../../src/shared/diagnosis';
+import type { Diagnosis } from '../../src/shared/diagnosis/model';
 import { cliJson } from '../support/cli';
 import { startWorkload, type WorkloadName } from '../workloads';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { HELPER_NODE_FLAGS } from '../../src/host/supervisor';
-import { LineSplitter, type Message, parseLine } from '../../src/shared/protocol';
+import { HELPER_NODE_FLAGS } from '../../src/host/rootPath';
+import { LineSplitter, type Message, parseLine } from '../../src/shared/wire/protocol';
 
 export const HELPER = path.resolve(__dirname, '..', '..', 'dist', 'helper.js');
 

@@ -1,10 +1,10 @@
 // One real helper for a whole kernel test file, and a classifier per test: each test watches the windows that
 // arrive after it starts, diagnoses them with a fresh Classifier (no state from earlier tests) and reads ground
 // truth from /proc at every window, so assertions compare Hotspot with the kernel over the same span of time.
-import { Classifier } from '../../src/shared/classifier';
-import { type Config, DEFAULT_CONFIG } from '../../src/shared/config';
-import type { Diagnosis, Report } from '../../src/shared/diagnosis';
-import type { Hello, Message, Window } from '../../src/shared/protocol';
+import { Classifier } from '../../src/shared/diagnosis/classifier';
+import { type Config, DEFAULT_CONFIG } from '../../src/shared/diagnosis/config';
+import type { Diagnosis, Report } from '../../src/shared/diagnosis/model';
+import type { Hello, Message, Window } from '../../src/shared/wire/protocol';
 import { type Run, runHelper, stopHelper } from './helper';
 import { type ProcTruth, readTruth } from './truth';
 

@@ -1,6 +1,6 @@
 // /proc and bpftool lookups shared by the kernel tests, the e2e tests and the benchmarks.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Ids of every BPF program loaded on the machine. */
 export const bpfProgIds = (): Set<number> =>
@@ -50,8 +50,42 @@ export const ourProgIds = (): number[] =>
     .filter((p) => OURS.test(p.name ?? ''))
     .map((p) => p.id);
 
+/** Ids of loaded programs named on_sample: the profiler's, loaded for one profile and freed after it. */
+export const onSampleIds = (): number[] =>
+  (
+    JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as {
+      id: number;
+      name?: string;
+    }[]
+  )
+    .filter((p) => p.name === 'on_sample')
+    .map((p) => p.id);
+
 /** BPF links attached to any of these programs. */
 export const linksTo = (ids: readonly number[]): { prog_id: number }[] =>
   (
     JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { prog_id: number }[]
   ).filter((l) => ids.includes(l.prog_id));
+
+/** Perf event descriptors a process holds (anon_inode:[perf_event]); 0 for a process that is gone. */
+export function perfFds(pid: number): number {
+  let n = 0;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`))
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:[perf_event]') n++;
+      } catch {}
+  } catch {}
+  return n;
+}
+
+/** How many CPUs are online (/sys/devices/system/cpu/online: "0-3,6"); the helper keeps one perf event per each. */
+export function onlineCpuCount(): number {
+  return readFileSync('/sys/devices/system/cpu/online', 'latin1')
+    .trim()
+    .split(',')
+    .reduce((n, r) => {
+      const [a, b] = r.split('-').map(Number);
+      return n + (b ?? a) - a + 1;
+    }, 0);
+}

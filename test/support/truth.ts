@@ -57,6 +57,32 @@ export function readTruth(pid: number): ProcTruth | undefined {
   }
 }
 
+/** Run-queue wait of every thread on the machine (ns, by "pid/tid"), for bounds on who made whom wait. */
+export function machineRunDelay(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    for (const tid of threadIds(Number(pid)))
+      try {
+        out.set(
+          `${pid}/${tid}`,
+          Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]),
+        );
+      } catch {}
+  }
+  return out;
+}
+
+/**
+ * The wait all threads added between two machineRunDelay readings, ns, except `pid`'s own: an upper bound on the
+ * wait any one process made the others suffer (a thread born in between counts from 0; one that exited is lost).
+ */
+export function othersWaitedNs(a: Map<string, number>, b: Map<string, number>, pid: number): number {
+  let ns = 0;
+  for (const [k, v] of b) if (!k.startsWith(`${pid}/`)) ns += Math.max(0, v - (a.get(k) ?? 0));
+  return ns;
+}
+
 /** What the kernel says a process got between two readings: shares of a core, and its share of runnable time waiting. */
 export function between(a: ProcTruth, b: ProcTruth) {
   const wall = b.at - a.at;

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { CHROMIUM } from '../../scripts/e2e/browser';
 import { ROOT } from '../../scripts/e2e/codeServer';
-import type { DashboardModel } from '../../src/shared/dashboard';
+import type { DashboardModel } from '../../src/shared/presentation/dashboard';
 
 const BUNDLE = path.join(ROOT, 'dist/webview.js');
 const CSS = path.join(ROOT, 'media/dashboard.css');

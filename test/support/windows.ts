@@ -3,8 +3,13 @@
 // all from the same idle single-threaded process, every field present; cgroup 0 is the root with no limits.
 
 import { unlimitedCgroup } from '../../src/host/cgroups';
-import { type CgroupSample, PROTOCOL_VERSION, type ProcSample, type Window } from '../../src/shared/protocol';
-import { emptyTotals, type TaskDelta, type TaskTotals } from '../../src/shared/taskTotals';
+import { emptyTotals, type TaskDelta, type TaskTotals } from '../../src/shared/accounting/taskTotals';
+import {
+  type CgroupSample,
+  PROTOCOL_VERSION,
+  type ProcSample,
+  type Window,
+} from '../../src/shared/wire/protocol';
 
 export const MB = 2 ** 20;
 export const GB = 2 ** 30;

@@ -42,7 +42,8 @@ test('v2: nearest memory.max and cpu.max up the path, usage and anon+shmem of th
   const root = tree({
     'a/memory.max': '1073741824\n',
     'a/memory.current': '5000\n',
-    'a/memory.stat': 'anon 3000\nfile 100\nshmem 500\n',
+    'a/memory.stat':
+      'anon 3000\nfile 100\nshmem 500\nworkingset_refault_anon 0\nworkingset_refault_file 900\n',
     'a/cpu.max': '50000 100000\n',
     'a/cpu.stat': 'usage_usec 1\nnr_periods 10\nnr_throttled 2\nthrottled_usec 700\n',
     'a/b/memory.max': 'max\n',
@@ -62,6 +63,7 @@ test('v2: nearest memory.max and cpu.max up the path, usage and anon+shmem of th
       memUsageBytes: 5000,
       memAnonBytes: 3500,
       memPressure: 12.5,
+      memRefaults: null, // a count needs the previous window's
       cpuQuotaPercent: 50,
       cpuQuotaPath: '/a',
       throttledNs: 0,
@@ -70,9 +72,19 @@ test('v2: nearest memory.max and cpu.max up the path, usage and anon+shmem of th
     });
     // The next window reports throttling as a delta.
     writeFileSync(path.join(root, 'a/cpu.stat'), 'nr_periods 30\nnr_throttled 7\nthrottled_usec 1700\n');
+    writeFileSync(
+      path.join(root, 'a/memory.stat'),
+      'anon 3000\nfile 100\nshmem 500\nworkingset_refault_anon 4\nworkingset_refault_file 1200\n',
+    );
     t.indexOf({ v2: '/a/b', memory: '', cpu: '' });
-    const [s2] = t.take();
+    t.indexOf({ v2: '/a/c', memory: '', cpu: '' }); // another cgroup under the same limit: the same delta
+    const [s2, s3] = t.take();
     assert.deepEqual([s2.throttledNs, s2.nrThrottled, s2.nrPeriods], [1_000_000, 5, 20]);
+    assert.deepEqual(
+      [s2.memRefaults, s3.memRefaults],
+      [304, 304],
+      'refaults of the limiting cgroup, per window',
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -83,7 +95,8 @@ test('hybrid: v1 memory limit (LONG_MAX page-rounded means none), v1 quota in % 
     'memory/x/memory.limit_in_bytes': '9223372036854771712\n',
     'memory/x/y/memory.limit_in_bytes': '268435456\n',
     'memory/x/y/memory.usage_in_bytes': '1000\n',
-    'memory/x/y/memory.stat': 'rss 1\ntotal_rss 600\ntotal_shmem 40\n',
+    'memory/x/y/memory.stat':
+      'rss 1\ntotal_rss 600\ntotal_shmem 40\nworkingset_refault_file 1\ntotal_workingset_refault_file 70\n',
     'memory/x/y/z/memory.limit_in_bytes': '9223372036854771712\n',
     'memory/free/memory.limit_in_bytes': '9223372036854771712\n',
     'cpu/q/cpu.cfs_quota_us': '150000\n',
@@ -110,6 +123,15 @@ test('hybrid: v1 memory limit (LONG_MAX page-rounded means none), v1 quota in % 
     assert.deepEqual([limited.cpuQuotaPercent, limited.cpuQuotaPath], [150, '/q']);
     assert.equal(free.path, '/free', 'an unused v2 tree ("/"): the memory controller path names it');
     assert.deepEqual([free.memLimitBytes, free.cpuQuotaPercent, free.memPressure], [null, null, null]);
+    // v1 refaults: the hierarchical total_ field, as a per-window delta; none without a limit.
+    writeFileSync(
+      path.join(root, 'memory/x/y/memory.stat'),
+      'rss 1\ntotal_rss 600\ntotal_shmem 40\nworkingset_refault_file 2\ntotal_workingset_refault_file 95\n',
+    );
+    t.indexOf({ v2: '/u', memory: '/x/y/z', cpu: '/q' });
+    t.indexOf({ v2: '/', memory: '/free', cpu: '/none' });
+    const [limited2, free2] = t.take();
+    assert.deepEqual([limited.memRefaults, limited2.memRefaults, free2.memRefaults], [null, 25, null]);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -2,9 +2,11 @@
 // (each behind its key) and properties that must hold for any input.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { alertOf, Classifier, classifyMetrics, fixed, isGrowing } from '../../src/shared/classifier';
-import { type Config, DEFAULT_CONFIG, validateConfig } from '../../src/shared/config';
-import type { Label, FullMetrics as Metrics } from '../../src/shared/diagnosis';
+import { Classifier, classifyMetrics, isGrowing } from '../../src/shared/diagnosis/classifier';
+import { type Config, DEFAULT_CONFIG, validateConfig } from '../../src/shared/diagnosis/config';
+import type { Label, FullMetrics as Metrics } from '../../src/shared/diagnosis/model';
+import { alertOf } from '../../src/shared/diagnosis/ordering';
+import { fixed } from '../../src/shared/format';
 import { cgroup, host, MB, proc as v2proc, win } from '../support/windows';
 
 function metrics(m: Partial<Metrics>): Metrics {
@@ -33,11 +35,19 @@ function metrics(m: Partial<Metrics>): Metrics {
     anonMb: 0,
     anonGrowing: false,
     anonSlopeMbPerSec: 0,
+    anonGrowingSec: 0,
+    anonGrownMb: 0,
+    blockedPercent: 0,
+    diskWaitPercent: 0,
+    diskWaitCorePercent: 0,
+    readBytesPerSec: 0,
+    writeBytesPerSec: 0,
     memLimitMb: 16384,
     memRemainingMb: 8192,
     memLimitKind: 'host',
     secondsToLimit: -1,
     memPressure: -1,
+    memRefaultsPerSec: -1,
     ...m,
   };
 }
@@ -323,4 +333,45 @@ describe('fixed() — the fast toFixed used in summaries', () => {
     assert.equal(fixed(-1.25, 1), (-1.25).toFixed(1), 'negative values fall back');
     assert.equal(fixed(Number.NaN, 1), 'NaN');
   });
+});
+
+test("a window's CPU split and attributed wait are its own: each window's figures are those a fresh classifier gives", () => {
+  // The Classifier reuses its per-window arrays; a window after a busier, a larger or a smaller one must not read
+  // what they left behind.
+  const busy = (seq: number, n: number) =>
+    win(
+      seq,
+      [
+        v2proc({ tgid: 10, cpuNs: 0.38e9, runqWaitNs: 0.62e9, ivcsw: 90 }),
+        v2proc({ tgid: 11, cpuNs: 0.9e9, vcsw: 10, ivcsw: 40 }),
+        v2proc({ tgid: 12, cg: 1, cpuNs: 0.2e9, runqWaitNs: 0.8e9 }),
+        ...Array.from({ length: n }, (_, i) => v2proc({ tgid: 100 + i, cpuNs: 1e6 * i })),
+      ],
+      {
+        pairs: [{ victim: 10, aggressor: 11, count: 40 }],
+        cgroups: [
+          cgroup(),
+          cgroup({ path: '/box', cpuQuotaPath: '/box', cpuQuotaPercent: 20, throttledNs: 8e8 }),
+        ],
+      },
+    );
+  const calm = (seq: number, n: number) =>
+    win(
+      seq,
+      Array.from({ length: n }, (_, i) => v2proc({ tgid: 10 + i, cpuNs: 1e7 })),
+    );
+  const cpu = (w: ReturnType<typeof win>, c = new Classifier(DEFAULT_CONFIG, host)) =>
+    c.classify(w).diagnoses.map((d) => ({
+      tgid: d.tgid,
+      wait: d.metrics.waitCorePercent,
+      throttled: d.metrics.throttledCorePercent,
+      demand: d.metrics.demandCorePercent,
+      share: d.metrics.waitPercent,
+      caused: d.metrics.causedWaitCorePercent,
+    }));
+  const c = new Classifier(DEFAULT_CONFIG, host);
+  // Sizes: the same as the last (43), smaller, larger, much larger.
+  const windows = [busy(0, 40), calm(1, 43), busy(2, 5), calm(3, 60), busy(4, 200), calm(5, 2)];
+  for (const w of windows) assert.deepEqual(cpu(w, c), cpu(w), `window ${w.seq}`);
+  assert.ok(cpu(windows[0]).find((d) => d.tgid === 11)!.caused > 0, 'the busy window attributes wait');
 });

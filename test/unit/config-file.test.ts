@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadConfigFile } from '../../src/host/configFile';
-import { ConfigError, generateConfigYaml, MAX_CONFIG_BYTES, parseConfig } from '../../src/shared/config';
+import {
+  ConfigError,
+  generateConfigYaml,
+  MAX_CONFIG_BYTES,
+  parseConfig,
+} from '../../src/shared/diagnosis/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'hotspot-cfgfile-'));

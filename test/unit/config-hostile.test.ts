@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
-import { ConfigError, DEFAULT_CONFIG, parseConfig, validateConfig } from '../../src/shared/config';
+import { ConfigError, DEFAULT_CONFIG, parseConfig, validateConfig } from '../../src/shared/diagnosis/config';
 
 type Snapshot = Map<string, string>;
 

@@ -12,7 +12,7 @@ import {
   parseConfig,
   profileJsonSchema,
   validateConfig,
-} from '../../src/shared/config';
+} from '../../src/shared/diagnosis/config';
 
 const err = (text: string): ConfigError => {
   try {

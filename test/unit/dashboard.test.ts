@@ -1,8 +1,8 @@
 // The dashboard's history model and the validation of messages coming back from the webview.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DashboardHistory, isFromWebview } from '../../src/shared/dashboard';
-import type { Diagnosis, Report } from '../../src/shared/diagnosis';
+import type { Diagnosis, Report } from '../../src/shared/diagnosis/model';
+import { DashboardHistory, isFromWebview } from '../../src/shared/presentation/dashboard';
 
 const diag = (tgid: number, cpu: number): Diagnosis =>
   ({
@@ -39,11 +39,41 @@ test('history keeps the last N windows, gaps for absent processes, and drops ful
   assert.equal(m.self.cpuPercentOfCore.length, 3);
 });
 
-test('preemption edges come from the shown diagnoses', () => {
-  const m = new DashboardHistory().add(report(0, []), [diag(2, 1)], 'live', {});
+test('preemption edges come from the shown diagnoses: by count under the reference profile only', () => {
+  const m = new DashboardHistory().add({ ...report(0, []), profile: 'reference' }, [diag(2, 1)], 'live', {});
   assert.deepEqual(m.edges, [
-    { victim: { tgid: 2, comm: 'p2' }, aggressor: { tgid: 1, comm: 'p1' }, count: 4 },
+    { victim: { tgid: 2, comm: 'p2' }, aggressor: { tgid: 1, comm: 'p1' }, count: 4, unit: 'count' },
   ]);
+  // The default profile lists waits: a victim preempted without an attributed wait is not listed by its count.
+  const d = new DashboardHistory().add(report(0, []), [diag(2, 1)], 'live', {});
+  assert.deepEqual(d.edges, []);
+});
+
+test('pairs are ranked by the wait caused, and a pair keeps its place for a few windows after it ended', () => {
+  const h = new DashboardHistory();
+  const victim = (behind: { tgid: number; comm: string; count: number }[]) => ({
+    ...diag(9, 1),
+    behind,
+  });
+  const a = { tgid: 1, comm: 'loop', count: 0.2e9 }; // 20% of a core, preempting rarely
+  const b = { tgid: 2, comm: 'chatty', count: 0.01e9 }; // 1%, preempting often
+  let m = h.add(report(0, []), [victim([a, b])], 'live', {});
+  assert.deepEqual(
+    m.edges.map((e) => [e.aggressor.comm, e.count, e.unit]),
+    [
+      ['loop', 20, 'wait'],
+      ['chatty', 1, 'wait'],
+    ],
+  );
+  m = h.add(report(1, []), [victim([b])], 'live', {});
+  assert.deepEqual(
+    m.edges.map((e) => [e.aggressor.comm, e.count]),
+    [
+      ['loop', 0],
+      ['chatty', 1],
+    ],
+    'same rows, same order; the pair that stopped shows 0',
+  );
 });
 
 test('messages from the webview are validated', () => {

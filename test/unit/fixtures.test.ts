@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { Classifier } from '../../src/shared/classifier';
-import { type Config, DEFAULT_CONFIG, validateConfig } from '../../src/shared/config';
-import type { Diagnosis, Label } from '../../src/shared/diagnosis';
-import { cause } from '../../src/shared/explain';
-import { type Hello, parseLine, type Window } from '../../src/shared/protocol';
+import { Classifier } from '../../src/shared/diagnosis/classifier';
+import { type Config, DEFAULT_CONFIG, validateConfig } from '../../src/shared/diagnosis/config';
+import type { Diagnosis, Label } from '../../src/shared/diagnosis/model';
+import { cause } from '../../src/shared/presentation/explain';
+import { type Hello, parseLine, type Window } from '../../src/shared/wire/protocol';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 

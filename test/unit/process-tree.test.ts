@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { readPpid } from '../../src/host/procfs';
-import { ProcessTreeFilter, parentsFrom } from '../../src/shared/processTree';
+import { ProcessTreeFilter, parentsFrom } from '../../src/shared/presentation/processTree';
 
 test('a root and its descendants are included, siblings and ancestors are not', () => {
   // 1 ─ 10 ─ 20 ─ 30 ; 10 ─ 21 ; 1 ─ 11

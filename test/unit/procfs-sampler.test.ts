@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ProcfsSampler } from '../../src/host/procfsSampler';
 import { parseStat, parseStatus } from '../../src/host/procfsTasks';
-import { encode, parseLine } from '../../src/shared/protocol';
+import { encode, parseLine } from '../../src/shared/wire/protocol';
 import { startWorkload } from '../workloads';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

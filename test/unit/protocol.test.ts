@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { CgroupResolver, CgroupTable } from '../../src/host/cgroups';
 import { buildWindowLine } from '../../src/host/windowBuilder';
+import type { TaskDelta } from '../../src/shared/accounting/taskTotals';
 import {
   encode,
   type Hello,
@@ -13,8 +14,8 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   parseLine,
-} from '../../src/shared/protocol';
-import type { TaskDelta } from '../../src/shared/taskTotals';
+  type Window,
+} from '../../src/shared/wire/protocol';
 
 // Recorded sessions (protocol v2 and v3 are both readable), plus lines made by the same builder the helper uses;
 // older versions must be refused with a clear message (see below).
@@ -50,6 +51,10 @@ function builtWindow(seq: number): string {
     majFaults: 1,
     vcsw: 2,
     ivcsw: 3,
+    blockedNs: tgid * 2e6,
+    ioWaitNs: tgid * 1e6,
+    readBytes: 4096,
+    writeBytes: tgid * 65536,
     rssAnonBytes: 4096,
     rssFileBytes: 8192,
     rssShmemBytes: 0,
@@ -96,7 +101,7 @@ describe('protocol', () => {
     const w = JSON.parse(lines.find((l) => l.includes('"window"'))!);
     assert.throws(
       () => parseLine(JSON.stringify({ ...w, v: 1 })),
-      /message\.v: unsupported protocol version 1 \(this version reads 2 and 3\).*reinstall the helper/,
+      /message\.v: unsupported protocol version 1 \(this version reads 2, 3 and 4\).*reinstall the helper/,
     );
     assert.equal(current.length, recorded.length, 'every recording in test/fixtures is readable');
     const badCg = structuredClone(w);
@@ -118,6 +123,27 @@ describe('protocol', () => {
     );
     assert.equal(parseLine(JSON.stringify({ ...w, pressure: undefined })).type, 'window', 'PSI is optional');
   });
+  test('v4 blocked time and I/O volume: required and checked; 0 in v3 and v2 recordings', () => {
+    const w = JSON.parse(builtWindow(1).trim());
+    const p = (parseLine(JSON.stringify(w)) as Window).procs.find((x) => x.tgid === 3);
+    assert.deepEqual([p?.blockedNs, p?.ioWaitNs, p?.readBytes, p?.writeBytes], [6e6, 3e6, 4096, 3 * 65536]);
+    for (const k of ['blockedNs', 'ioWaitNs', 'readBytes', 'writeBytes']) {
+      const bad = structuredClone(w);
+      delete bad.procs[0][k];
+      assert.throws(() => parseLine(JSON.stringify(bad)), new RegExp(`window\\.procs\\[0\\]\\.${k}`));
+      bad.procs[0][k] = -1;
+      assert.throws(() => parseLine(JSON.stringify(bad)), new RegExp(`window\\.procs\\[0\\]\\.${k}`));
+    }
+    const more = structuredClone(w);
+    more.procs[0].ioWaitNs = more.procs[0].blockedNs + 1;
+    assert.throws(() => parseLine(JSON.stringify(more)), /ioWaitNs: expected at most blockedNs/);
+    const old = structuredClone(w);
+    old.v = 3;
+    for (const k of ['blockedNs', 'ioWaitNs', 'readBytes', 'writeBytes']) delete old.procs[0][k];
+    const q = (parseLine(JSON.stringify(old)) as Window).procs[0];
+    assert.deepEqual([q.blockedNs, q.ioWaitNs, q.readBytes, q.writeBytes], [0, 0, 0, 0]);
+  });
+
   test('10000 mutated and random lines: only ProtocolError', () => {
     let seed = 3;
     const rnd = (n: number) => {

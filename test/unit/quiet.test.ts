@@ -2,9 +2,10 @@
 // idle server stays in every view while the helper sends only its pid.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Classifier } from '../../src/shared/classifier';
-import { DEFAULT_CONFIG } from '../../src/shared/config';
-import { QuietRoster } from '../../src/shared/quiet';
+import { Classifier } from '../../src/shared/diagnosis/classifier';
+import { DEFAULT_CONFIG } from '../../src/shared/diagnosis/config';
+import type { ProcSample } from '../../src/shared/wire/protocol';
+import { QuietRoster } from '../../src/shared/wire/quiet';
 import { cgroup, GB, host, MB, proc, win } from '../support/windows';
 
 test('a quiet process is diagnosed every window from its last sample, counters at zero, cgroup kept', () => {
@@ -69,4 +70,73 @@ test("a carried cgroup keeps its limits but not an old window's throttling (that
     [cg.path, cg.memLimitBytes, cg.throttledNs, cg.nrThrottled, cg.nrPeriods],
     ['/svc', GB, 0, 0, 0],
   );
+});
+
+test('found by position or by pid, the roster carries what a lookup by pid carries (random orders, exits, reuse)', () => {
+  // The reference: a map from pid to the last full sample's name, swept of what a window neither sent nor listed.
+  const ref = new Map<number, string>();
+  const refExpand = (sent: ProcSample[], quiet: number[]): string[] => {
+    const stamped = new Set<number>();
+    for (const p of sent) {
+      if (p.exited) {
+        ref.delete(p.tgid);
+        stamped.delete(p.tgid);
+      } else {
+        ref.set(p.tgid, p.comm);
+        stamped.add(p.tgid);
+      }
+    }
+    const carried: string[] = [];
+    for (const tgid of quiet) {
+      const comm = ref.get(tgid);
+      if (comm === undefined || stamped.has(tgid)) continue;
+      stamped.add(tgid);
+      carried.push(`${tgid}:${comm}`);
+    }
+    for (const tgid of [...ref.keys()]) if (!stamped.has(tgid)) ref.delete(tgid);
+    return [...sent.map((p) => `${p.tgid}:${p.comm}`), ...carried];
+  };
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const roster = new QuietRoster();
+  // A pid that exits and is reused within one window, at the position its old entry held in the last one.
+  const fixed: [ProcSample[], number[]][] = [
+    [[proc({ tgid: 1, comm: 'a' }), proc({ tgid: 5, comm: 'old' })], []],
+    [[proc({ tgid: 5, comm: 'old', exited: true }), proc({ tgid: 5, comm: 'again' })], []],
+    [[], [5]],
+  ];
+  for (const [i, [sent, quiet]] of fixed.entries())
+    assert.deepEqual(
+      roster.expand(win(i, sent, { quiet })).procs.map((p) => `${p.tgid}:${p.comm}`),
+      refExpand(sent, quiet),
+      `fixed window ${i}`,
+    );
+  let order = Array.from({ length: 30 }, (_, i) => i + 1);
+  let hinted = 0;
+  for (let seq = fixed.length; seq < 400; seq++) {
+    // Mostly the last window's order (what the position hint is for), now and then swapped, shortened or grown.
+    const r = rand(10);
+    if (r === 0 && order.length > 1) {
+      const a = rand(order.length);
+      const b = rand(order.length);
+      [order[a], order[b]] = [order[b], order[a]];
+    } else if (r === 1 && order.length > 1) order.splice(rand(order.length), 1);
+    else if (r === 2) order.splice(rand(order.length + 1), 0, 1 + rand(40));
+    else if (r === 3) order = order.slice().reverse();
+    else hinted++;
+    const sent = order
+      .filter(() => rand(4) !== 0)
+      .map((tgid) => proc({ tgid, comm: `c${seq % 7}`, exited: rand(12) === 0 }));
+    const quiet = Array.from({ length: rand(8) }, () => 1 + rand(45));
+    const w = roster.expand(win(seq, sent, { quiet }));
+    assert.deepEqual(
+      w.procs.map((p) => `${p.tgid}:${p.comm}`),
+      refExpand(sent, quiet),
+      `window ${seq}`,
+    );
+  }
+  assert.ok(hinted > 200, 'most windows keep the order');
 });

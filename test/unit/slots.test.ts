@@ -2,7 +2,7 @@
 // like the helper's (pids come and go, are reused, the table grows).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IntMap, SlotTable } from '../../src/shared/slots';
+import { IntMap, SlotTable } from '../../src/shared/accounting/slots';
 
 test('IntMap agrees with a Map through 200,000 random sets, gets and deletes (clustered keys, growth)', () => {
   const m = new IntMap(4);

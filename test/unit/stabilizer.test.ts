@@ -1,9 +1,9 @@
 // Calm labels and the alert timeline, on made-up windows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Diagnosis, Label } from '../../src/shared/diagnosis';
-import { Stabilizer } from '../../src/shared/stabilizer';
-import { Timeline, timelineCsv } from '../../src/shared/timeline';
+import type { Diagnosis, Label } from '../../src/shared/diagnosis/model';
+import { Stabilizer } from '../../src/shared/diagnosis/stabilizer';
+import { Timeline, timelineCsv } from '../../src/shared/presentation/timeline';
 
 const d = (tgid: number, label: Label, rssMb = 10): Diagnosis =>
   ({

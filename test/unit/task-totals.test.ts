@@ -1,7 +1,12 @@
 // Cumulative per-process counters → per-window deltas: pid reuse, births, exits, zombies, sub-samples.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { QUIET, type TaskTotals, WindowAccounting, type WindowFacts } from '../../src/shared/taskTotals';
+import {
+  QUIET,
+  type TaskTotals,
+  WindowAccounting,
+  type WindowFacts,
+} from '../../src/shared/accounting/taskTotals';
 import { totals } from '../support/windows';
 
 test('window 0 counts from the baseline, not from each process birth', () => {
@@ -87,6 +92,13 @@ test('idle processes are not returned (but remembered)', () => {
   assert.equal(acc.next([totals(10, 5, { cpuNs: 9 })], [])[0].cpuNs, 2);
 });
 
+test('a process asleep in D all window (no CPU, no switch) is news; its I/O wait never exceeds its blocked time', () => {
+  const acc = new WindowAccounting();
+  acc.baseline([totals(10, 5, { cpuNs: 7 })]);
+  const [d] = acc.next([totals(10, 5, { cpuNs: 7, blockedNs: 1e9, ioWaitNs: 1e9 + 5, readBytes: 4096 })], []);
+  assert.deepEqual([d.blockedNs, d.ioWaitNs, d.readBytes, d.cpuNs], [1e9, 1e9, 4096, 0]);
+});
+
 test('the exit of a recycled pid does not replace the live process now holding it', () => {
   const acc = new WindowAccounting();
   acc.baseline([totals(10, 5, { cpuNs: 100 })]);
@@ -161,6 +173,10 @@ test('quiet: any limit crossed, or a change the consumer must see, reports the p
     ['one minor fault', { minFaults: 1 }],
     ['one major fault', { majFaults: 1 }],
     ['10 involuntary switches', { ivcsw: QUIET.preemptions }],
+    ['blocked in D 1 % of the window', { blockedNs: QUIET.blockedShare * 1e9 }],
+    ['blocked in D just under 1 % (control)', { blockedNs: QUIET.blockedShare * 1e9 - 1 }],
+    ['64 KiB read from storage', { readBytes: QUIET.ioBytes }],
+    ['64 KiB written', { writeBytes: QUIET.ioBytes }],
     ['10 preemptions as aggressor', {}, new Map([[10, { preempted: 0, others: QUIET.preemptions }]])],
     ['run-queue wait just under 1 % (control)', { runqWaitNs: QUIET.runqWaitShare * 1e9 - 1 }],
     ['RSS changed by one page', { rssAnonBytes: 8192 }],

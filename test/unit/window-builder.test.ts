@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CgroupResolver, CgroupTable } from '../../src/host/cgroups';
 import { buildWindowLine, WINDOW_BYTES, type WindowParts } from '../../src/host/windowBuilder';
-import { MAX_LINE_BYTES, parseLine, type Window } from '../../src/shared/protocol';
-import type { TaskDelta } from '../../src/shared/taskTotals';
+import type { TaskDelta } from '../../src/shared/accounting/taskTotals';
+import { MAX_LINE_BYTES, parseLine, type Window } from '../../src/shared/wire/protocol';
 import { delta as idleDelta } from '../support/windows';
 
 const parts = (over: Partial<WindowParts> = {}): WindowParts => ({

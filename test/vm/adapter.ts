@@ -2,7 +2,7 @@
 // Protocol v3: a task walk or iterator (per-task counters), a sched_switch hook (who preempts whom) and a
 // sched_process_exit hook (processes that exit mid-window). The checks ask "which collectors are live", "what did
 // window N say about pid P", never for field names.
-import { type Message, rssBytes } from '../../src/shared/protocol';
+import { type Message, rssBytes } from '../../src/shared/wire/protocol';
 
 /**
  * How the per-task counters can be read, preferred first: a BPF walk of the task list (6.7+), the BPF task
@@ -56,6 +56,10 @@ export interface ProcView {
   faults: number;
   majFaults: number;
   ivcsw: number;
+  /** Time asleep in D, every thread, and the io_schedule() part of it; bytes written to storage. */
+  blockedNs: number;
+  ioWaitNs: number;
+  writeBytes: number;
   /** Resident memory of every kind (anon + file + shmem). */
   rssBytes: number;
   rssAnonBytes: number;
@@ -113,6 +117,9 @@ export function windowView(m: Message): WindowView {
           faults: p.minFaults + p.majFaults,
           majFaults: p.majFaults,
           ivcsw: p.ivcsw,
+          blockedNs: p.blockedNs,
+          ioWaitNs: p.ioWaitNs,
+          writeBytes: p.writeBytes,
           rssBytes: rssBytes(p),
           rssAnonBytes: p.rssAnonBytes,
           rssFileBytes: p.rssFileBytes,

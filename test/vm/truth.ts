@@ -1,7 +1,7 @@
 // Ground truth for the kernel matrix: what /proc says about a process, read at the moment each helper message
 // arrives, so a window's figures are compared with /proc over (nearly) the same interval on a machine of any speed.
 import { readFileSync } from 'node:fs';
-import type { Message } from '../../src/shared/protocol';
+import type { Message } from '../../src/shared/wire/protocol';
 import type { Run } from '../support/helper';
 import { isHello, isWindow, windowView } from './adapter';
 

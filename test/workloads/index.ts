@@ -141,6 +141,7 @@ export function bigCSource(functions: number): string {
 export async function killAndWait(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((r) => child.once('exit', r));
+  child.ref(); // an unref'd child would let the event loop end before its exit is seen (e.g. in an after hook)
   child.kill('SIGKILL');
   await gone;
 }
