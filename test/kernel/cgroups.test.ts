@@ -2,12 +2,12 @@
 // limit and a CPU quota is shown there the next window, with the limit, the quota and its throttling.
 // Uses the v1 memory and cpu controllers on hybrid/v1 hosts, or the v2 tree (memory.max, cpu.max) on v2 hosts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { detectMounts } from '../../src/host/cgroups';
 import type { Hello, Window } from '../../src/shared/wire/protocol';
 import { runHelper, stopHelper } from '../support/helper';
+import { command } from '../workloads';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -22,7 +22,7 @@ test('a process moved into a limited cgroup is seen there next window with limit
   const name = `/hotspot-test-${process.pid}`;
   const memDir = `${memRoot}${name}`;
   const cpuDir = `${cpuRoot}${name}`;
-  const burner = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
+  const burner = command('sh', ['-c', 'while :; do :; done']);
   const pid = burner.pid!;
   const r = runHelper(['--interval-ms', '500']);
   try {

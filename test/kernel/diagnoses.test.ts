@@ -279,9 +279,21 @@ describe('CPU', { concurrency: false }, () => {
     try {
       cg = cpuQuotaCgroup(`hotspot-test-quota-${process.pid}`, 20);
       // Enter the cgroup before exec, so all its CPU time is under the quota.
-      b = spawn('sh', ['-c', `echo $$ > ${cg.dir}/cgroup.procs && exec ${burnerPath()} 1`], {
-        stdio: 'ignore',
-      });
+      // setpriv execs into sh (same pid): the spinner dies with the test process even if `finally` never runs.
+      b = spawn(
+        'setpriv',
+        [
+          '--pdeathsig',
+          'KILL',
+          '--',
+          'sh',
+          '-c',
+          `echo $$ > ${cg.dir}/cgroup.procs && exec ${burnerPath()} 1`,
+        ],
+        {
+          stdio: 'ignore',
+        },
+      );
       await new Promise((r) => setTimeout(r, 200));
       const t0 = throttledNs(cg);
       const o = await obs.watch([b.pid!], { windows: 4 });

@@ -386,7 +386,7 @@ for (const reader of ['walk', 'iter'] as const) {
   test(`run-queue wait and involuntary switches of two burners on one CPU within 5 % of /proc [${reader}]`, {
     timeout: 60_000,
   }, async () => {
-    const burn = () => spawn('taskset', ['-c', '0', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
+    const burn = () => command('sh', ['-c', 'while :; do :; done'], { cpus: '0' });
     const a = burn();
     const b = burn();
     await sleep(200); // taskset has exec'd into sh
@@ -425,7 +425,7 @@ for (const reader of ['walk', 'iter'] as const) {
     const r = helper(['--interval-ms', '1000', '--tasks', reader]);
     try {
       await nextWindow(r);
-      const child = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
+      const child = command('sh', ['-c', 'while :; do :; done']);
       const pid = child.pid!;
       await sleep(50);
       const before = truth(pid).cpuNs;
