@@ -5,9 +5,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { runCommand, screenshot } from '../../scripts/e2e/browser';
 import { configSession, problemRows, waitFor } from './configSession';
 import { missing, WORKSPACE } from './lib';
+
+const isDark = (page: Page) =>
+  page
+    .locator('.monaco-workbench')
+    .first()
+    .evaluate((e) => e.classList.contains('vs-dark') || e.classList.contains('hc-black'));
 
 const skip = missing();
 const session = configSession();
@@ -62,8 +69,13 @@ test('a key the profile ignores is a warning; an error is an error over the whol
   await runCommand(page, 'Hotspot: Open Config');
   const squiggle = page.locator('.monaco-editor .squiggly-error').first();
   await squiggle.waitFor({ state: 'attached', timeout: 15_000 });
-  await page.waitForTimeout(500);
-  const width = await squiggle.evaluate((e) => e.getBoundingClientRect().width);
+  // The decoration is laid out after it is attached: read its width until two frames agree.
+  const width = await waitFor('the squiggle laid out', 5000, async () => {
+    const a = await squiggle.evaluate((e) => e.getBoundingClientRect().width);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const b = await squiggle.evaluate((e) => e.getBoundingClientRect().width);
+    return a > 0 && a === b ? a : undefined;
+  });
   // The width of one character: the line with the value, its text span's width over its length.
   const charWidth = await page
     .locator('.monaco-editor .view-line', { hasText: 'lots' })
@@ -73,11 +85,13 @@ test('a key the profile ignores is a warning; an error is an error over the whol
       return span.getBoundingClientRect().width / Math.max(1, (span.textContent ?? '').length);
     });
   console.log(`  squiggle ${width.toFixed(1)} px for "lots" (a character is ${charWidth.toFixed(1)} px)`);
-  await screenshot(page, 'config-error-dark');
-  await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
-  await page.waitForTimeout(800);
-  await screenshot(page, 'config-error-light');
-  await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
+  // Named by the theme each shows: the workbench may start in either (an earlier test's toggle is kept).
+  for (let i = 0; i < 2; i++) {
+    const dark = await isDark(page);
+    await screenshot(page, `config-error-${dark ? 'dark' : 'light'}`);
+    await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
+    await waitFor('the other theme', 5000, async () => ((await isDark(page)) !== dark ? true : undefined));
+  }
   check(error.severity === 'error', 'the config error is an error in Problems');
   check(toastIsError, 'the notification is an error');
   check(progress === 0, 'no progress bar on an error');

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { named, progIds, serve, uidOf, waitFor } from './serve-util';
+import { named, progIds, programsLeft, serve, uidOf, waitFor } from './serve-util';
 
 const SCRAPE_S = 1;
 const WINDOW_MS = 1000;
@@ -198,8 +198,7 @@ test('Prometheus scrapes hotspot serve: CPU-bound and OOM risk appear for the wo
     prom?.kill('SIGTERM');
     const code = await s.stop();
     assert.equal(code, 0, `serve exit code after SIGTERM\n${s.stderr()}`);
-    const left = [...progIds()].filter((id) => !before.has(id));
-    assert.deepEqual(left, [], 'no BPF program of the session is still loaded');
+    assert.deepEqual(await programsLeft(before), [], 'no BPF program of the session is still loaded');
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CLI, exited, progIds, serve, serveToExit, waitFor } from './serve-util';
+import { CLI, exited, progIds, programsLeft, serve, serveToExit, waitFor } from './serve-util';
 
 test('flags refused before anything starts: exit 2 and what to do', async () => {
   const cases: [string[], RegExp][] = [
@@ -146,10 +146,6 @@ test('SIGHUP: a bad file is reported and the old config kept; a good one is take
     const code = await s.stop();
     rmSync(dir, { recursive: true, force: true });
     assert.equal(code, 0, s.stderr());
-    assert.deepEqual(
-      [...progIds()].filter((id) => !before.has(id)),
-      [],
-      'SIGTERM leaves no program attached',
-    );
+    assert.deepEqual(await programsLeft(before), [], 'SIGTERM leaves no program attached');
   }
 });

@@ -83,6 +83,18 @@ export function progIds(): Set<number> {
   return new Set(progs.map((p) => p.id));
 }
 
+/**
+ * The programs loaded since `before` that are still loaded after up to `ms`: the kernel frees a tracing program
+ * after an RCU grace period once its last fd closes (seen here: on_switch, on_fork and on_exit_btf loaded with no
+ * process holding them for a few hundred ms after the helper exited).
+ */
+export async function programsLeft(before: Set<number>, ms = 5000): Promise<number[]> {
+  const left = () => [...progIds()].filter((id) => !before.has(id));
+  for (const deadline = Date.now() + ms; left().length && Date.now() < deadline; )
+    await new Promise((r) => setTimeout(r, 100));
+  return left();
+}
+
 export function uidOf(pid: number): number | undefined {
   try {
     const m = /^Uid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
