@@ -9,7 +9,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { runCommand, runInNewTerminal, screenshot, webview } from '../../scripts/e2e/browser';
-import { e2eSession, missing, openRowMenu, startLeak, startWorkload, WORKSPACE, waitForTree } from './lib';
+import {
+  e2eSession,
+  missing,
+  openRowMenu,
+  rowAction,
+  startLeak,
+  startWorkload,
+  WORKSPACE,
+  waitForTree,
+} from './lib';
 
 const skip = missing();
 const session = e2eSession();
@@ -43,23 +52,9 @@ test('a process row shows its script, and its context-menu Terminate ends it', {
   await screenshot(page, 'process-row');
 
   const gone = exited(busy);
-  // Rows keep their id while their label changes (tree.ts), so the action finds its row even mid-update; but a
-  // row that moves to another group as the menu is clicked can take the open menu with it (seen in CI: the menu
-  // was up, the click brought no dialog). Then the menu is opened again, at most three times.
+  // Rows keep their id while their label changes (tree.ts), so the action finds its row even mid-update.
   const dialog = page.locator('.monaco-dialog-box');
-  for (let i = 0; ; i++) {
-    const item = await openRowMenu(page, row, 'Terminate Process (SIGTERM)');
-    if (i === 0) await screenshot(page, 'process-context-menu');
-    await item.click();
-    try {
-      await dialog.waitFor({ timeout: 5000 });
-      break;
-    } catch (e) {
-      if (i >= 2) throw e;
-      console.log(`  no confirmation after click ${i + 1}: the menu is opened again`);
-      await page.keyboard.press('Escape');
-    }
-  }
+  await rowAction(page, row, 'Terminate Process (SIGTERM)', () => dialog.isVisible(), 'process-context-menu');
   assert.match((await dialog.textContent()) ?? '', /busy\.js/, 'the confirmation shows the command line');
   await screenshot(page, 'process-confirm');
   await dialog.locator('.monaco-button', { hasText: /^Terminate$/ }).click();

@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { runCommand, screenshot, webview } from '../../scripts/e2e/browser';
-import { e2eSession, missing, openRowMenu, startWorkload, WORKSPACE, waitForTree } from './lib';
+import { e2eSession, missing, rowAction, startWorkload, WORKSPACE, waitForTree } from './lib';
 
 const skip = missing();
 const session = e2eSession();
@@ -39,11 +39,8 @@ test('Profile CPU… on a CPU-bound row shows a flame graph whose hot frame open
       `a row "${row}"`,
       60_000,
     );
-    const item = await openRowMenu(page, row, 'Profile CPU…');
-    await screenshot(page, 'profile-context-menu');
-    await item.click();
     const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: '5 seconds' });
-    await pick.first().waitFor({ timeout: 10_000 });
+    await rowAction(page, row, 'Profile CPU…', () => pick.first().isVisible(), 'profile-context-menu');
     await pick.first().click();
     await page
       .locator('.notifications-toasts', { hasText: `Profiling node (${busy.pid})` })
