@@ -206,14 +206,30 @@ export async function rowAction(
   done: () => Promise<boolean>,
   shot?: string,
 ): Promise<void> {
+  const took = async (ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; await page.waitForTimeout(100))
+      if (await done()) return true;
+    return false;
+  };
   for (let i = 1; ; i++) {
     await page.keyboard.press('Escape'); // a menu left up keeps the keyboard
     const entry = await openRowMenu(page, row, item);
     if (i === 1 && shot) await screenshot(page, shot);
     await entry.click({ timeout: 5000 }).catch(() => {});
-    for (const end = Date.now() + 5000; Date.now() < end; await page.waitForTimeout(100))
-      if (await done()) return;
-    if (i >= 4) throw new Error(`"${item}" on ${row}: no effect after ${i} tries`);
-    console.log(`  "${item}" on ${row}: no effect after try ${i}, the menu is opened again`);
+    if (await took(2000)) return;
+    // The menu still up with the entry highlighted: the keyboard runs the highlighted entry.
+    const up = await entry.isVisible().catch(() => false);
+    if (up) {
+      await entry.hover({ timeout: 2000 }).catch(() => {});
+      await page.keyboard.press('Enter');
+    }
+    if (await took(3000)) return;
+    console.log(
+      `  "${item}" on ${row}: try ${i}: no effect (menu ${up ? 'was still up: Enter pressed' : 'gone'})`,
+    );
+    if (i >= 4) {
+      await screenshot(page, 'row-action-failed');
+      throw new Error(`"${item}" on ${row}: no effect after ${i} tries (see row-action-failed.png)`);
+    }
   }
 }
