@@ -98,16 +98,22 @@ test("1. a process row's tooltip stays open over three windows; detail tooltips 
   await waitForTree(page, (rs) => rs.some((r) => r.level > 1 && r.text.includes(name)), `a row "${name}"`);
   await page.waitForTimeout(1500);
   const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: name });
-  // As a user would: rest the mouse on the row, and try again if no tooltip came.
+  // As a user would: rest the mouse on the row, and try again if no tooltip came. Until VS Code asks for the tooltip
+  // (after its hover delay) the row is not held, and a window that changes its figures re-renders it, which cancels
+  // the pending hover: at 1 s windows that race is lost often (5 tries of 4 s once in CI). So each try starts just
+  // after a window has arrived, leaving the delay a whole window.
   for (let i = 1; ; i++) {
     await page.mouse.move(1400, 900);
+    const w = await lastWindow(page);
+    for (const end = Date.now() + 3000; (await lastWindow(page)) === w && Date.now() < end; )
+      await page.waitForTimeout(30);
     await row(page, name).locator('.label-name').hover();
     try {
       await hover.first().waitFor({ state: 'visible', timeout: 4000 });
       console.log(`  tooltip shown at try ${i}`);
       break;
     } catch (e) {
-      if (i >= 5) throw e;
+      if (i >= 10) throw e;
     }
   }
   const opened = Date.now();
