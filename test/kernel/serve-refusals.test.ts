@@ -1,5 +1,6 @@
 // `hotspot serve` given bad input or bad luck: each refusal is one clear message and its own exit code, nothing
-// is left attached; a bad config on SIGHUP keeps the old one; /healthz turns 503 (with why) when windows stop.
+// is left attached (even when serve itself is killed with SIGKILL); a bad config on SIGHUP keeps the old one;
+// /healthz turns 503 (with why) when windows stop.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -88,6 +89,31 @@ test('the helper cannot start (unprivileged, none installed): exit 4 with the re
   assert.equal(code, 4, err);
   assert.match(err, /not installed safely/);
   assert.match(err, /nothing to serve; stopping/);
+});
+
+test('kill -9 of serve: its root helper goes with it, and no program stays loaded', {
+  timeout: 60_000,
+}, async () => {
+  const before = progIds();
+  const s = await serve(['--interval', '1s', '--listen', '127.0.0.1:0']);
+  let helper = 0;
+  try {
+    await waitFor('the helper is running', 20_000, async () => {
+      helper = Number(spawnSync('pgrep', ['-P', String(s.child.pid)], { encoding: 'utf8' }).stdout.trim());
+      return helper > 0 ? true : undefined;
+    });
+    await waitFor('the helper holds its programs', 20_000, async () =>
+      [...progIds()].some((id) => !before.has(id)) ? true : undefined,
+    );
+    s.child.kill('SIGKILL'); // no handler runs: only the helper's own parent-death watch can end it
+    assert.equal(await exited(s.child), 'SIGKILL');
+    await waitFor('the helper is gone', 10_000, async () =>
+      existsSync(`/proc/${helper}`) ? undefined : true,
+    );
+    assert.deepEqual(await programsLeft(before), [], 'no program of the killed service stays loaded');
+  } finally {
+    if (helper && existsSync(`/proc/${helper}`)) process.kill(helper, 'SIGKILL');
+  }
 });
 
 test('SIGHUP: a bad file is reported and the old config kept; a good one is taken; /healthz follows the windows', {
