@@ -1,8 +1,8 @@
-// The Prometheus side: prom-client metrics built from FAMILIES, filled from each window's snapshot, and the
-// exposition rendered once per window in both formats. A scrape gets that text as it is — it never waits on the
-// helper or on formatting thousands of series.
+// The Prometheus side: prom-client metrics built from FAMILIES, filled from each window's snapshot. A format's
+// exposition is rendered by the first scrape of a window that asks for it and kept for the rest of the window (a
+// fleet scrapes one format, so the other is never rendered). A scrape never waits on the helper.
 import { Counter, Gauge, type OpenMetricsContentType, Registry } from 'prom-client';
-import { FAMILIES } from './families';
+import { FAMILIES, type Point } from './families';
 import type { Snapshot } from './groups';
 
 export interface Exposition {
@@ -18,7 +18,8 @@ class Exposer {
   readonly registry: Registry;
   private readonly metrics: (Gauge | Counter)[];
   private readonly reload: Gauge;
-  rendered: Promise<string>;
+  /** The exposition of the current figures, rendered at the first scrape that asks for this format. */
+  private cached?: Promise<string>;
 
   constructor(openMetrics: boolean, version: string, pidLabels: boolean) {
     this.registry = new Registry();
@@ -49,24 +50,27 @@ class Exposer {
       registers,
     });
     this.reload.set(1);
-    // Before the first window a scrape still answers (build info, empty families) instead of failing the target.
-    this.rendered = this.registry.metrics();
+  }
+
+  /** Before the first window a scrape still answers (build info, empty families) instead of failing the target. */
+  rendered(): Promise<string> {
+    this.cached ??= this.registry.metrics();
+    return this.cached;
   }
 
   configLoaded(ok: boolean): void {
     this.reload.set(ok ? 1 : 0);
-    this.rendered = this.registry.metrics();
+    this.cached = undefined;
   }
 
-  /** Every family is refilled, so a removed group's series disappear with it. */
-  update(s: Snapshot): void {
-    FAMILIES.forEach((f, i) => {
-      const m = this.metrics[i];
+  /** Every family is refilled from its points (one array per family), so a removed group's series disappear. */
+  fill(points: readonly Point[][]): void {
+    this.metrics.forEach((m, i) => {
       m.reset();
-      if (m instanceof Counter) for (const p of f.points(s)) m.inc(p.attrs, p.value);
-      else for (const p of f.points(s)) m.set(p.attrs, p.value);
+      if (m instanceof Counter) for (const p of points[i]) m.inc(p.attrs, p.value);
+      else for (const p of points[i]) m.set(p.attrs, p.value);
     });
-    this.rendered = this.registry.metrics();
+    this.cached = undefined;
   }
 }
 
@@ -84,15 +88,17 @@ export class PrometheusExporter {
     this.open.configLoaded(ok);
   }
 
+  /** The window's points are computed once for both formats; each is rendered only if a scrape asks for it. */
   update(s: Snapshot): void {
-    this.text.update(s);
-    this.open.update(s);
+    const points = FAMILIES.map((f) => f.points(s));
+    this.text.fill(points);
+    this.open.fill(points);
   }
 
   /** The last window's exposition; OpenMetrics when the Accept header asks for it (as Prometheus does). */
   async expose(accept: string | undefined): Promise<Exposition> {
     if (accept?.includes('application/openmetrics-text'))
-      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await this.open.rendered };
-    return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: await this.text.rendered };
+      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await this.open.rendered() };
+    return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: await this.text.rendered() };
   }
 }
