@@ -20,7 +20,7 @@ export interface ScrapeRow {
   series: number;
   bytes: number;
   dropped: number;
-  /** The window's work in serve (classify + group + render both formats), from its own CPU per window. */
+  /** The window's work in serve (classify + group + fill; the scraped format rendered), from its own CPU per window. */
   serveCpuPercentOfCore: number;
 }
 
