@@ -5,6 +5,7 @@
 // A reader that stops reading costs skipped windows, never unbounded memory (issue 11 #6).
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { readingDueMs, rssReadingsPerWindow } from '../shared/accounting/readings';
 import { PROFILE_LIMITS } from '../shared/wire/profile';
 import {
   type ErrorCode,
@@ -60,8 +61,7 @@ function fatal(code: ErrorCode, message: string, hint?: string, exitCode = 1): n
 
 /** Only integers in range and known attach points: the helper runs as root and trusts nothing it is given. */
 export function parseHelperArgs(argv: readonly string[]): Args {
-  // One RSS sub-sample mid-window by default: each is a walk of every task (a sixth of a full pass's cost).
-  const a: Args = { intervalMs: 5000, rssSamples: 2 };
+  const a: Args = { intervalMs: 5000, rssSamples: 0 };
   const int = (flag: string, v: string | undefined, min: number, max: number) => {
     if (v === undefined || !/^\d{1,7}$/.test(v) || Number(v) < min || Number(v) > max)
       throw new Error(`${flag} needs an integer in ${min}..${max}`);
@@ -83,6 +83,8 @@ export function parseHelperArgs(argv: readonly string[]): Args {
     } else throw new Error(`unknown argument ${JSON.stringify(flag).slice(0, 64)}`);
     i++;
   }
+  // Each RSS reading is a walk of every task (a sixth of a full pass's cost); readings.ts says why one a second.
+  if (!a.rssSamples) a.rssSamples = rssReadingsPerWindow(a.intervalMs);
   return a;
 }
 
@@ -291,7 +293,6 @@ async function main(): Promise<void> {
   };
 
   // Windows are scheduled against the monotonic clock so timer drift does not accumulate.
-  const tick = args.intervalMs / args.rssSamples;
   // Window 0 starts at the baseline reading (in the Session constructor), not now: its counters do.
   let windowStart = session.baselineNs;
   let n = 0;
@@ -340,10 +341,11 @@ async function main(): Promise<void> {
       });
     }
     if (process.ppid !== startPpid) shutdown('parent died');
-    const next = Number(windowStart / 1_000_000n) + ((n % args.rssSamples) + 1) * tick;
+    const due = readingDueMs(n % args.rssSamples, args.rssSamples, args.intervalMs, Math.random);
+    const next = Number(windowStart / 1_000_000n) + due;
     setTimeout(step, Math.max(0, next - Number(process.hrtime.bigint() / 1_000_000n)));
   };
-  setTimeout(step, tick);
+  setTimeout(step, readingDueMs(0, args.rssSamples, args.intervalMs, Math.random));
 }
 
 main().catch((e) => fatal('INTERNAL', (e as Error).stack ?? String(e)));
