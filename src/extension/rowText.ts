@@ -22,7 +22,7 @@ export const knownPeer = (p: Peer): boolean => p.comm !== '?';
 /** The first named peer, for "behind yes (123)". */
 const firstPeer = (peers: readonly Peer[] | undefined) => peers?.find(knownPeer);
 
-/** A row's description: the cause in a few words, its first figure within the first ~20 characters. */
+/** A row's description: the cause in a few words, its first figure within the first ~10 characters. */
 export function headline(d: Diagnosis): string {
   if (d.heldFrom) return `held: ${headline(d.heldFrom)}`; // the figures that made the label, said as held
   const m = d.metrics;
@@ -31,7 +31,7 @@ export function headline(d: Diagnosis): string {
     case 'oom.host': {
       const tto = d.timeToOomSec ?? m.secondsToLimit;
       const when = tto !== null && tto >= 0 ? `, limit in ~${formatDuration(tto)}` : '';
-      return `anon ${formatBytesRate(m.anonSlopeMbPerSec * MiB)}${when}`;
+      return `${formatBytesRate(m.anonSlopeMbPerSec * MiB)} anon${when}`;
     }
     case 'mem_thrashing.pressure':
       return `${formatCount(m.majFaultsPerSec)} major faults/s, memory stalls ${formatPercent(m.memPressure)}`;
@@ -40,15 +40,15 @@ export function headline(d: Diagnosis): string {
     case 'mem_thrashing.major_faults':
       return `${formatCount(m.majFaultsPerSec)} major faults/s`;
     case 'io_bound.disk':
-      return `waits on the disk ${formatPercent(m.diskWaitPercent)} of its busy time`;
+      return `${formatPercent(m.diskWaitPercent)} of its busy time waiting on the disk`;
     case 'starved.throttled':
-      return `held back ${formatPercent(m.waitPercent)} of its runnable time by its CPU quota`;
+      return `${formatPercent(m.waitPercent)} of its runnable time held back by its CPU quota`;
     case 'starved.runq': {
       const p = firstPeer(d.behind?.length ? d.behind : d.preemptedBy);
       return `waits ${formatPercent(m.waitPercent)} of its runnable time${p ? `, behind ${processName(p)}` : ''}`;
     }
     case 'noisy_neighbor.caused_wait':
-      return `others wait ${formatCpu(m.causedWaitCorePercent)} of a core behind it`;
+      return `${formatCpu(m.causedWaitCorePercent)} of a core queued behind it`;
     case 'cpu_bound.demand':
       return m.demandCorePercent - m.coreCpuPercent >= 0.05 * m.demandCorePercent
         ? `wants ${formatCpu(m.demandCorePercent)} of a core, gets ${formatCpu(m.coreCpuPercent)}`

@@ -227,7 +227,7 @@ function contradictions(r: TreeRow, othersWaited?: (pid: number) => number | und
     if (w !== undefined && w < 90) out.push(`CPU-bound at ${w}% of a core (< 90%)`);
   }
   if (/Noisy neighbor/.test(r.group)) {
-    const w = pct(/others wait (\d+(?:\.\d+)?)%/);
+    const w = pct(/(\d+(?:\.\d+)?)% of a core queued behind it/);
     if (w !== undefined && w < 50) out.push(`Noisy neighbor at ${w}% (< 50%)`);
     // One process can keep several threads waiting at once, so its figure may pass 100 % × CPUs; it can never pass
     // what all other threads waited by /proc in the windows around it (+ slack for the window edges).
@@ -436,7 +436,7 @@ test("3/6/9. 60 windows of the four workloads: no label contradicts its threshol
       }
       const noisy =
         /Noisy neighbor/.test(r.group) &&
-        /others wait (\d+)%.*?\((\d+)\)|\((\d+)\).*?others wait (\d+)%/.exec(r.text);
+        /(\d+)% of a core queued.*?\((\d+)\)|\((\d+)\).*?(\d+)% of a core queued/.exec(r.text);
       if (noisy) {
         const pid = Number(noisy[2] ?? noisy[3]);
         caused.push(`${noisy[1] ?? noisy[4]}/${othersWaited(pid)?.toFixed(0)}`);
