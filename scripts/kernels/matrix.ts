@@ -291,7 +291,9 @@ async function boot(k: Kernel, timeoutMs: number, tcg: 'multi' | 'single'): Prom
   log(
     `${k.id}: booting ${k.release} under qemu TCG, ${tcg}-threaded (timeout ${Math.round(timeoutMs / 1000)} s)`,
   );
-  const consoleLog = createWriteStream(path.join(dir, 'console.log'));
+  // One file per boot mode: a single-threaded retry must not overwrite the console of the boot that failed.
+  const consolePath = path.join(dir, `console-${tcg}.log`);
+  const consoleLog = createWriteStream(consolePath);
   const t0 = Date.now();
   let bootedAt: number | undefined;
   let panicked = false;
@@ -340,7 +342,7 @@ async function boot(k: Kernel, timeoutMs: number, tcg: 'multi' | 'single'): Prom
     return {
       ...out,
       status: 'fail',
-      reason: `${panicked ? 'the guest kernel panicked' : 'no exit code from the VM'} (qemu exited ${qemuCode}); see ${dir}/console.log`,
+      reason: `${panicked ? 'the guest kernel panicked' : 'no exit code from the VM'} (qemu exited ${qemuCode}); see ${consolePath}`,
     };
   if (!out.rows.length) return { ...out, status: 'fail', reason: 'the check suite wrote no rows' };
   return {
