@@ -83,7 +83,7 @@ export function parseHelperArgs(argv: readonly string[]): Args {
     } else throw new Error(`unknown argument ${JSON.stringify(flag).slice(0, 64)}`);
     i++;
   }
-  // Each RSS reading is a walk of every task (a sixth of a full pass's cost); readings.ts says why one a second.
+  // Each RSS reading is a walk of every task (a sixth of a full pass's cost); readings.ts says why twice a second.
   if (!a.rssSamples) a.rssSamples = rssReadingsPerWindow(a.intervalMs);
   return a;
 }
